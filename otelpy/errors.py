@@ -1,0 +1,38 @@
+"""The small exception hierarchy, grouped by what the caller can do about an error."""
+
+from __future__ import annotations
+
+
+class OtelpyError(Exception):
+    """Base of every error otelpy raises on purpose."""
+
+
+class ConfigError(OtelpyError):
+    """The configuration is invalid; ``problems`` lists every finding (already formatted)."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ConsumerError(OtelpyError):
+    """Data was refused by a consumer."""
+
+
+class RetryableError(ConsumerError):
+    """Refused for now (backpressure, backend down); sending again later may succeed.
+
+    ``retry_after`` is the server's hint in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(ConsumerError):
+    """Refused for good (malformed data, rejected by the backend); never retry."""
+
+
+class ComponentStartError(OtelpyError):
+    """A component failed to start; the message names its ID."""

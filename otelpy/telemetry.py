@@ -1,0 +1,108 @@
+"""otelpy's own metrics (Prometheus format, the Collector's names) and logging setup.
+
+Metric families are created on first use and cached by name, so components and
+the engine share one registry per process. Counters are exposed with the
+``_total`` suffix, as the Collector's Prometheus exporter does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+
+import psutil
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from otelpy.component import Signal
+
+ITEM_SUFFIX = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LOGS: "log_records"}
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _ProcessCollector:
+    """otelcol_process_* gauges, read when scraped."""
+
+    def __init__(self) -> None:
+        self._proc = psutil.Process(os.getpid())
+        self._start = time.time()
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        cpu = self._proc.cpu_times()
+        mem = self._proc.memory_info()
+        return [
+            GaugeMetricFamily("otelcol_process_uptime", "Uptime of the process (s)",
+                              value=time.time() - self._start),
+            GaugeMetricFamily("otelcol_process_cpu_seconds", "CPU user+system time (s)",
+                              value=cpu.user + cpu.system),
+            GaugeMetricFamily("otelcol_process_memory_rss", "Resident set size (bytes)",
+                              value=mem.rss),
+        ]
+
+
+class Telemetry:
+    """One process's self-metrics registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(_ProcessCollector())  # type: ignore[arg-type]
+        self._metrics: dict[str, Counter | Gauge | Histogram] = {}
+
+    def counter(self, name: str, doc: str, labels: Sequence[str]) -> Counter:
+        """The counter ``name`` (exposed as ``name_total``), created on first use."""
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = Counter(name, doc, list(labels), registry=self.registry)
+            self._metrics[name] = metric
+        assert isinstance(metric, Counter)
+        return metric
+
+    def gauge(self, name: str, doc: str, labels: Sequence[str]) -> Gauge:
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = Gauge(name, doc, list(labels), registry=self.registry)
+            self._metrics[name] = metric
+        assert isinstance(metric, Gauge)
+        return metric
+
+    def histogram(
+        self, name: str, doc: str, labels: Sequence[str], buckets: Sequence[float]
+    ) -> Histogram:
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = Histogram(name, doc, list(labels), registry=self.registry,
+                               buckets=list(buckets))
+            self._metrics[name] = metric
+        assert isinstance(metric, Histogram)
+        return metric
+
+    def items(self, what: str, signal: Signal, doc: str, labels: Sequence[str]) -> Counter:
+        """A per-signal item counter: ``items("otelcol_receiver_accepted", TRACES, ...)``
+        is ``otelcol_receiver_accepted_spans``."""
+        return self.counter(f"{what}_{ITEM_SUFFIX[signal]}", doc, labels)
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """Current value of one sample (0 if absent); for tests and status pages."""
+        v = self.registry.get_sample_value(name, labels or {})
+        return 0.0 if v is None else v
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def setup_logging(level: str = "info", encoding: str = "console") -> None:
+    """Configure the root logger once: structured-ish single lines on stderr."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        if encoding == "json":
+            fmt = ('{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
+                   '"msg":"%(message)s"}')
+        else:
+            fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
+        handler.setFormatter(logging.Formatter(fmt))
+        root.addHandler(handler)
