@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 import psutil
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -106,3 +107,35 @@ def setup_logging(level: str = "info", encoding: str = "console") -> None:
             fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
         handler.setFormatter(logging.Formatter(fmt))
         root.addHandler(handler)
+
+
+class MetricsServer:
+    """Serves the registry in Prometheus text format at ``http://<address>/metrics``."""
+
+    def __init__(self, telemetry: Telemetry, address: str) -> None:
+        self.telemetry = telemetry
+        self.address = address
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Bind and serve; raises OSError naming the address if it cannot bind."""
+        host, _, port = self.address.rpartition(":")
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host or "0.0.0.0", int(port)).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(f"cannot serve own metrics on {self.address}: {exc.strerror}") from exc
+        self._runner = runner
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.telemetry.exposition(),
+                            headers={"Content-Type": CONTENT_TYPE})
+
+    async def shutdown(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()

@@ -1,0 +1,137 @@
+"""The ``otelpy`` command: argument parsing and sub-commands. Thin on purpose."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+import yaml
+
+from otelpy import __version__
+from otelpy.errors import ConfigError
+
+COMMANDS = ("run", "validate", "schema", "components", "print-config")
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", action="append", default=[], metavar="FILE",
+                   help="config file; repeat to merge several, left to right "
+                        "(default: the embedded default config)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one key, path separated by '::' (e.g. "
+                        "processors::batch::timeout=1s)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="otelpy",
+        description="Telemetry pipeline engine in the shape of the OpenTelemetry Collector.",
+        epilog="Without a command, 'run' is assumed: otelpy --config pipeline.yaml",
+    )
+    p.add_argument("--version", action="version", version=f"otelpy {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _config_args(sub.add_parser("run", help="run the pipelines (default)"))
+    _config_args(sub.add_parser("validate", help="check a config; exit 0 or print every error"))
+    sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of the config document")
+    comp = sub.add_parser("components", help="list installed components")
+    comp.add_argument("--json", action="store_true", help="machine-readable output")
+    _config_args(sub.add_parser("print-config",
+                                help="print the effective config with secrets redacted"))
+    return p
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    from otelpy.registry import default_registry
+
+    return default_registry()
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from otelpy import config
+
+    loaded = config.load(args.config, args.set,
+                         default_yaml=None if args.config else config.DEFAULT_CONFIG)
+    return config.validate(loaded, _registry())
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        cfg = _load(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        return 1
+    for warning in cfg.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"config is valid: {len(cfg.pipelines)} pipeline(s)")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from otelpy.config import document_schema
+
+    json.dump(document_schema(_registry()), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_components(args: argparse.Namespace) -> int:
+    rows = []
+    for f in _registry():
+        stability = ", ".join(f"{k}: {v}" for k, v in f.stability.items())
+        rows.append({"kind": str(f.kind), "type": f.type, "stability": dict(f.stability),
+                     "signals": sorted(str(s) for s in f.signals()),
+                     "description": f.description, "text": stability})
+    if args.json:
+        json.dump([{k: v for k, v in r.items() if k != "text"} for r in rows], sys.stdout,
+                  indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{'KIND':<10} {'TYPE':<18} STABILITY")
+    for r in rows:
+        print(f"{r['kind']:<10} {r['type']:<18} {r['text']}")
+    return 0
+
+
+def cmd_print_config(args: argparse.Namespace) -> int:
+    from otelpy.config import document_schema, redact
+
+    try:
+        cfg = _load(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    doc = redact(cfg.document, document_schema(_registry()))
+    sys.stdout.write(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvloop
+
+    from otelpy.service import Service
+    from otelpy.telemetry import setup_logging
+
+    setup_logging("info")
+    service = Service(args.config, args.set)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(service.run())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["run", *argv]
+    args = _parser().parse_args(argv)
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
+                "components": cmd_components, "print-config": cmd_print_config}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

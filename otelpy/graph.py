@@ -1,0 +1,251 @@
+"""Config -> pipelines -> a graph of created components, with the lifecycle order.
+
+Instances: one per receiver ID (serving every signal it is used with), one per
+processor per pipeline, one per exporter ID, one per connector ID and signal
+pair, one per extension. Start order is extensions, exporters, connectors,
+processors (last to first in each pipeline), receivers; shutdown is the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
+from otelpy.consumer import Capabilities, Consumer, FanOut
+from otelpy.errors import ComponentStartError, ConsumerError
+from otelpy.pdata import Batch
+from otelpy.registry import Registry
+from otelpy.telemetry import Telemetry
+
+log = logging.getLogger("otelpy.graph")
+
+
+class ObservedReceiverConsumer(Consumer):
+    """What a receiver is handed: counts accepted and refused items per receiver."""
+
+    def __init__(self, receiver: ComponentID, signal: Signal, nxt: Consumer,
+                 telemetry: Telemetry) -> None:
+        labels = {"receiver": str(receiver)}
+        self._next = nxt
+        self._accepted = telemetry.items(
+            "otelcol_receiver_accepted", signal,
+            "Items successfully pushed into the pipeline", ["receiver"]).labels(**labels)
+        self._refused = telemetry.items(
+            "otelcol_receiver_refused", signal,
+            "Items that could not be pushed into the pipeline", ["receiver"]).labels(**labels)
+        self.capabilities = Capabilities(False)
+
+    async def consume(self, batch: Batch) -> None:
+        try:
+            await self._next.consume(batch)
+        except ConsumerError:
+            self._refused.inc(batch.item_count)
+            raise
+        self._accepted.inc(batch.item_count)
+
+    consume_traces = consume_metrics = consume_logs = consume
+
+
+@dataclass
+class _Instance:
+    id: ComponentID
+    kind: Kind
+    component: Any
+    pipeline: PipelineID | None = None
+
+
+@dataclass
+class Graph:
+    """Created components of one validated config, ready to start."""
+
+    config: Any  # otelpy.config.ValidatedConfig
+    registry: Registry
+    telemetry: Telemetry
+    shutdown_timeout: float = 10.0
+    _status: dict[str, str] = field(default_factory=dict)
+    _extensions: list[_Instance] = field(default_factory=list)
+    _exporters: list[_Instance] = field(default_factory=list)
+    _connectors: list[_Instance] = field(default_factory=list)
+    _processors: list[_Instance] = field(default_factory=list)  # start order
+    _receivers: list[_Instance] = field(default_factory=list)
+    _started: list[_Instance] = field(default_factory=list)
+
+    # -- building -----------------------------------------------------------------------
+    def build(self) -> None:
+        """Create every component; raises ComponentStartError naming the failing ID."""
+        cfg = self.config
+        for ext_id in cfg.service_extensions:
+            comp = self._create(Kind.EXTENSION, ext_id, cfg.extensions[ext_id])
+            self._extensions.append(_Instance(ext_id, Kind.EXTENSION, comp))
+        exporters = self._build_exporters()
+        heads: dict[PipelineID, Consumer] = {}
+        connector_inputs: dict[tuple[ComponentID, Signal], Consumer] = {}
+        for pid in self._pipeline_order():
+            pipe = cfg.pipelines[pid]
+            sinks: list[Consumer] = []
+            for eid in pipe.exporters:
+                if eid in cfg.connectors:
+                    key = (eid, pid.signal)
+                    if key not in connector_inputs:
+                        connector_inputs[key] = self._build_connector(eid, pid.signal, heads)
+                    sinks.append(connector_inputs[key])
+                else:
+                    sinks.append(exporters[eid])
+            nxt: Consumer = sinks[0] if len(sinks) == 1 else FanOut(sinks)
+            for proc_id in reversed(pipe.processors):
+                comp = self._create(Kind.PROCESSOR, proc_id, cfg.processors[proc_id],
+                                    pid.signal, nxt)
+                self._processors.insert(0, _Instance(proc_id, Kind.PROCESSOR, comp, pid))
+                nxt = comp
+            heads[pid] = nxt
+            self._status[str(pid)] = "starting"
+        self._build_receivers(heads)
+
+    def _build_exporters(self) -> dict[ComponentID, Consumer]:
+        cfg = self.config
+        signals: dict[ComponentID, set[Signal]] = {}
+        for pid, pipe in cfg.pipelines.items():
+            for eid in pipe.exporters:
+                if eid in cfg.exporters:
+                    signals.setdefault(eid, set()).add(pid.signal)
+        out: dict[ComponentID, Consumer] = {}
+        for eid in sorted(signals):
+            comp = self._create(Kind.EXPORTER, eid, cfg.exporters[eid], frozenset(signals[eid]))
+            self._exporters.append(_Instance(eid, Kind.EXPORTER, comp))
+            out[eid] = comp
+        return out
+
+    def _pipeline_order(self) -> list[PipelineID]:
+        """Pipelines ordered so a connector's target pipelines are built before its sources."""
+        cfg = self.config
+        deps: dict[PipelineID, set[PipelineID]] = {pid: set() for pid in cfg.pipelines}
+        for src, pipe in cfg.pipelines.items():
+            for cid in pipe.exporters:
+                if cid in cfg.connectors:
+                    for dst, other in cfg.pipelines.items():
+                        if cid in other.receivers:
+                            deps[src].add(dst)
+        order: list[PipelineID] = []
+        visiting: set[PipelineID] = set()
+
+        def visit(pid: PipelineID) -> None:
+            if pid in order:
+                return
+            if pid in visiting:
+                raise ComponentStartError(f"pipelines form a cycle through {pid}")
+            visiting.add(pid)
+            for dep in sorted(deps[pid]):
+                visit(dep)
+            visiting.discard(pid)
+            order.append(pid)
+
+        for pid in sorted(cfg.pipelines):
+            visit(pid)
+        return order
+
+    def _build_connector(self, cid: ComponentID, source: Signal,
+                         heads: Mapping[PipelineID, Consumer]) -> Consumer:
+        """The connector's input for ``source`` data: one instance per target signal,
+        each feeding the (already built) pipelines that list the connector as receiver."""
+        cfg = self.config
+        factory = self._factory(Kind.CONNECTOR, cid)
+        targets = [p for p, pipe in sorted(cfg.pipelines.items()) if cid in pipe.receivers]
+        inputs: list[Consumer] = []
+        for target in sorted({t.signal for t in targets}):
+            if not factory.supports_pair(source, target):
+                continue
+            tgt = [heads[t] for t in targets if t.signal is target]
+            nxt = tgt[0] if len(tgt) == 1 else FanOut(tgt)
+            comp = self._create(Kind.CONNECTOR, cid, cfg.connectors[cid], source, target, nxt)
+            self._connectors.append(_Instance(cid, Kind.CONNECTOR, comp))
+            inputs.append(comp)
+        if not inputs:
+            raise ComponentStartError(f"connectors::{cid}: no supported target for {source}")
+        return inputs[0] if len(inputs) == 1 else FanOut(inputs)
+
+    def _build_receivers(self, heads: Mapping[PipelineID, Consumer]) -> None:
+        cfg = self.config
+        for rid in sorted(cfg.receivers):
+            consumers: dict[Signal, Consumer] = {}
+            for signal in Signal:
+                tgt = [heads[p] for p, pipe in sorted(cfg.pipelines.items())
+                       if p.signal is signal and rid in pipe.receivers]
+                if tgt:
+                    nxt = tgt[0] if len(tgt) == 1 else FanOut(tgt)
+                    consumers[signal] = ObservedReceiverConsumer(rid, signal, nxt,
+                                                                 self.telemetry)
+            if consumers:
+                comp = self._create(Kind.RECEIVER, rid, cfg.receivers[rid], consumers)
+                self._receivers.append(_Instance(rid, Kind.RECEIVER, comp))
+
+    def _factory(self, kind: Kind, cid: ComponentID) -> Any:
+        factory = self.registry.get(kind, cid.type)
+        if factory is None:
+            raise ComponentStartError(f"{kind.section}::{cid}: no {kind} type {cid.type!r}")
+        return factory
+
+    def _create(self, kind: Kind, cid: ComponentID, cfg: BaseModel, *args: Any) -> Any:
+        factory = self._factory(kind, cid)
+        settings = Settings(cid, kind, logging.getLogger(f"otelpy.{kind.section}.{cid}"),
+                            self.telemetry)
+        try:
+            return factory.create(settings, cfg, *args)
+        except (ValueError, TypeError, OSError) as exc:
+            raise ComponentStartError(f"{kind.section}::{cid}: failed to create: {exc}") from exc
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def _start_order(self) -> list[_Instance]:
+        return [*self._extensions, *self._exporters, *self._connectors, *self._processors,
+                *self._receivers]
+
+    async def start(self) -> None:
+        """Start everything in order; on failure, stop what started and raise
+        ComponentStartError naming the component."""
+        for inst in self._start_order():
+            try:
+                await inst.component.start(self)
+            except (OSError, RuntimeError, ValueError, ConsumerError,
+                    ComponentStartError) as exc:
+                log.error("failed to start %s %s: %s", inst.kind, inst.id, exc)
+                await self.shutdown()
+                raise ComponentStartError(
+                    f"{inst.kind.section}::{inst.id}: failed to start: {exc}") from exc
+            self._started.append(inst)
+        for pid in self._status:
+            self._status[pid] = "ok"
+
+    async def shutdown(self) -> None:
+        """Stop in reverse start order; each component gets a bounded time. Idempotent."""
+        while self._started:
+            inst = self._started.pop()
+            try:
+                await asyncio.wait_for(inst.component.shutdown(), self.shutdown_timeout)
+            except TimeoutError:
+                log.error("%s %s did not stop within %ss", inst.kind, inst.id,
+                          self.shutdown_timeout)
+            except (OSError, RuntimeError, ConsumerError) as exc:
+                log.error("error stopping %s %s: %s", inst.kind, inst.id, exc)
+        for pid in self._status:
+            self._status[pid] = "stopped"
+
+    # -- Host ---------------------------------------------------------------------------
+    def extension(self, component_id: ComponentID) -> Component | None:
+        for inst in self._extensions:
+            if inst.id == component_id:
+                return inst.component  # type: ignore[no-any-return]
+        return None
+
+    def pipeline_status(self) -> Mapping[str, str]:
+        return dict(self._status)
+
+    def components(self) -> list[tuple[Kind, ComponentID, PipelineID | None]]:
+        return [(i.kind, i.id, i.pipeline) for i in self._start_order()]
+
+
+__all__ = ["Graph", "ObservedReceiverConsumer"]

@@ -1,0 +1,156 @@
+"""The running service: load config, build and start the graph, own metrics, signals.
+
+SIGTERM and SIGINT drain and stop. SIGHUP re-reads and validates the config and
+swaps the pipelines only if the new config is valid; otherwise the old pipelines
+keep running and the errors are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from otelpy import config as otelconfig
+from otelpy.errors import ComponentStartError, ConfigError
+from otelpy.graph import Graph
+from otelpy.registry import Registry, default_registry
+from otelpy.telemetry import MetricsServer, Telemetry, setup_logging
+
+log = logging.getLogger("otelpy.service")
+
+
+class Service:
+    """One otelpy process's pipelines, from config files (or the embedded default)."""
+
+    def __init__(
+        self,
+        paths: Sequence[str] = (),
+        sets: Sequence[str] = (),
+        registry: Registry | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.paths = list(paths)
+        self.sets = list(sets)
+        self.registry = registry or default_registry()
+        self.env = env
+        self.telemetry = Telemetry()
+        self.graph: Graph | None = None
+        self.config: Any = None
+        self._metrics: MetricsServer | None = None
+        self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reloads = self.telemetry.counter(
+            "otelpy_config_reloads", "Config reloads by result", ["result"])
+
+    def load(self) -> Any:
+        """Load and validate the config; raises ConfigError with every problem."""
+        loaded = otelconfig.load(self.paths, self.sets, env=self.env,
+                                 default_yaml=None if self.paths else otelconfig.DEFAULT_CONFIG)
+        return otelconfig.validate(loaded, self.registry)
+
+    async def start(self, cfg: Any) -> None:
+        """Start own metrics and the pipelines of ``cfg``; raises ComponentStartError/OSError."""
+        for warning in cfg.warnings:
+            log.warning("%s", warning)
+        await self._start_metrics(cfg)
+        graph = Graph(cfg, self.registry, self.telemetry)
+        graph.build()
+        await graph.start()
+        self.graph, self.config = graph, cfg
+        log.info("everything is ready: %d pipelines running", len(cfg.pipelines))
+
+    async def _start_metrics(self, cfg: Any) -> None:
+        metrics = cfg.telemetry.metrics
+        address = "" if metrics.level == "none" else metrics.address
+        if self._metrics is not None and self._metrics.address == address:
+            return
+        if self._metrics is not None:
+            await self._metrics.shutdown()
+            self._metrics = None
+        if address:
+            server = MetricsServer(self.telemetry, address)
+            await server.start()
+            self._metrics = server
+
+    async def shutdown(self) -> None:
+        """Drain and stop the pipelines, then own metrics. Idempotent."""
+        if self.graph is not None:
+            graph, self.graph = self.graph, None
+            await graph.shutdown()
+        if self._metrics is not None:
+            await self._metrics.shutdown()
+            self._metrics = None
+        for task in list(self._tasks):
+            task.cancel()
+        log.info("shutdown complete")
+
+    async def reload(self) -> bool:
+        """Re-read the config; swap pipelines only if it is valid. Returns True if swapped."""
+        async with self._reload_lock:
+            try:
+                cfg = self.load()
+            except ConfigError as exc:
+                self._reloads.labels(result="invalid").inc()
+                log.error("reload refused, keeping the running config:\n%s", exc)
+                return False
+            old_cfg = self.config
+            if self.graph is not None:
+                await self.graph.shutdown()
+                self.graph = None
+            try:
+                await self.start(cfg)
+            except (ComponentStartError, OSError) as exc:
+                self._reloads.labels(result="failed").inc()
+                log.error("reload failed to start (%s); restoring the previous config", exc)
+                await self.start(old_cfg)
+                return False
+            self._reloads.labels(result="ok").inc()
+            log.info("config reloaded")
+            return True
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def _spawn_reload(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._reload_logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload()
+        except (ComponentStartError, OSError) as exc:
+            log.critical("could not restore pipelines after a failed reload: %s", exc)
+            self.request_stop()
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT. Returns the process exit code."""
+        try:
+            cfg = self.load()
+        except ConfigError as exc:
+            log.error("invalid configuration:\n%s", exc)
+            return 1
+        setup_logging(cfg.telemetry.logs.level, cfg.telemetry.logs.encoding)
+        try:
+            await self.start(cfg)
+        except (ComponentStartError, OSError) as exc:
+            log.error("%s", exc)
+            await self.shutdown()
+            return 1
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self._spawn_reload)
+        try:
+            await self._stop.wait()
+            log.info("stop requested: draining pipelines")
+            async with self._reload_lock:
+                await self.shutdown()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+        return 0
