@@ -52,6 +52,27 @@ class ObservedReceiverConsumer(Consumer):
     consume_traces = consume_metrics = consume_logs = consume
 
 
+class _Declared(Consumer):
+    """A consumer chain's entry point, declaring whether anything down the chain mutates.
+
+    Fan-out decides who gets a copy from ``capabilities``; a pipeline mutates if any of
+    its processors does, and a connector's input mutates if any of its target pipelines does.
+    """
+
+    def __init__(self, nxt: Consumer, mutates: bool) -> None:
+        self._next = nxt
+        self.capabilities = Capabilities(mutates)
+
+    async def consume(self, batch: Batch) -> None:
+        await self._next.consume(batch)
+
+    consume_traces = consume_metrics = consume_logs = consume
+
+
+def _mutates(consumers: list[Consumer]) -> bool:
+    return any(c.capabilities.mutates_data for c in consumers)
+
+
 @dataclass
 class _Instance:
     id: ComponentID
@@ -98,12 +119,14 @@ class Graph:
                 else:
                     sinks.append(exporters[eid])
             nxt: Consumer = sinks[0] if len(sinks) == 1 else FanOut(sinks)
+            chain: list[Consumer] = []
             for proc_id in reversed(pipe.processors):
                 comp = self._create(Kind.PROCESSOR, proc_id, cfg.processors[proc_id],
                                     pid.signal, nxt)
-                self._processors.insert(0, _Instance(proc_id, Kind.PROCESSOR, comp, pid))
+                self._processors.append(_Instance(proc_id, Kind.PROCESSOR, comp, pid))
+                chain.append(comp)
                 nxt = comp
-            heads[pid] = nxt
+            heads[pid] = _Declared(nxt, _mutates(chain))
             self._status[str(pid)] = "starting"
         self._build_receivers(heads)
 
@@ -164,7 +187,7 @@ class Graph:
             nxt = tgt[0] if len(tgt) == 1 else FanOut(tgt)
             comp = self._create(Kind.CONNECTOR, cid, cfg.connectors[cid], source, target, nxt)
             self._connectors.append(_Instance(cid, Kind.CONNECTOR, comp))
-            inputs.append(comp)
+            inputs.append(_Declared(comp, _mutates([comp, *tgt])))
         if not inputs:
             raise ComponentStartError(f"connectors::{cid}: no supported target for {source}")
         return inputs[0] if len(inputs) == 1 else FanOut(inputs)

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 import psutil
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 
 from otelpy.component import Signal
@@ -48,6 +55,7 @@ class Telemetry:
     """One process's self-metrics registry."""
 
     def __init__(self) -> None:
+        disable_created_metrics()  # the Collector exposes no *_created series
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(_ProcessCollector())  # type: ignore[arg-type]
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
