@@ -1,0 +1,198 @@
+"""Every registered component: create -> start -> consume a sample -> shutdown.
+
+Each kind is driven through the same contract the engine relies on; the per-type
+settings below only supply what a component cannot default (ports, paths,
+endpoints). A component type missing from ``SETTINGS`` fails the test, so a new
+component cannot skip conformance.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from otelpy.component import ComponentID, Kind, Settings, Signal
+from otelpy.consumer import Consumer
+from otelpy.pdata import Batch
+from otelpy.registry import load_registry
+from otelpy.telemetry import ITEM_SUFFIX, Telemetry
+from otelpy.testing.samples import logs_request, metrics_request, traces_request
+from otelpy.testing.servers import GrpcSink, HttpSink
+from otelpy.testing.sink import FakeHost, SinkConsumer
+
+REGISTRY = load_registry(include_plugins=False)
+SAMPLES = {
+    Signal.TRACES: lambda: traces_request(7).SerializeToString(),
+    Signal.METRICS: lambda: metrics_request(6).SerializeToString(),
+    Signal.LOGS: lambda: logs_request(5).SerializeToString(),
+}
+COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Env:
+    def __init__(self, tmp: Path, grpc_sink: GrpcSink, http_sink: HttpSink) -> None:
+        self.tmp, self.grpc_sink, self.http_sink = tmp, grpc_sink, http_sink
+
+
+# (kind, type) -> config document for the test (ports and paths filled per test)
+def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
+    return {
+        (Kind.RECEIVER, "otlp"): {"protocols": {
+            "grpc": {"endpoint": f"127.0.0.1:{_free_port()}"},
+            "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
+        (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
+        (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
+        (Kind.EXPORTER, "otlp"): {"endpoint": env.grpc_sink.endpoint, "tls": {"insecure": True}},
+        (Kind.EXPORTER, "otlphttp"): {"endpoint": env.http_sink.endpoint},
+        (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
+        (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
+        (Kind.CONNECTOR, "forward"): {},
+        (Kind.EXTENSION, "health_check"): {"endpoint": f"127.0.0.1:{_free_port()}"},
+    }
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    g, h = GrpcSink(), HttpSink()
+    await g.start()
+    await h.start()
+    yield Env(tmp_path, g, h)
+    await g.stop()
+    await h.stop()
+
+
+def _settings(kind: Kind, type_: str, telemetry: Telemetry) -> Settings:
+    cid = ComponentID(type_, "conformance")
+    return Settings(cid, kind, logging.getLogger(f"test.{cid}"), telemetry)
+
+
+def _config(kind: Kind, type_: str, env: Env) -> Any:
+    table = SETTINGS(env)
+    assert (kind, type_) in table, f"{kind} {type_} has no conformance settings"
+    model = REGISTRY.get(kind, type_).config_type  # type: ignore[union-attr]
+    cfg = model.model_validate(table[(kind, type_)])
+    assert cfg.validate_config() == []  # type: ignore[attr-defined]
+    return cfg
+
+
+def _ids(kind: Kind) -> list[str]:
+    return [f.type for f in REGISTRY.of_kind(kind)]
+
+
+def _batch(signal: Signal) -> Batch:
+    return Batch.from_bytes(signal, SAMPLES[signal]())
+
+
+@pytest.mark.parametrize("type_", _ids(Kind.EXPORTER))
+async def test_exporter(type_: str, env: Env) -> None:
+    factory = REGISTRY.get(Kind.EXPORTER, type_)
+    assert factory is not None
+    tel = Telemetry()
+    signals = factory.signals()
+    exp = factory.create(_settings(Kind.EXPORTER, type_, tel), _config(Kind.EXPORTER, type_, env),
+                         frozenset(signals))
+    await exp.start(FakeHost())
+    for signal in sorted(signals):
+        await exp.consume(_batch(signal))
+    await exp.shutdown()
+    await exp.shutdown()  # idempotent
+    for signal in sorted(signals):
+        sent = tel.value(f"otelcol_exporter_sent_{ITEM_SUFFIX[signal]}_total",
+                         {"exporter": f"{type_}/conformance"})
+        assert sent == COUNTS[signal], f"{type_} {signal}: sent {sent}"
+    if type_ == "otlp":
+        assert env.grpc_sink.total() == sum(COUNTS.values())
+    if type_ == "otlphttp":
+        assert env.http_sink.total() == sum(COUNTS.values())
+    if type_ == "file":
+        assert len((env.tmp / "out.jsonl").read_text().splitlines()) == len(signals)
+
+
+@pytest.mark.parametrize("type_", _ids(Kind.PROCESSOR))
+async def test_processor(type_: str, env: Env) -> None:
+    factory = REGISTRY.get(Kind.PROCESSOR, type_)
+    assert factory is not None
+    for signal in sorted(factory.signals()):
+        sink = SinkConsumer()
+        proc = factory.create(_settings(Kind.PROCESSOR, type_, Telemetry()),
+                              _config(Kind.PROCESSOR, type_, env), signal, sink)
+        await proc.start(FakeHost())
+        await proc.consume(_batch(signal))
+        await proc.shutdown()
+        await proc.shutdown()
+        assert sink.total() == COUNTS[signal], f"{type_} lost data on {signal}"
+
+
+@pytest.mark.parametrize("type_", _ids(Kind.CONNECTOR))
+async def test_connector(type_: str, env: Env) -> None:
+    factory = REGISTRY.get(Kind.CONNECTOR, type_)
+    assert factory is not None
+    pairs = [k.split("->") for k in factory.stability]
+    for src, dst in pairs:
+        sink = SinkConsumer()
+        conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry()),
+                              _config(Kind.CONNECTOR, type_, env), Signal(src), Signal(dst), sink)
+        await conn.start(FakeHost())
+        await conn.consume(_batch(Signal(src)))
+        await conn.shutdown()
+        assert sink.total() > 0
+
+
+@pytest.mark.parametrize("type_", _ids(Kind.RECEIVER))
+async def test_receiver(type_: str, env: Env) -> None:
+    factory = REGISTRY.get(Kind.RECEIVER, type_)
+    assert factory is not None
+    cfg = _config(Kind.RECEIVER, type_, env)
+    sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}
+    rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)
+    await rec.start(FakeHost())
+    try:
+        await _send_sample(type_, cfg)
+    finally:
+        await rec.shutdown()
+        await rec.shutdown()
+    for signal, sink in sinks.items():
+        assert sink.total() == COUNTS[signal], f"{type_} {signal}"  # type: ignore[attr-defined]
+
+
+async def _send_sample(type_: str, cfg: Any) -> None:
+    """Push one sample per signal through the receiver's own protocol."""
+    assert type_ == "otlp", f"no conformance driver for receiver {type_}"
+    base = f"http://{cfg.protocols.http.endpoint}"
+    async with aiohttp.ClientSession() as session:
+        for signal in Signal:
+            async with session.post(f"{base}/v1/{signal}", data=SAMPLES[signal](),
+                                    headers={"Content-Type": "application/x-protobuf"}) as r:
+                assert r.status == 200, await r.text()
+
+
+@pytest.mark.parametrize("type_", _ids(Kind.EXTENSION))
+async def test_extension(type_: str, env: Env) -> None:
+    factory = REGISTRY.get(Kind.EXTENSION, type_)
+    assert factory is not None
+    ext = factory.create(_settings(Kind.EXTENSION, type_, Telemetry()),
+                         _config(Kind.EXTENSION, type_, env))
+    await ext.start(FakeHost({"traces": "ok"}))
+    await ext.shutdown()
+    await ext.shutdown()
+
+
+def test_every_component_has_conformance_settings(tmp_path: Path) -> None:
+    class _Unstarted:
+        endpoint = "127.0.0.1:1"
+
+    env = Env(tmp_path, _Unstarted(), _Unstarted())  # type: ignore[arg-type]
+    missing = {(f.kind, f.type) for f in REGISTRY} - set(SETTINGS(env))
+    assert missing == set()
