@@ -1,0 +1,212 @@
+"""YAML parsing that remembers file:line:column for every node and rejects duplicate keys.
+
+Scalars follow the YAML 1.2 core schema as Go's yaml.v3 (the Collector's parser) reads
+them: only ``true``/``false`` are booleans (``on``, ``yes`` stay strings), dates stay
+strings, ``1:30`` stays a string, and integers take Go's prefixes (``0x1f``, ``0o17``,
+``0b101``, and a leading ``0`` for octal).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from otelpy.config.problems import Path, Position, Problem, drop_under
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAX_DEPTH = 200
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema implicit typing."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+_Loader.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
+
+_GO_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int | float | str:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        if _GO_OCTAL.match(text):
+            return int(text, 8)
+        return int(text, 0)
+    except ValueError:
+        # "09": not an integer in Go either; yaml.v3 reads it as a float.
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+@dataclass
+class Parsed:
+    """A parsed source: its value, the position of every path in it, and problems found."""
+
+    value: Any
+    positions: dict[Path, Position] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def parse_yaml(text: str, source: str, root: Path = ()) -> Parsed:
+    """Parse one YAML document; paths in the result are prefixed with ``root``.
+
+    Never raises for bad input: syntax errors, duplicate keys, unknown tags and
+    recursive aliases become problems (the value is then None or partial).
+    """
+    out = Parsed(value=None)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            out.positions[root] = _pos(source, node)
+            out.value = _Builder(loader, source, out).build(node, root)
+    except yaml.MarkedYAMLError as exc:
+        out.problems.append(_syntax_problem(exc, source, text))
+        out.value = None
+    except yaml.YAMLError as exc:
+        out.problems.append(Problem(Position(source, 1, 1), (), f"YAML error: {exc}"))
+        out.value = None
+    finally:
+        loader.dispose()
+    return out
+
+
+def _pos(source: str, node: Node) -> Position:
+    return Position(source, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = f"YAML syntax error: {exc.problem or exc}"
+    if exc.context and exc.context_mark:
+        message = (f"YAML syntax error: {exc.context} (line {exc.context_mark.line + 1}): "
+                   f"{exc.problem}")
+    if "'\\t'" in str(exc.problem):
+        message += " (indent YAML with spaces, not tabs)"
+    lines = text.splitlines()
+    in_flow = "flow" in str(exc.context)
+    if 0 < line <= len(lines) and in_flow and "${" in lines[line - 1]:
+        message += (
+            '; inside [...] or {...} a ${...} reference must be quoted ("${env:X}"),'
+            ' or use block style (one "- ${env:X}" or "key: ${env:X}" per line)'
+        )
+    return Problem(Position(source, line, col), (), message)
+
+
+class _Builder:
+    """Turns composed nodes into plain values, recording positions as it goes."""
+
+    def __init__(self, loader: _Loader, source: str, out: Parsed) -> None:
+        self.loader = loader
+        self.source = source
+        self.out = out
+        self.active: set[int] = set()
+
+    def problem(self, node: Node, path: Path, message: str) -> None:
+        self.out.problems.append(Problem(_pos(self.source, node), path, message))
+
+    def build(self, node: Node, path: Path) -> Any:
+        if id(node) in self.active or len(path) > _MAX_DEPTH:
+            self.problem(node, path, "recursive YAML alias (an anchor that contains itself)")
+            return None
+        if isinstance(node, ScalarNode):
+            try:
+                return self.loader.construct_object(node, deep=True)
+            except yaml.constructor.ConstructorError as exc:
+                self.problem(node, path, str(exc.problem or exc))
+                return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return self._sequence(node, path)
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        self.problem(node, path, f"unsupported YAML node {node.tag}")
+        return None
+
+    def _sequence(self, node: SequenceNode, path: Path) -> list[Any]:
+        items = []
+        for i, item in enumerate(node.value):
+            self.out.positions[path + (i,)] = _pos(self.source, item)
+            items.append(self.build(item, path + (i,)))
+        return items
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        explicit: dict[str, Node] = {}
+        merges = [v for k, v in node.value if k.tag == _MERGE_TAG]
+        for source in merges:
+            self._merge_in(result, source, path)
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE_TAG:
+                continue
+            if not isinstance(knode, ScalarNode):
+                self.problem(knode, path, "mapping keys must be plain strings")
+                continue
+            key = str(knode.value)
+            if key in explicit:
+                first = explicit[key].start_mark.line + 1
+                self.problem(knode, path + (key,),
+                             f'duplicate key "{key}" (first defined at line {first})')
+                continue
+            explicit[key] = knode
+            if key in result:
+                drop_under(self.out.positions, path + (key,))
+            self.out.positions[path + (key,)] = _pos(self.source, knode)
+            result[key] = self.build(vnode, path + (key,))
+        return result
+
+    def _merge_in(self, result: dict[str, Any], source: Node, path: Path) -> None:
+        """``<<: *anchor`` or ``<<: [*a, *b]``; earlier mappings win, as YAML specifies."""
+        sources = source.value if isinstance(source, SequenceNode) else [source]
+        for src in sources:
+            if not isinstance(src, MappingNode):
+                self.problem(src, path, "<< (merge key) expects a mapping or a list of mappings")
+                continue
+            outer, self.out.positions = self.out.positions, {}
+            try:
+                merged = self.build(src, path)
+            finally:
+                inner, self.out.positions = self.out.positions, outer
+            if not isinstance(merged, dict):
+                continue
+            for key, value in merged.items():
+                if key in result:
+                    continue
+                result[key] = value
+                sub = path + (key,)
+                outer.update({p: pos for p, pos in inner.items() if p[: len(sub)] == sub})
