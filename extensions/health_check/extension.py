@@ -1,0 +1,106 @@
+"""The health_check extension: an HTTP endpoint for liveness/readiness probes.
+
+``GET <path>`` answers 200 when the host reports every pipeline ``ok`` and 503
+otherwise, with the Collector's JSON body (or the configured static body).
+``GET <path>/status`` answers the same codes with the status of every pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from aiohttp import web
+from otelpy.extensions.health_check.config import HealthCheckConfig
+
+from otelpy.component import ComponentBase, Host, Settings
+from otelpy.config.server import Endpoint
+from otelpy.config.types import format_duration
+from otelpy.errors import ComponentStartError
+
+_GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
+_JSON = "application/json"
+
+
+def _rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+class HealthCheckExtension(ComponentBase):
+    """Serves the health endpoint from ``start`` to ``shutdown``."""
+
+    def __init__(self, settings: Settings, cfg: HealthCheckConfig) -> None:
+        self._log = settings.logger
+        self._cfg = cfg
+        self._host: Host | None = None
+        self._runner: web.AppRunner | None = None
+        self._up_since: float | None = None  # wall time a probe first saw all pipelines ok
+        self._up_mono = 0.0
+        self.port: int | None = None  # the bound port, once started
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self, host: Host) -> None:
+        """Bind and serve; raises ComponentStartError naming the endpoint when the
+        address cannot be bound (e.g. the port is taken)."""
+        if self._runner is not None:
+            return
+        self._host = host
+        if self._cfg.check_collector_pipeline.enabled:
+            self._log.warning("check_collector_pipeline is deprecated and has no effect; "
+                              "health follows every pipeline's status")
+        endpoint = Endpoint.parse(self._cfg.endpoint)
+        app = web.Application()
+        app.router.add_get(self._cfg.path, self._health)
+        app.router.add_get(self._cfg.status_path, self._status)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, endpoint.bind_host, endpoint.port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ComponentStartError(
+                f"cannot listen on {self._cfg.endpoint}: {exc.strerror or exc}") from exc
+        self._runner = runner
+        addresses = runner.addresses
+        self.port = int(addresses[0][1]) if addresses else endpoint.port
+        self._log.info("serving on %s (path %s, status %s)", self._cfg.endpoint,
+                       self._cfg.path, self._cfg.status_path)
+
+    async def shutdown(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    # -- answers -------------------------------------------------------------------------
+    def _pipelines(self) -> Mapping[str, str]:
+        return {} if self._host is None else self._host.pipeline_status()
+
+    def _healthy(self, pipelines: Mapping[str, str]) -> bool:
+        ok = self._host is not None and all(s == "ok" for s in pipelines.values())
+        if not ok:
+            self._up_since = None
+        elif self._up_since is None:
+            self._up_since, self._up_mono = time.time(), time.monotonic()
+        return ok
+
+    async def _health(self, request: web.Request) -> web.Response:
+        healthy = self._healthy(self._pipelines())
+        code = 200 if healthy else 503
+        custom = self._cfg.response_body
+        if custom is not None:
+            return web.Response(status=code, text=custom.healthy if healthy else custom.unhealthy)
+        if healthy and self._up_since is not None:
+            body = {"status": "Server available", "upSince": _rfc3339(self._up_since),
+                    "uptime": format_duration(time.monotonic() - self._up_mono)}
+        else:
+            body = {"status": "Server not available", "upSince": _GO_ZERO_TIME, "uptime": ""}
+        return web.Response(status=code, text=json.dumps(body), content_type=_JSON)
+
+    async def _status(self, request: web.Request) -> web.Response:
+        pipelines = dict(self._pipelines())
+        healthy = self._healthy(pipelines)
+        body = {"healthy": healthy, "pipelines": pipelines}
+        return web.Response(status=200 if healthy else 503, text=json.dumps(body),
+                            content_type=_JSON)

@@ -1,0 +1,1 @@
+"""Built-in processors (installed as otelpy.processors); one sub-package per component type."""

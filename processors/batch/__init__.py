@@ -1,0 +1,27 @@
+"""The ``batch`` processor: groups batches by size and time, without decoding them."""
+
+from __future__ import annotations
+
+from otelpy.processors.batch.config import BatchConfig
+from otelpy.processors.batch.processor import BatchProcessor
+
+from otelpy.component import Factory, Kind, Settings, Signal, Stability
+from otelpy.consumer import Consumer
+
+
+def _create(settings: Settings, cfg: BatchConfig, signal: Signal,
+            next_consumer: Consumer) -> BatchProcessor:
+    return BatchProcessor(settings, cfg, signal, next_consumer)
+
+
+factory = Factory(
+    type="batch",
+    kind=Kind.PROCESSOR,
+    config_type=BatchConfig,
+    create=_create,
+    stability={s.value: Stability.BETA for s in Signal},
+    description="Groups spans, metric data points and log records into larger batches "
+                "by count and time, at the byte level",
+)
+
+__all__ = ["factory", "BatchConfig", "BatchProcessor"]
