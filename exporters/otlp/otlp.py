@@ -1,0 +1,134 @@
+"""The otlp exporter: OTLP/gRPC export calls carrying the batch's bytes as they are.
+
+A grpc.aio channel with generic unary calls and no (de)serializers: the request
+is ``Batch.data``, never decoded or re-encoded. Errors map as in the Collector's
+otlpexporter: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE
+and DATA_LOSS are retryable, RESOURCE_EXHAUSTED only when the server sent a
+RetryInfo; every other code is permanent. A RetryInfo delay (from the
+``grpc-status-details-bin`` trailer) becomes the next retry's wait. A partial
+success in the (small) response is decoded and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import grpc
+
+from otelpy import __version__
+from otelpy.component import Host, Settings, Signal
+from otelpy.errors import PermanentError, RetryableError
+from otelpy.exporterhelper import ExporterHelper
+from otelpy.exporterhelper.logthrottle import ThrottledLog
+from otelpy.exporterhelper.otlpstatus import (
+    STATUS_DETAILS_KEY,
+    decode_partial_success,
+    decode_status,
+)
+from otelpy.exporters.otlp.config import OTLPConfig
+from otelpy.pdata import SPECS, Batch
+
+__all__ = ["OTLPExporter", "METHODS", "RETRYABLE_CODES", "map_rpc_error"]
+
+METHODS = {
+    Signal.TRACES: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    Signal.METRICS: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    Signal.LOGS: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+}
+
+RETRYABLE_CODES = frozenset({
+    grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED,
+    grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS,
+})
+
+
+def _retry_delay(trailers: Any) -> float | None:
+    """RetryInfo's delay from the grpc-status-details-bin trailer, if the server sent one."""
+    for key, value in trailers or ():
+        if key == STATUS_DETAILS_KEY and isinstance(value, bytes):
+            status = decode_status(value)
+            return None if status is None else status.retry_delay
+    return None
+
+
+
+def map_rpc_error(err: grpc.aio.AioRpcError, target: str) -> RetryableError | PermanentError:
+    """The otelpy error for a failed call, as the Collector's otlpexporter decides."""
+    code = err.code()
+    trailers = err.trailing_metadata()
+    delay = _retry_delay(trailers)
+    msg = f"export to {target} failed: {code.name}: {err.details()}"
+    if code in RETRYABLE_CODES or (code is grpc.StatusCode.RESOURCE_EXHAUSTED
+                                   and delay is not None):
+        return RetryableError(msg, retry_after=delay if delay else None)
+    return PermanentError(msg)
+
+
+class OTLPExporter(ExporterHelper):
+    """Sends every batch as one unary Export call; a Consumer via :class:`ExporterHelper`."""
+
+    def __init__(self, settings: Settings, cfg: OTLPConfig, signals: Iterable[Signal]) -> None:
+        signals = frozenset(signals)
+        problems = cfg.validate_config()
+        if problems:
+            raise ValueError("; ".join(problems))
+        super().__init__(settings, signals, cfg.sending_queue, cfg.retry_on_failure,
+                         cfg.timeout, self._send)
+        self.cfg = cfg
+        self.target = cfg.target()
+        self._metadata = cfg.metadata()
+        self._call_timeout = cfg.timeout or None
+        self._channel: grpc.aio.Channel | None = None
+        self._calls: dict[Signal, Any] = {}
+        self._partial_log = ThrottledLog(settings.logger, logging.WARNING)
+
+    def _open_channel(self) -> grpc.aio.Channel:
+        cfg = self.cfg
+        options = [*cfg.channel_options(),
+                   ("grpc.primary_user_agent", f"otelpy/{__version__}")]
+        compression = grpc.Compression.Gzip if cfg.compression == "gzip" else None
+        if cfg.plaintext():
+            return grpc.aio.insecure_channel(self.target, options=options,
+                                             compression=compression)
+        return grpc.aio.secure_channel(self.target, grpc.ssl_channel_credentials(),
+                                       options=options, compression=compression)
+
+    async def start(self, host: Host) -> None:
+        """Create the channel (it connects lazily) and start the queue workers."""
+        if self._channel is None:
+            channel = self._open_channel()
+            self._channel = channel
+            self._calls = {
+                s: channel.unary_unary(METHODS[s], request_serializer=None,
+                                       response_deserializer=None)
+                for s in self.signals
+            }
+        await super().start(host)
+
+    async def shutdown(self, drain_timeout: float | None = None) -> None:
+        """Drain the queue (see ExporterHelper.shutdown), then close the channel. Idempotent."""
+        await super().shutdown(drain_timeout)
+        if self._channel is not None:
+            channel, self._channel = self._channel, None
+            self._calls = {}
+            await channel.close()
+
+    async def _send(self, batch: Batch) -> None:
+        """One Export call; raises RetryableError / PermanentError as the status says."""
+        call = self._calls.get(batch.signal)
+        if call is None:
+            raise RetryableError("otlp exporter is not started")
+        try:
+            response = await call(batch.data, timeout=self._call_timeout,
+                                  metadata=self._metadata,
+                                  wait_for_ready=self.cfg.wait_for_ready)
+        except grpc.aio.AioRpcError as err:
+            raise map_rpc_error(err, self.target) from None
+        if response:
+            partial = decode_partial_success(batch.signal, response)
+            if partial is not None:
+                self._partial_log.log("partial success: the server rejected %d %s: %s",
+                                      partial.rejected, SPECS[batch.signal].item_name,
+                                      partial.message)
