@@ -1,0 +1,256 @@
+"""Server settings shared by receivers: gRPC (the Collector's configgrpc) and HTTP (confighttp).
+
+Key names and defaults follow the Collector's ``configgrpc.ServerConfig`` and
+``confighttp.ServerConfig``. :class:`Endpoint` turns an ``endpoint`` string into
+what a server binds: ``localhost`` binds 127.0.0.1 and an empty host (``":4317"``)
+binds every interface, as the Collector does.
+
+TLS is not implemented yet: both server models keep a marked place for a ``tls`` key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from otelpy.config.types import ConfigModel, Duration
+
+MIB = 1024 * 1024
+DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * MIB  # confighttp's default
+DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4  # grpc's default
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A listening address parsed from ``host:port``.
+
+    ``host`` is None for "every interface". ``text`` is the endpoint as configured,
+    for messages.
+    """
+
+    host: str | None
+    port: int
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        """``host:port``, ``[v6addr]:port`` or ``:port`` -> Endpoint; ValueError otherwise."""
+        raw = text.strip()
+        host, sep, port = raw.rpartition(":")
+        if not sep or not port.isdigit() or int(port) > 65535:
+            raise ValueError(
+                f"endpoint {text!r} must be host:port (e.g. localhost:4317, or :4317 for "
+                "every interface)")
+        if host.startswith("[") != host.endswith("]"):
+            raise ValueError(f"endpoint {text!r}: unbalanced brackets around the IPv6 address")
+        host = host[1:-1] if host.startswith("[") else host
+        if ":" in host and not raw.startswith("["):
+            raise ValueError(f"endpoint {text!r}: write IPv6 addresses in brackets, "
+                             "e.g. [::1]:4317")
+        return cls(host or None, int(port), raw)
+
+    @property
+    def bind_host(self) -> str | None:
+        """The host to bind (``localhost`` -> 127.0.0.1; None = every interface)."""
+        if self.host is not None and self.host.lower() == "localhost":
+            return "127.0.0.1"
+        return self.host
+
+    def grpc_address(self, port: int | None = None) -> str:
+        """The address in grpc's ``add_*_port`` syntax (``[::]:port`` for every interface)."""
+        host = self.bind_host
+        p = self.port if port is None else port
+        if host is None:
+            return f"[::]:{p}"
+        return f"[{host}]:{p}" if ":" in host else f"{host}:{p}"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _check_endpoint(value: str) -> str:
+    Endpoint.parse(value)
+    return value
+
+
+# -- gRPC ------------------------------------------------------------------------------
+class KeepaliveServerParameters(ConfigModel):
+    """grpc keepalive.ServerParameters; 0 keeps gRPC's default."""
+
+    max_connection_idle: Duration = Field(
+        default=0.0, description="Close a connection idle for this long (GOAWAY). 0 = never.")
+    max_connection_age: Duration = Field(
+        default=0.0, description="Close a connection after it has existed this long. 0 = never.")
+    max_connection_age_grace: Duration = Field(
+        default=0.0,
+        description="Time allowed for pending RPCs after max_connection_age. 0 = forever.")
+    time: Duration = Field(
+        default=0.0, description="Ping a client after this much inactivity. 0 = gRPC default (2h).")
+    timeout: Duration = Field(
+        default=0.0, description="Close the connection if a ping is not answered within this. "
+                                 "0 = gRPC default (20s).")
+
+
+class KeepaliveEnforcementPolicy(ConfigModel):
+    """grpc keepalive.EnforcementPolicy: what the server tolerates from client pings."""
+
+    min_time: Duration = Field(
+        default=0.0, description="Minimum time between client pings; faster pingers are "
+                                 "disconnected. 0 = gRPC default (5m).")
+    permit_without_stream: bool = Field(
+        default=False, description="Allow client pings when there is no active RPC.")
+
+
+class KeepaliveServerConfig(ConfigModel):
+    """``keepalive`` of a gRPC server."""
+
+    server_parameters: KeepaliveServerParameters | None = Field(
+        default=None, description="Server-side keepalive parameters.")
+    enforcement_policy: KeepaliveEnforcementPolicy | None = Field(
+        default=None, description="Client ping enforcement.")
+
+
+class GRPCServerSettings(ConfigModel):
+    """A gRPC server (the Collector's configgrpc.ServerConfig)."""
+
+    endpoint: str = Field(
+        default="localhost:4317",
+        description="host:port to listen on; \":4317\" listens on every interface, "
+                    "\"localhost\" binds 127.0.0.1.")
+    transport: Literal["tcp"] = Field(default="tcp", description="Network transport; only tcp.")
+    # tls: the TLS issue adds `tls: TLSServerSettings | None` here (configtls.ServerConfig).
+    max_recv_msg_size_mib: int = Field(
+        default=DEFAULT_MAX_RECV_MSG_SIZE_MIB, ge=0,
+        description="Largest request message accepted, in MiB; larger ones get "
+                    "RESOURCE_EXHAUSTED. 0 = gRPC default (4).")
+    max_concurrent_streams: int = Field(
+        default=0, ge=0, le=2**32 - 1,
+        description="Limit on concurrent streams (RPCs) per connection. 0 = unlimited.")
+    read_buffer_size: int = Field(
+        default=0, ge=0, description="Read chunk size of the transport in bytes. 0 = gRPC default.")
+    write_buffer_size: int = Field(
+        default=0, ge=0, description="HTTP/2 write buffer size in bytes. 0 = gRPC default.")
+    keepalive: KeepaliveServerConfig | None = Field(
+        default=None, description="Keepalive parameters and ping enforcement.")
+    include_metadata: bool = Field(
+        default=False, description="Propagate request metadata to the pipeline. Accepted for "
+                                   "Collector compatibility; otelpy pipelines do not carry client "
+                                   "metadata yet, so it has no effect.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _valid_endpoint(cls, value: str) -> str:
+        return _check_endpoint(value)
+
+    def parsed_endpoint(self) -> Endpoint:
+        return Endpoint.parse(self.endpoint)
+
+    @property
+    def max_recv_msg_size(self) -> int:
+        """The message size limit in bytes."""
+        return (self.max_recv_msg_size_mib or DEFAULT_MAX_RECV_MSG_SIZE_MIB) * MIB
+
+    def grpc_options(self) -> list[tuple[str, Any]]:
+        """Channel arguments for ``grpc.aio.server(options=...)``.
+
+        SO_REUSEPORT is off so a taken port is an error, not a silently shared port.
+        """
+        opts: list[tuple[str, Any]] = [
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", self.max_recv_msg_size),
+        ]
+        if self.max_concurrent_streams:
+            opts.append(("grpc.max_concurrent_streams", self.max_concurrent_streams))
+        if self.read_buffer_size:
+            opts.append(("grpc.experimental.tcp_read_chunk_size", self.read_buffer_size))
+        if self.write_buffer_size:
+            opts.append(("grpc.http2.write_buffer_size", self.write_buffer_size))
+        opts.extend(self._keepalive_options())
+        return opts
+
+    def _keepalive_options(self) -> list[tuple[str, Any]]:
+        ka = self.keepalive
+        if ka is None:
+            return []
+        sp = ka.server_parameters or KeepaliveServerParameters()
+        ep = ka.enforcement_policy or KeepaliveEnforcementPolicy()
+        seconds = [
+            ("grpc.max_connection_idle_ms", sp.max_connection_idle),
+            ("grpc.max_connection_age_ms", sp.max_connection_age),
+            ("grpc.max_connection_age_grace_ms", sp.max_connection_age_grace),
+            ("grpc.keepalive_time_ms", sp.time),
+            ("grpc.keepalive_timeout_ms", sp.timeout),
+            ("grpc.http2.min_ping_interval_without_data_ms", ep.min_time),
+        ]
+        opts: list[tuple[str, Any]] = [(name, int(v * 1000)) for name, v in seconds if v]
+        if ep.permit_without_stream:
+            opts.append(("grpc.keepalive_permit_without_calls", 1))
+        return opts
+
+
+# -- HTTP ------------------------------------------------------------------------------
+class CORSSettings(ConfigModel):
+    """Cross-origin resource sharing for browser clients (confighttp's CORSConfig)."""
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to send requests; one * wildcard per entry "
+                    "(\"https://*.example.com\"), or \"*\" for any. Empty disables CORS.")
+    allowed_headers: list[str] = Field(
+        default_factory=list,
+        description="Request headers allowed besides Accept, Accept-Language, Content-Type "
+                    "and Content-Language (and X-Requested-With when empty); \"*\" allows any.")
+    max_age: int = Field(
+        default=0, ge=0, description="Seconds a browser may cache a preflight answer "
+                                     "(Access-Control-Max-Age). 0 = not sent.")
+
+
+class HTTPServerSettings(ConfigModel):
+    """An HTTP server (the Collector's confighttp.ServerConfig)."""
+
+    endpoint: str = Field(
+        default="localhost:4318",
+        description="host:port to listen on; \":4318\" listens on every interface, "
+                    "\"localhost\" binds 127.0.0.1.")
+    # tls: the TLS issue adds `tls: TLSServerSettings | None` here (configtls.ServerConfig).
+    cors: CORSSettings | None = Field(default=None, description="CORS for browser clients.")
+    max_request_body_size: int = Field(
+        default=DEFAULT_MAX_REQUEST_BODY_SIZE, ge=0,
+        description="Largest request body in bytes, checked both as received and after "
+                    "decompression; larger bodies get 413. 0 = default (20 MiB).")
+    include_metadata: bool = Field(
+        default=False, description="Propagate request headers to the pipeline. Accepted for "
+                                   "Collector compatibility; otelpy pipelines do not carry client "
+                                   "metadata yet, so it has no effect.")
+    read_timeout: Duration = Field(
+        default=0.0, description="Longest time to receive a request body; slower requests get 408. "
+                                 "0 = no limit.")
+    read_header_timeout: Duration = Field(
+        default=60.0, description="Time allowed to read request headers. Accepted for Collector "
+                                  "compatibility; not enforced (aiohttp has no such limit).")
+    write_timeout: Duration = Field(
+        default=30.0, description="Time allowed to write a response. Accepted for Collector "
+                                  "compatibility; not enforced.")
+    idle_timeout: Duration = Field(
+        default=60.0, description="Close a keep-alive connection idle this long. 0 = read_timeout, "
+                                  "or no limit when that is 0 too.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _valid_endpoint(cls, value: str) -> str:
+        return _check_endpoint(value)
+
+    def parsed_endpoint(self) -> Endpoint:
+        return Endpoint.parse(self.endpoint)
+
+    @property
+    def body_limit(self) -> int:
+        """The request body limit in bytes."""
+        return self.max_request_body_size or DEFAULT_MAX_REQUEST_BODY_SIZE
+
+    @property
+    def keepalive_timeout(self) -> float | None:
+        """Idle time before a keep-alive connection is closed; None = never."""
+        return self.idle_timeout or self.read_timeout or None

@@ -1,0 +1,35 @@
+"""Counting refused input: ``otelpy_receiver_malformed_requests`` and a DEBUG line each."""
+
+from __future__ import annotations
+
+import logging
+
+from otelpy.component import Settings
+
+METRIC = "otelpy_receiver_malformed_requests"
+
+# reasons (the ``reason`` label)
+MALFORMED_PROTOBUF = "malformed_protobuf"
+MALFORMED_JSON = "malformed_json"
+INVALID_IDS = "invalid_ids"  # OTLP/JSON items dropped for bad IDs (partial success)
+CONTENT_TYPE = "unsupported_content_type"
+ENCODING = "bad_content_encoding"
+TOO_LARGE = "too_large"
+METHOD = "method_not_allowed"
+TIMEOUT = "read_timeout"
+
+
+class MalformedRequests:
+    """Counts refused requests per transport and reason; logs each at DEBUG only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._receiver = str(settings.id)
+        self._logger = settings.logger
+        self._counter = settings.telemetry.counter(
+            METRIC, "Requests refused or partly dropped because their input was invalid",
+            ["receiver", "transport", "reason"])
+
+    def record(self, transport: str, reason: str, detail: str) -> None:
+        self._counter.labels(self._receiver, transport, reason).inc()
+        if self._logger.isEnabledFor(logging.DEBUG):
+            self._logger.debug("refused %s request (%s): %s", transport, reason, detail)
