@@ -37,10 +37,15 @@ run: $(STAMP) ## run otelpy on the embedded default config (OTLP in on 4317/4318
 	$(BIN)/otelpy
 
 .PHONY: test
-test: setup ## set up everything, then run lint, doc checks, unit and integration tests
+test: setup ## set up everything, then run lint, type checks, doc checks, unit and integration tests
 	$(BIN)/ruff check otelpy receivers processors exporters connectors extensions tests benchmarks
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/python -m otelpy.docs --check
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+.PHONY: typecheck
+typecheck: $(STAMP) ## mypy --strict on otelpy/ (settings in pyproject.toml)
+	$(BIN)/mypy
 
 .PHONY: unit
 unit: $(STAMP) ## unit tests only (no subprocesses, no Node)

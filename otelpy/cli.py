@@ -7,11 +7,16 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import yaml
 
 from otelpy import __version__
 from otelpy.errors import ConfigError
+
+if TYPE_CHECKING:  # for annotations only: the commands import these lazily
+    from otelpy.config import ValidatedConfig
+    from otelpy.registry import Registry
 
 COMMANDS = ("run", "validate", "schema", "components", "print-config")
 
@@ -43,27 +48,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> Registry:
     from otelpy.registry import default_registry
 
     return default_registry()
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace, count_errors: bool = False) -> ValidatedConfig | None:
+    """The validated config of ``--config``/``--set``; None after printing every error
+    (and their count, with ``count_errors``) to stderr."""
     from otelpy import config
 
-    loaded = config.load(args.config, args.set,
-                         default_yaml=None if args.config else config.DEFAULT_CONFIG)
-    return config.validate(loaded, _registry())
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        cfg = _load(args)
+        loaded = config.load(args.config, args.set,
+                             default_yaml=None if args.config else config.DEFAULT_CONFIG)
+        return config.validate(loaded, _registry())
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        if count_errors:
+            print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        return None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    cfg = _load(args, count_errors=True)
+    if cfg is None:
         return 1
     for warning in cfg.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -100,11 +110,8 @@ def cmd_components(args: argparse.Namespace) -> int:
 def cmd_print_config(args: argparse.Namespace) -> int:
     from otelpy.config import document_schema, redact
 
-    try:
-        cfg = _load(args)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+    cfg = _load(args)
+    if cfg is None:
         return 1
     doc = redact(cfg.document, document_schema(_registry()))
     sys.stdout.write(yaml.safe_dump(doc, sort_keys=False, default_flow_style=False))

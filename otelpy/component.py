@@ -8,6 +8,7 @@ idempotent and safe to call without ``start``.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -154,7 +155,7 @@ class Factory:
 
     type: str
     kind: Kind
-    config_type: type[BaseModel]
+    config_type: builtins.type[BaseModel]  # `type` is the field above, inside this class
     create: Callable[..., Any]
     stability: Mapping[str, Stability] = field(default_factory=dict)
     description: str = ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
 import psutil
 from aiohttp import web
@@ -29,6 +30,11 @@ from otelpy.component import Signal
 ITEM_SUFFIX = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LOGS: "log_records"}
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# prometheus_client ships py.typed but leaves this function unannotated
+_disable_created_metrics = cast(Callable[[], None], disable_created_metrics)
+
+_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
 
 
 class _ProcessCollector:
@@ -55,38 +61,40 @@ class Telemetry:
     """One process's self-metrics registry."""
 
     def __init__(self) -> None:
-        disable_created_metrics()  # the Collector exposes no *_created series
+        _disable_created_metrics()  # the Collector exposes no *_created series
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_ProcessCollector())  # type: ignore[arg-type]
+        self.registry.register(_ProcessCollector())
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
+
+    def _family(self, name: str, kind: type[_Metric], create: Callable[[], _Metric]) -> _Metric:
+        """The metric ``name``, made by ``create`` on first use.
+
+        Raises TypeError when ``name`` was first created as another kind of metric.
+        """
+        metric = self._metrics.get(name)
+        if metric is None:
+            metric = self._metrics[name] = create()
+        if not isinstance(metric, kind):
+            raise TypeError(f"metric {name!r} is a {type(metric).__name__}, "
+                            f"not a {kind.__name__}")
+        return metric
 
     def counter(self, name: str, doc: str, labels: Sequence[str]) -> Counter:
         """The counter ``name`` (exposed as ``name_total``), created on first use."""
-        metric = self._metrics.get(name)
-        if metric is None:
-            metric = Counter(name, doc, list(labels), registry=self.registry)
-            self._metrics[name] = metric
-        assert isinstance(metric, Counter)
-        return metric
+        return self._family(name, Counter, lambda: Counter(name, doc, list(labels),
+                                                           registry=self.registry))
 
     def gauge(self, name: str, doc: str, labels: Sequence[str]) -> Gauge:
-        metric = self._metrics.get(name)
-        if metric is None:
-            metric = Gauge(name, doc, list(labels), registry=self.registry)
-            self._metrics[name] = metric
-        assert isinstance(metric, Gauge)
-        return metric
+        """The gauge ``name``, created on first use."""
+        return self._family(name, Gauge, lambda: Gauge(name, doc, list(labels),
+                                                       registry=self.registry))
 
     def histogram(
         self, name: str, doc: str, labels: Sequence[str], buckets: Sequence[float]
     ) -> Histogram:
-        metric = self._metrics.get(name)
-        if metric is None:
-            metric = Histogram(name, doc, list(labels), registry=self.registry,
-                               buckets=list(buckets))
-            self._metrics[name] = metric
-        assert isinstance(metric, Histogram)
-        return metric
+        """The histogram ``name``, created on first use (``buckets`` apply then)."""
+        return self._family(name, Histogram, lambda: Histogram(
+            name, doc, list(labels), registry=self.registry, buckets=list(buckets)))
 
     def items(self, what: str, signal: Signal, doc: str, labels: Sequence[str]) -> Counter:
         """A per-signal item counter: ``items("otelcol_receiver_accepted", TRACES, ...)``

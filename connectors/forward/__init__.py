@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from otelpy.connectors.forward.connector import ForwardConnector
-
 from otelpy.component import Factory, Kind, Settings, Signal, Stability
 from otelpy.config.types import EmptyConfig
+from otelpy.connectors.forward.connector import ForwardConnector
 from otelpy.consumer import Consumer
 
 

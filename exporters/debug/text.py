@@ -7,13 +7,20 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["value_text", "attrs_text", "kv_inline", "timestamp", "resource_lines",
-           "scope_lines", "normal_resource", "normal_scope", "detailed_traces",
-           "detailed_logs", "normal_traces", "normal_logs"]
+from otelpy.component import Signal
+from otelpy.pdata import SPECS
+
+__all__ = ["value_text", "attrs_text", "kv_inline", "timestamp", "detailed", "normal",
+           "detailed_traces", "detailed_logs", "normal_traces", "normal_logs"]
+
+# (resource label, scope label) per signal, as the Collector prints them
+_LABELS = {Signal.TRACES: ("ResourceSpans", "ScopeSpans"),
+           Signal.METRICS: ("ResourceMetrics", "ScopeMetrics"),
+           Signal.LOGS: ("ResourceLog", "ScopeLogs")}
 
 _SPAN_KINDS = ["Unspecified", "Internal", "Server", "Client", "Producer", "Consumer"]
 _STATUS_CODES = ["Unset", "Ok", "Error"]
@@ -80,7 +87,7 @@ def timestamp(ns: int) -> str:
     return f"{base}{tail} +0000 UTC"
 
 
-def resource_lines(kind: str, i: int, res: Any) -> list[str]:
+def _resource_lines(kind: str, i: int, res: Any) -> list[str]:
     lines = [f"{kind} #{i}", f"Resource SchemaURL: {res.schema_url}"]
     if len(res.resource.attributes):
         lines.append("Resource attributes:")
@@ -88,11 +95,34 @@ def resource_lines(kind: str, i: int, res: Any) -> list[str]:
     return lines
 
 
-def scope_lines(label: str, i: int, scope: Any) -> list[str]:
+def _scope_lines(label: str, i: int, scope: Any) -> list[str]:
     return [f"{label} #{i}", f"{label} SchemaURL: {scope.schema_url}",
             f"InstrumentationScope {scope.scope.name} {scope.scope.version}".rstrip()] + (
         ["InstrumentationScope attributes:", *attrs_text(scope.scope.attributes)]
         if len(scope.scope.attributes) else [])
+
+
+_Lines = Callable[[int, Any], list[str]]  # (index, resource/scope/item) -> lines
+
+
+def _walk(signal: Signal, req: Any, resource_lines: Callable[[str, int, Any], list[str]],
+          scope_lines: Callable[[str, int, Any], list[str]], item_lines: _Lines) -> str:
+    spec = SPECS[signal]
+    resource_label, scope_label = _LABELS[signal]
+    lines: list[str] = []
+    for i, res in enumerate(getattr(req, spec.resources)):
+        lines += resource_lines(resource_label, i, res)
+        for j, scope in enumerate(getattr(res, spec.scopes)):
+            lines += scope_lines(scope_label, j, scope)
+            for k, item in enumerate(getattr(scope, spec.items)):
+                lines += item_lines(k, item)
+    return "\n".join(lines) + "\n"
+
+
+def detailed(signal: Signal, req: Any, item_lines: _Lines) -> str:
+    """Every resource, scope and item of ``req`` in the otlptext layout; ``item_lines``
+    prints the ``k``-th item of a scope."""
+    return _walk(signal, req, _resource_lines, _scope_lines, item_lines)
 
 
 def _span_lines(i: int, s: Any) -> list[str]:
@@ -133,14 +163,7 @@ def _span_lines(i: int, s: Any) -> list[str]:
 
 
 def detailed_traces(req: Any) -> str:
-    lines: list[str] = []
-    for i, rs in enumerate(req.resource_spans):
-        lines += resource_lines("ResourceSpans", i, rs)
-        for j, ss in enumerate(rs.scope_spans):
-            lines += scope_lines("ScopeSpans", j, ss)
-            for k, span in enumerate(ss.spans):
-                lines += _span_lines(k, span)
-    return "\n".join(lines) + "\n"
+    return detailed(Signal.TRACES, req, _span_lines)
 
 
 def _log_lines(i: int, r: Any) -> list[str]:
@@ -164,47 +187,34 @@ def _log_lines(i: int, r: Any) -> list[str]:
 
 
 def detailed_logs(req: Any) -> str:
-    lines: list[str] = []
-    for i, rl in enumerate(req.resource_logs):
-        lines += resource_lines("ResourceLog", i, rl)
-        for j, sl in enumerate(rl.scope_logs):
-            lines += scope_lines("ScopeLogs", j, sl)
-            for k, rec in enumerate(sl.log_records):
-                lines += _log_lines(k, rec)
-    return "\n".join(lines) + "\n"
+    return detailed(Signal.LOGS, req, _log_lines)
 
 
-def normal_resource(kind: str, i: int, res: Any) -> str:
-    attrs = kv_inline(res.resource.attributes)
-    return f"{kind} #{i}" + (f" {res.schema_url}" if res.schema_url else "") + (
-        f" {attrs}" if attrs else "")
+def _normal_resource(kind: str, i: int, res: Any) -> list[str]:
+    head = f"{kind} #{i}" + (f" {res.schema_url}" if res.schema_url else "")
+    return _with_attrs(head, res.resource.attributes)
 
 
-def normal_scope(label: str, j: int, scope: Any) -> str:
+def _normal_scope(label: str, j: int, scope: Any) -> list[str]:
     name = scope.scope.name + (f"@{scope.scope.version}" if scope.scope.version else "")
-    return f"{label} #{j} {name}".rstrip()
+    return [f"{label} #{j} {name}".rstrip()]
+
+
+def normal(signal: Signal, req: Any, item_lines: _Lines) -> str:
+    """One line per resource and scope of ``req``, and the lines ``item_lines`` gives for
+    each item (one per span or log record, one per metric data point)."""
+    return _walk(signal, req, _normal_resource, _normal_scope, item_lines)
+
+
+def _with_attrs(head: str, attrs: Iterable[Any]) -> list[str]:
+    text = kv_inline(attrs)
+    return [f"{head} {text}" if text else head]
 
 
 def normal_traces(req: Any) -> str:
-    lines: list[str] = []
-    for i, rs in enumerate(req.resource_spans):
-        lines.append(normal_resource("ResourceSpans", i, rs))
-        for j, ss in enumerate(rs.scope_spans):
-            lines.append(normal_scope("ScopeSpans", j, ss))
-            for s in ss.spans:
-                attrs = kv_inline(s.attributes)
-                lines.append(f"{s.name} {s.trace_id.hex()} {s.span_id.hex()}"
-                             + (f" {attrs}" if attrs else ""))
-    return "\n".join(lines) + "\n"
+    return normal(Signal.TRACES, req, lambda _, s: _with_attrs(
+        f"{s.name} {s.trace_id.hex()} {s.span_id.hex()}", s.attributes))
 
 
 def normal_logs(req: Any) -> str:
-    lines: list[str] = []
-    for i, rl in enumerate(req.resource_logs):
-        lines.append(normal_resource("ResourceLog", i, rl))
-        for j, sl in enumerate(rl.scope_logs):
-            lines.append(normal_scope("ScopeLogs", j, sl))
-            for r in sl.log_records:
-                attrs = kv_inline(r.attributes)
-                lines.append(_inline(r.body) + (f" {attrs}" if attrs else ""))
-    return "\n".join(lines) + "\n"
+    return normal(Signal.LOGS, req, lambda _, r: _with_attrs(_inline(r.body), r.attributes))

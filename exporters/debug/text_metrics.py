@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from otelpy.exporters.debug.text import (
-    attrs_text,
-    kv_inline,
-    normal_resource,
-    normal_scope,
-    resource_lines,
-    scope_lines,
-    timestamp,
-)
+from otelpy.component import Signal
+from otelpy.exporters.debug.text import attrs_text, detailed, kv_inline, normal, timestamp
 
 __all__ = ["detailed_metrics", "normal_metrics"]
 
@@ -93,14 +86,7 @@ def _metric_lines(i: int, m: Any) -> list[str]:
 
 
 def detailed_metrics(req: Any) -> str:
-    lines: list[str] = []
-    for i, rm in enumerate(req.resource_metrics):
-        lines += resource_lines("ResourceMetrics", i, rm)
-        for j, sm in enumerate(rm.scope_metrics):
-            lines += scope_lines("ScopeMetrics", j, sm)
-            for k, metric in enumerate(sm.metrics):
-                lines += _metric_lines(k, metric)
-    return "\n".join(lines) + "\n"
+    return detailed(Signal.METRICS, req, _metric_lines)
 
 
 def _normal_point(name: str, kind: str, p: Any) -> str:
@@ -122,15 +108,12 @@ def _normal_point(name: str, kind: str, p: Any) -> str:
     return text
 
 
+def _normal_points(_: int, m: Any) -> list[str]:
+    kind = m.WhichOneof("data")
+    if kind is None:
+        return []
+    return [_normal_point(m.name, kind, p) for p in getattr(m, kind).data_points]
+
+
 def normal_metrics(req: Any) -> str:
-    lines: list[str] = []
-    for i, rm in enumerate(req.resource_metrics):
-        lines.append(normal_resource("ResourceMetrics", i, rm))
-        for j, sm in enumerate(rm.scope_metrics):
-            lines.append(normal_scope("ScopeMetrics", j, sm))
-            for m in sm.metrics:
-                kind = m.WhichOneof("data")
-                if kind is None:
-                    continue
-                lines += [_normal_point(m.name, kind, p) for p in getattr(m, kind).data_points]
-    return "\n".join(lines) + "\n"
+    return normal(Signal.METRICS, req, _normal_points)

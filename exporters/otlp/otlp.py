@@ -22,13 +22,13 @@ from otelpy.component import Host, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
-from otelpy.exporterhelper.otlpstatus import (
+from otelpy.exporters.otlp.config import OTLPConfig
+from otelpy.pdata import SPECS, Batch
+from otelpy.pdata.rpcstatus import (
     STATUS_DETAILS_KEY,
     decode_partial_success,
     decode_status,
 )
-from otelpy.exporters.otlp.config import OTLPConfig
-from otelpy.pdata import SPECS, Batch
 
 __all__ = ["OTLPExporter", "METHODS", "RETRYABLE_CODES", "map_rpc_error"]
 

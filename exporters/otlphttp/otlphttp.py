@@ -29,9 +29,9 @@ from otelpy.component import Host, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
-from otelpy.exporterhelper.otlpstatus import decode_partial_success, decode_status
 from otelpy.exporters.otlphttp.config import OTLPHTTPConfig
 from otelpy.pdata import SPECS, Batch, otlpjson
+from otelpy.pdata.rpcstatus import decode_partial_success, decode_status
 
 __all__ = ["OTLPHTTPExporter", "RETRYABLE_STATUS"]
 

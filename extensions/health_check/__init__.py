@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from otelpy.component import Factory, Kind, Settings, Stability
 from otelpy.extensions.health_check.config import HealthCheckConfig
 from otelpy.extensions.health_check.extension import HealthCheckExtension
-
-from otelpy.component import Factory, Kind, Settings, Stability
 
 
 def _create(settings: Settings, cfg: HealthCheckConfig) -> HealthCheckExtension:

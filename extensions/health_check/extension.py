@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
-from otelpy.extensions.health_check.config import HealthCheckConfig
 
 from otelpy.component import ComponentBase, Host, Settings
 from otelpy.config.server import Endpoint
 from otelpy.config.types import format_duration
 from otelpy.errors import ComponentStartError
+from otelpy.extensions.health_check.config import HealthCheckConfig
 
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
 _JSON = "application/json"

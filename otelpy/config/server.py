@@ -11,7 +11,7 @@ TLS is not implemented yet: both server models keep a marked place for a ``tls``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -70,9 +70,19 @@ class Endpoint:
         return self.text
 
 
-def _check_endpoint(value: str) -> str:
-    Endpoint.parse(value)
-    return value
+class _ServerSettings(ConfigModel):
+    """What every server config has: the ``endpoint`` it listens on, checked on load."""
+
+    endpoint: str = Field(description="host:port to listen on.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _valid_endpoint(cls, value: str) -> str:
+        Endpoint.parse(value)
+        return value
+
+    def parsed_endpoint(self) -> Endpoint:
+        return Endpoint.parse(self.endpoint)
 
 
 # -- gRPC ------------------------------------------------------------------------------
@@ -112,7 +122,7 @@ class KeepaliveServerConfig(ConfigModel):
         default=None, description="Client ping enforcement.")
 
 
-class GRPCServerSettings(ConfigModel):
+class GRPCServerSettings(_ServerSettings):
     """A gRPC server (the Collector's configgrpc.ServerConfig)."""
 
     endpoint: str = Field(
@@ -138,14 +148,6 @@ class GRPCServerSettings(ConfigModel):
         default=False, description="Propagate request metadata to the pipeline. Accepted for "
                                    "Collector compatibility; otelpy pipelines do not carry client "
                                    "metadata yet, so it has no effect.")
-
-    @field_validator("endpoint")
-    @classmethod
-    def _valid_endpoint(cls, value: str) -> str:
-        return _check_endpoint(value)
-
-    def parsed_endpoint(self) -> Endpoint:
-        return Endpoint.parse(self.endpoint)
 
     @property
     def max_recv_msg_size(self) -> int:
@@ -207,7 +209,19 @@ class CORSSettings(ConfigModel):
                                      "(Access-Control-Max-Age). 0 = not sent.")
 
 
-class HTTPServerSettings(ConfigModel):
+# confighttp's timeouts whose defaults differ between servers (the otlp receiver turns them off)
+ReadHeaderTimeout = Annotated[Duration, Field(
+    description="Time allowed to read request headers. Accepted for Collector compatibility; "
+                "not enforced (aiohttp has no such limit).")]
+WriteTimeout = Annotated[Duration, Field(
+    description="Time allowed to write a response. Accepted for Collector compatibility; "
+                "not enforced.")]
+IdleTimeout = Annotated[Duration, Field(
+    description="Close a keep-alive connection idle this long. 0 = read_timeout, or no limit "
+                "when that is 0 too.")]
+
+
+class HTTPServerSettings(_ServerSettings):
     """An HTTP server (the Collector's confighttp.ServerConfig)."""
 
     endpoint: str = Field(
@@ -227,23 +241,9 @@ class HTTPServerSettings(ConfigModel):
     read_timeout: Duration = Field(
         default=0.0, description="Longest time to receive a request body; slower requests get 408. "
                                  "0 = no limit.")
-    read_header_timeout: Duration = Field(
-        default=60.0, description="Time allowed to read request headers. Accepted for Collector "
-                                  "compatibility; not enforced (aiohttp has no such limit).")
-    write_timeout: Duration = Field(
-        default=30.0, description="Time allowed to write a response. Accepted for Collector "
-                                  "compatibility; not enforced.")
-    idle_timeout: Duration = Field(
-        default=60.0, description="Close a keep-alive connection idle this long. 0 = read_timeout, "
-                                  "or no limit when that is 0 too.")
-
-    @field_validator("endpoint")
-    @classmethod
-    def _valid_endpoint(cls, value: str) -> str:
-        return _check_endpoint(value)
-
-    def parsed_endpoint(self) -> Endpoint:
-        return Endpoint.parse(self.endpoint)
+    read_header_timeout: ReadHeaderTimeout = 60.0
+    write_timeout: WriteTimeout = 30.0
+    idle_timeout: IdleTimeout = 60.0
 
     @property
     def body_limit(self) -> int:

@@ -170,7 +170,7 @@ class Batch:
         if self._data is not None:
             return Batch(self.signal, self._data, None, self._count)
         clone = SPECS[self.signal].request()
-        clone.CopyFrom(self._message)
+        clone.CopyFrom(self.message)
         return Batch(self.signal, None, clone, self._count)
 
     def __repr__(self) -> str:

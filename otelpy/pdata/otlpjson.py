@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from otelpy.component import Signal
@@ -183,8 +183,8 @@ def _hex_id(size: int) -> _Convert:
     return convert
 
 
-def _enum(field: FieldDescriptor) -> _Convert:
-    by_name = {name: value.number for name, value in field.enum_type.values_by_name.items()}
+def _enum(enum_type: EnumDescriptor) -> _Convert:
+    by_name = {name: value.number for name, value in enum_type.values_by_name.items()}
 
     def convert(v: Any, ctx: _Context) -> Any:
         if type(v) is int:
@@ -208,6 +208,15 @@ _SCALARS: dict[int, _Convert] = {
     _F.TYPE_DOUBLE: _double, _F.TYPE_FLOAT: _double,
     **{t: _integer(lo, hi) for t, (lo, hi) in _INT_RANGES.items()},
 }
+
+
+def _descriptor(message_type: type[Message]) -> Descriptor:
+    """The message type's descriptor. (The stubs type it as the pure-Python or the upb
+    class; at runtime the upb one is an instance of ``descriptor.Descriptor``.)"""
+    desc = message_type.DESCRIPTOR
+    if not isinstance(desc, Descriptor):
+        raise TypeError(f"{desc.full_name}: not a message descriptor")
+    return desc
 
 
 class _Plan:
@@ -261,7 +270,7 @@ def _converter(field: FieldDescriptor, ids: dict[str, int]) -> _Convert:
             raise TypeError(f"{field.full_name}: map fields are not supported")
         return _Plan.of(field.message_type).convert
     if field.enum_type is not None:
-        return _enum(field)
+        return _enum(field.enum_type)
     return _SCALARS[field.type]
 
 
@@ -309,7 +318,7 @@ def decode_dict(signal: Signal, obj: Any, *, partial: bool = False) -> Decoded:
     name = request.DESCRIPTOR.name
     ctx = _Context(partial)
     try:
-        message = request(**_Plan.of(request.DESCRIPTOR).convert(obj, ctx))
+        message = request(**_Plan.of(_descriptor(request)).convert(obj, ctx))
     except _Bad as exc:
         where = exc.where()
         raise PermanentError(f"invalid OTLP/JSON {name}: "
@@ -379,7 +388,8 @@ def _encoder(field: FieldDescriptor) -> tuple[str, Callable[[Any], Any], bool]:
         elif field.type in (_F.TYPE_DOUBLE, _F.TYPE_FLOAT):
             conv = _float_json
         elif field.type == _F.TYPE_BYTES:
-            ids = _ID_FIELDS.get(field.containing_type.full_name, {})
+            owner = field.containing_type
+            ids = _ID_FIELDS.get(owner.full_name, {}) if owner is not None else {}
             conv = _hex_json if field.name in ids else _b64_json
         else:  # strings, bools, 32-bit integers, enums (as integers)
             conv = _same

@@ -10,9 +10,20 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AggregationTemporality,
+    HistogramDataPoint,
+    NumberDataPoint,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 _ROUTES = ["/api/orders", "/api/users/{id}", "/checkout", "/health", "/api/cart/items"]
 _METHODS = ["GET", "POST", "PUT", "DELETE"]
+_CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+_SEVERITIES = {SeverityNumber.SEVERITY_NUMBER_INFO: "INFO",
+               SeverityNumber.SEVERITY_NUMBER_WARN: "WARN",
+               SeverityNumber.SEVERITY_NUMBER_ERROR: "ERROR"}
 
 
 def _kv(key: str, value: str | int | float | bool) -> KeyValue:
@@ -59,7 +70,7 @@ def traces_request(
                 s.parent_span_id = rnd.randbytes(8)
             method, route = rnd.choice(_METHODS), rnd.choice(_ROUTES)
             s.name = f"{method} {route}"
-            s.kind = 2
+            s.kind = Span.SpanKind.SPAN_KIND_SERVER
             s.start_time_unix_nano = start_ns + n * 1_000_000
             s.end_time_unix_nano = s.start_time_unix_nano + rnd.randint(100_000, 90_000_000)
             s.attributes.extend(
@@ -91,21 +102,23 @@ def metrics_request(points: int = 100, seed: int = 0) -> ExportMetricsServiceReq
         m.name = f"sample.{kind}.{i}"
         m.unit = "ms"
         t = 1_700_000_000_000_000_000 + i
+        dp: NumberDataPoint | HistogramDataPoint
         if kind == "gauge":
             dp = m.gauge.data_points.add()
             dp.as_double = rnd.random() * 100
         elif kind == "sum":
             m.sum.is_monotonic = True
-            m.sum.aggregation_temporality = 2
+            m.sum.aggregation_temporality = _CUMULATIVE
             dp = m.sum.data_points.add()
             dp.as_int = rnd.randint(0, 10_000)
         else:
-            m.histogram.aggregation_temporality = 2
-            dp = m.histogram.data_points.add()
-            dp.count = 10
-            dp.sum = 123.5
-            dp.explicit_bounds.extend([1.0, 5.0, 10.0])
-            dp.bucket_counts.extend([1, 2, 3, 4])
+            m.histogram.aggregation_temporality = _CUMULATIVE
+            hist = m.histogram.data_points.add()
+            hist.count = 10
+            hist.sum = 123.5
+            hist.explicit_bounds.extend([1.0, 5.0, 10.0])
+            hist.bucket_counts.extend([1, 2, 3, 4])
+            dp = hist
         dp.time_unix_nano = t
         dp.attributes.append(_kv("seq", i))
     return req
@@ -122,8 +135,8 @@ def logs_request(records: int = 100, seed: int = 0) -> ExportLogsServiceRequest:
     for i in range(records):
         r = sl.log_records.add()
         r.time_unix_nano = 1_700_000_000_000_000_000 + i
-        r.severity_number = rnd.choice([9, 13, 17])
-        r.severity_text = {9: "INFO", 13: "WARN", 17: "ERROR"}[r.severity_number]
+        r.severity_number = rnd.choice(list(_SEVERITIES))
+        r.severity_text = _SEVERITIES[r.severity_number]
         r.body.string_value = f"order {rnd.randint(1, 99999)} processed in {rnd.randint(1, 900)} ms"
         r.attributes.append(_kv("seq", i))
     return req

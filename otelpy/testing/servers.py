@@ -29,15 +29,18 @@ from typing import Any
 import grpc
 import zstandard
 from aiohttp import web
+from google.protobuf.message import Message
 
 from otelpy.component import Signal
 from otelpy.errors import PermanentError
-from otelpy.exporterhelper.otlpstatus import (
+from otelpy.pdata import Batch, otlpjson
+from otelpy.pdata.rpcstatus import (
     STATUS_DETAILS_KEY,
     encode_partial_success,
     encode_status,
+    export_response,
+    http_status,
 )
-from otelpy.pdata import Batch, otlpjson
 
 __all__ = ["GrpcSink", "HttpSink", "Received", "Fault", "GRPC_METHODS", "HTTP_PATHS"]
 
@@ -186,7 +189,7 @@ class GrpcSink(_Recorder):
 _GRPC_CODES = {c.value[0]: c for c in grpc.StatusCode}
 
 
-class _GrpcHandler(grpc.GenericRpcHandler):  # type: ignore[misc]
+class _GrpcHandler(grpc.GenericRpcHandler):
     def __init__(self, sink: GrpcSink) -> None:
         self._handlers: dict[str, Any] = {}
         for signal, method in GRPC_METHODS.items():
@@ -293,37 +296,27 @@ class HttpSink(_Recorder):
         return data
 
 
-def _grpc_code_for(status: int) -> int:
-    """The gRPC code OTLP pairs with an HTTP status (for the Status body)."""
-    return {400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 502: 14, 503: 14, 504: 4}.get(status, 2)
-
-
-_JSON_REJECTED = {Signal.TRACES: "rejectedSpans", Signal.METRICS: "rejectedDataPoints",
-                  Signal.LOGS: "rejectedLogRecords"}
+def _answer(message: Message, is_json: bool, status: int = 200,
+            headers: dict[str, str] | None = None) -> web.Response:
+    """``message`` as an OTLP/HTTP response body in the request's encoding."""
+    if is_json:
+        return web.Response(body=otlpjson.encode_bytes(message), status=status,
+                            headers=headers, content_type="application/json")
+    return web.Response(body=message.SerializeToString(), status=status, headers=headers,
+                        content_type="application/x-protobuf")
 
 
 def _error(status: int, message: str, is_json: bool,
            headers: dict[str, str] | None = None) -> web.Response:
     """An OTLP/HTTP error answer: a google.rpc.Status body in the request's encoding."""
-    code = _grpc_code_for(status)
-    if is_json:
-        return web.json_response({"code": code, "message": message}, status=status,
-                                 headers=headers)
-    return web.Response(body=encode_status(code, message), status=status, headers=headers,
-                        content_type="application/x-protobuf")
+    return _answer(http_status(status, message), is_json, status, headers)
 
 
 def _ok(signal: Signal, fault: Fault | None, is_json: bool) -> web.Response:
     """A success answer: an empty Export*ServiceResponse, or a partial success."""
-    if is_json:
-        doc: dict[str, Any] = {}
-        if fault is not None:
-            doc["partialSuccess"] = {_JSON_REJECTED[signal]: str(fault.rejected),
-                                     "errorMessage": fault.message}
-        return web.json_response(doc)
-    payload = b"" if fault is None else encode_partial_success(signal, fault.rejected,
-                                                               fault.message)
-    return web.Response(body=payload, content_type="application/x-protobuf")
+    if fault is None:
+        return _answer(export_response(signal), is_json)
+    return _answer(export_response(signal, fault.rejected, fault.message), is_json)
 
 
 async def _serve(args: argparse.Namespace) -> None:

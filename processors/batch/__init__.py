@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from otelpy.processors.batch.config import BatchConfig
-from otelpy.processors.batch.processor import BatchProcessor
-
 from otelpy.component import Factory, Kind, Settings, Signal, Stability
 from otelpy.consumer import Consumer
+from otelpy.processors.batch.config import BatchConfig
+from otelpy.processors.batch.processor import BatchProcessor
 
 
 def _create(settings: Settings, cfg: BatchConfig, signal: Signal,

@@ -26,12 +26,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from enum import Enum
 
-from otelpy.processors.batch.config import BatchConfig
-
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import ConsumerError
 from otelpy.pdata import Batch
+from otelpy.processors.batch.config import BatchConfig
 
 # the Collector's buckets for otelcol_processor_batch_batch_send_size(_bytes)
 _SIZE_BUCKETS = (10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from otelpy.processors.memory_limiter.config import MemoryLimiterConfig
-from otelpy.processors.memory_limiter.limiter import MemoryLimiterProcessor
-
 from otelpy.component import Factory, Kind, Settings, Signal, Stability
 from otelpy.consumer import Consumer
+from otelpy.processors.memory_limiter.config import MemoryLimiterConfig
+from otelpy.processors.memory_limiter.limiter import MemoryLimiterProcessor
 
 
 def _create(settings: Settings, cfg: MemoryLimiterConfig, signal: Signal,

@@ -17,13 +17,12 @@ import gc
 import time
 from collections.abc import Awaitable, Callable
 
-from otelpy.processors.memory_limiter.config import MemoryLimiterConfig
-from otelpy.processors.memory_limiter.memory import MIB, limits, process_rss, total_memory
-
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import RetryableError
 from otelpy.pdata import Batch
+from otelpy.processors.memory_limiter.config import MemoryLimiterConfig
+from otelpy.processors.memory_limiter.memory import MIB, limits, process_rss, total_memory
 
 
 class MemoryLimiterProcessor(Consumer, ComponentBase):

@@ -12,8 +12,14 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from otelpy.config.server import GRPCServerSettings, HTTPServerSettings
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.server import (
+    GRPCServerSettings,
+    HTTPServerSettings,
+    IdleTimeout,
+    ReadHeaderTimeout,
+    WriteTimeout,
+)
+from otelpy.config.types import ConfigModel
 
 
 class OTLPGRPCSettings(GRPCServerSettings):
@@ -28,15 +34,9 @@ class OTLPHTTPSettings(HTTPServerSettings):
     """The HTTP protocol: an HTTP server plus the URL path of each signal."""
 
     # the otlp receiver turns these confighttp timeouts off, for backward compatibility
-    read_header_timeout: Duration = Field(
-        default=0.0, description="Time allowed to read request headers. Accepted for Collector "
-                                 "compatibility; not enforced (aiohttp has no such limit).")
-    write_timeout: Duration = Field(
-        default=0.0, description="Time allowed to write a response. Accepted for Collector "
-                                 "compatibility; not enforced.")
-    idle_timeout: Duration = Field(
-        default=0.0, description="Close a keep-alive connection idle this long. 0 = read_timeout, "
-                                 "or no limit when that is 0 too.")
+    read_header_timeout: ReadHeaderTimeout = 0.0
+    write_timeout: WriteTimeout = 0.0
+    idle_timeout: IdleTimeout = 0.0
     traces_url_path: str = Field(
         default="/v1/traces",
         description="URL path receiving traces (a leading / is added if missing).")

@@ -16,8 +16,7 @@ from otelpy.component import Signal
 from otelpy.config.server import Endpoint, GRPCServerSettings
 from otelpy.consumer import Consumer
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
-from otelpy.pdata import Batch
-from otelpy.receivers.otlp import rpcstatus
+from otelpy.pdata import Batch, rpcstatus
 from otelpy.receivers.otlp.malformed import MALFORMED_PROTOBUF, MalformedRequests
 
 SERVICES = {

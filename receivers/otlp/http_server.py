@@ -15,17 +15,13 @@ from typing import Any
 
 from aiohttp import web
 from google.protobuf.message import Message
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
 
 from otelpy.component import Signal
 from otelpy.config.server import Endpoint, HTTPServerSettings
 from otelpy.consumer import Consumer
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
-from otelpy.pdata import Batch, otlpjson
+from otelpy.pdata import Batch, otlpjson, rpcstatus
 from otelpy.receivers.otlp import malformed as why
-from otelpy.receivers.otlp import rpcstatus
 from otelpy.receivers.otlp.body import BadEncoding, BodyTooLarge, decode_body
 from otelpy.receivers.otlp.cors import CORS
 from otelpy.receivers.otlp.grpc_server import consume_method
@@ -61,25 +57,6 @@ _CODECS = {
     PROTOBUF: _Codec(PROTOBUF, why.MALFORMED_PROTOBUF, _decode_protobuf, _encode_protobuf),
     JSON: _Codec(JSON, why.MALFORMED_JSON, _decode_json, otlpjson.encode_bytes),
 }
-
-
-def export_response(signal: Signal, rejected: int, error_message: str) -> Message:
-    """The Export*ServiceResponse of ``signal``, with partial_success when items were dropped."""
-    if signal is Signal.TRACES:
-        resp: Message = trace_pb.ExportTraceServiceResponse()
-        if rejected:
-            resp.partial_success.rejected_spans = rejected
-    elif signal is Signal.METRICS:
-        resp = metrics_pb.ExportMetricsServiceResponse()
-        if rejected:
-            resp.partial_success.rejected_data_points = rejected
-    else:
-        resp = logs_pb.ExportLogsServiceResponse()
-        if rejected:
-            resp.partial_success.rejected_log_records = rejected
-    if rejected:
-        resp.partial_success.error_message = error_message
-    return resp
 
 
 def _status_response(codec: _Codec, http_code: int, message: str,
@@ -185,7 +162,7 @@ class HTTPServer:
                 return _status_response(codec, 503, str(exc), rpcstatus.retry_after(exc))
             except PermanentError as exc:
                 return _status_response(codec, 400, str(exc))
-        resp = export_response(signal, rejected, error_message)
+        resp = rpcstatus.export_response(signal, rejected, error_message)
         return web.Response(body=codec.encode(resp), content_type=codec.content_type)
 
     async def _body(self, request: web.Request, codec: _Codec) -> bytes | web.Response:

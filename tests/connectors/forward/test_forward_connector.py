@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from otelpy.connectors.forward import ForwardConnector, factory
 
 from otelpy.component import ComponentID, Kind, Settings, Signal
 from otelpy.config.types import EmptyConfig
+from otelpy.connectors.forward import ForwardConnector, factory
 from otelpy.consumer import Consumer, FanOut
 from otelpy.errors import RetryableError
 from otelpy.pdata import Batch

@@ -18,10 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from otelpy.component import ComponentID, Kind, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
-from otelpy.exporterhelper.otlpstatus import STATUS_DETAILS_KEY, encode_status
 from otelpy.exporters.otlp import OTLPConfig, OTLPExporter, factory
 from otelpy.exporters.otlp.otlp import RETRYABLE_CODES, map_rpc_error
 from otelpy.pdata import Batch
+from otelpy.pdata.rpcstatus import STATUS_DETAILS_KEY, encode_status
 from otelpy.telemetry import Telemetry
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.servers import GrpcSink

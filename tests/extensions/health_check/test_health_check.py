@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from otelpy.extensions.health_check import HealthCheckConfig, HealthCheckExtension, factory
 
 from otelpy.component import ComponentID, Kind, Settings
 from otelpy.errors import ComponentStartError
+from otelpy.extensions.health_check import HealthCheckConfig, HealthCheckExtension, factory
 from otelpy.telemetry import Telemetry
 from otelpy.testing.sink import FakeHost
 

@@ -8,11 +8,11 @@ import logging
 import time
 
 import pytest
-from otelpy.processors.batch import BatchConfig, BatchProcessor, factory
 
 from otelpy.component import ComponentID, Kind, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.pdata import Batch
+from otelpy.processors.batch import BatchConfig, BatchProcessor, factory
 from otelpy.telemetry import Telemetry
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer

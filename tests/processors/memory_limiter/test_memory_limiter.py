@@ -6,16 +6,16 @@ import asyncio
 import logging
 
 import pytest
+
+from otelpy.component import ComponentID, Kind, Settings, Signal
+from otelpy.errors import RetryableError
+from otelpy.pdata import Batch
 from otelpy.processors.memory_limiter import (
     MemoryLimiterConfig,
     MemoryLimiterProcessor,
     factory,
 )
 from otelpy.processors.memory_limiter.memory import MIB, limits, process_rss, total_memory
-
-from otelpy.component import ComponentID, Kind, Settings, Signal
-from otelpy.errors import RetryableError
-from otelpy.pdata import Batch
 from otelpy.telemetry import Telemetry
 from otelpy.testing.samples import logs_request, traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from otelpy.receivers.otlp import OTLPReceiver, OTLPReceiverConfig, factory
 
 from otelpy.component import ComponentID, Kind, Settings, Signal
+from otelpy.receivers.otlp import OTLPReceiver, OTLPReceiverConfig, factory
 from otelpy.telemetry import Telemetry
 from otelpy.testing.sink import SinkConsumer
 

@@ -15,10 +15,10 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from otelpy.receivers.otlp import OTLPReceiver, OTLPReceiverConfig, factory
 
 from otelpy.component import Settings, Signal
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
+from otelpy.receivers.otlp import OTLPReceiver, OTLPReceiverConfig, factory
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.sink import SinkConsumer
 

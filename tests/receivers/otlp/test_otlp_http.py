@@ -16,11 +16,11 @@ import zstandard
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
-from otelpy.receivers.otlp import OTLPReceiver
 
 from otelpy.component import Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.pdata import otlpjson
+from otelpy.receivers.otlp import OTLPReceiver
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.sink import SinkConsumer
 
