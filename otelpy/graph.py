@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
+from otelpy.component import Component, ComponentID, Host, Kind, PipelineID, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer, FanOut
 from otelpy.errors import ComponentStartError, ConsumerError
 from otelpy.pdata import Batch
@@ -40,6 +40,10 @@ class ObservedReceiverConsumer(Consumer):
             "otelcol_receiver_refused", signal,
             "Items that could not be pushed into the pipeline", ["receiver"]).labels(**labels)
         self.capabilities = Capabilities(False)
+
+    def retarget(self, nxt: Consumer) -> None:
+        """Send from now on to ``nxt`` (a reload hands a running receiver new pipelines)."""
+        self._next = nxt
 
     async def consume(self, batch: Batch) -> None:
         try:
@@ -79,6 +83,10 @@ class _Instance:
     kind: Kind
     component: Any
     pipeline: PipelineID | None = None
+    config: BaseModel | None = None
+    # receivers: what the receiver was handed, so a reload can retarget it
+    consumers: dict[Signal, ObservedReceiverConsumer] | None = None
+    adopted: bool = False  # taken over running from the previous graph on reload
 
 
 @dataclass
@@ -89,6 +97,9 @@ class Graph:
     registry: Registry
     telemetry: Telemetry
     shutdown_timeout: float = 10.0
+    previous: Graph | None = None  # on reload: running instances with unchanged config are kept
+    _retargets: list[tuple[ObservedReceiverConsumer, Consumer]] = field(default_factory=list)
+    _activated: bool = False
     _status: dict[str, str] = field(default_factory=dict)
     _extensions: list[_Instance] = field(default_factory=list)
     _exporters: list[_Instance] = field(default_factory=list)
@@ -102,8 +113,14 @@ class Graph:
         """Create every component; raises ComponentStartError naming the failing ID."""
         cfg = self.config
         for ext_id in cfg.service_extensions:
-            comp = self._create(Kind.EXTENSION, ext_id, cfg.extensions[ext_id])
-            self._extensions.append(_Instance(ext_id, Kind.EXTENSION, comp))
+            ext_cfg = cfg.extensions[ext_id]
+            old = self._adoptable(Kind.EXTENSION, ext_id, ext_cfg)
+            if old is not None:
+                self._extensions.append(_Instance(ext_id, Kind.EXTENSION, old.component,
+                                                  config=ext_cfg, adopted=True))
+                continue
+            comp = self._create(Kind.EXTENSION, ext_id, ext_cfg)
+            self._extensions.append(_Instance(ext_id, Kind.EXTENSION, comp, config=ext_cfg))
         exporters = self._build_exporters()
         heads: dict[PipelineID, Consumer] = {}
         connector_inputs: dict[tuple[ComponentID, Signal], Consumer] = {}
@@ -195,17 +212,36 @@ class Graph:
     def _build_receivers(self, heads: Mapping[PipelineID, Consumer]) -> None:
         cfg = self.config
         for rid in sorted(cfg.receivers):
-            consumers: dict[Signal, Consumer] = {}
+            targets: dict[Signal, Consumer] = {}
             for signal in Signal:
                 tgt = [heads[p] for p, pipe in sorted(cfg.pipelines.items())
                        if p.signal is signal and rid in pipe.receivers]
                 if tgt:
-                    nxt = tgt[0] if len(tgt) == 1 else FanOut(tgt)
-                    consumers[signal] = ObservedReceiverConsumer(rid, signal, nxt,
-                                                                 self.telemetry)
-            if consumers:
-                comp = self._create(Kind.RECEIVER, rid, cfg.receivers[rid], consumers)
-                self._receivers.append(_Instance(rid, Kind.RECEIVER, comp))
+                    targets[signal] = tgt[0] if len(tgt) == 1 else FanOut(tgt)
+            if not targets:
+                continue
+            rcfg = cfg.receivers[rid]
+            old = self._adoptable(Kind.RECEIVER, rid, rcfg)
+            if old is not None and old.consumers is not None and set(old.consumers) == set(
+                    targets):
+                self._retargets.extend((old.consumers[s], t) for s, t in targets.items())
+                self._receivers.append(_Instance(rid, Kind.RECEIVER, old.component, config=rcfg,
+                                                 consumers=old.consumers, adopted=True))
+                continue
+            consumers = {s: ObservedReceiverConsumer(rid, s, t, self.telemetry)
+                         for s, t in targets.items()}
+            comp = self._create(Kind.RECEIVER, rid, rcfg, consumers)
+            self._receivers.append(_Instance(rid, Kind.RECEIVER, comp, config=rcfg,
+                                             consumers=consumers))
+
+    def _adoptable(self, kind: Kind, cid: ComponentID, cfg: BaseModel) -> _Instance | None:
+        """The previous graph's running instance of ``cid`` if its config is unchanged."""
+        if self.previous is None:
+            return None
+        for inst in self.previous._started:
+            if inst.kind is kind and inst.id == cid and inst.config == cfg:
+                return inst
+        return None
 
     def _factory(self, kind: Kind, cid: ComponentID) -> Any:
         factory = self.registry.get(kind, cid.type)
@@ -227,12 +263,16 @@ class Graph:
         return [*self._extensions, *self._exporters, *self._connectors, *self._processors,
                 *self._receivers]
 
-    async def start(self) -> None:
-        """Start everything in order; on failure, stop what started and raise
-        ComponentStartError naming the component."""
+    async def start(self, host: Host | None = None) -> None:
+        """Start everything in order (adopted instances are already running), then route
+        adopted receivers to the new pipelines. On failure, stop what this graph started
+        and raise ComponentStartError naming the component."""
         for inst in self._start_order():
+            if inst.adopted:
+                self._started.append(inst)
+                continue
             try:
-                await inst.component.start(self)
+                await inst.component.start(host or self)
             except (OSError, RuntimeError, ValueError, ConsumerError,
                     ComponentStartError) as exc:
                 log.error("failed to start %s %s: %s", inst.kind, inst.id, exc)
@@ -240,22 +280,45 @@ class Graph:
                 raise ComponentStartError(
                     f"{inst.kind.section}::{inst.id}: failed to start: {exc}") from exc
             self._started.append(inst)
+        for consumer, nxt in self._retargets:
+            consumer.retarget(nxt)
+        self._activated = True
         for pid in self._status:
             self._status[pid] = "ok"
 
+    def adopted(self) -> set[tuple[Kind, ComponentID]]:
+        return {(i.kind, i.id) for i in self._start_order() if i.adopted}
+
+    async def stop_receivers(self, keep: set[tuple[Kind, ComponentID]]) -> None:
+        """Stop the receivers not in ``keep`` now (a reload frees their ports first)."""
+        for inst in [i for i in self._started if i.kind is Kind.RECEIVER]:
+            if (inst.kind, inst.id) not in keep:
+                self._started.remove(inst)
+                await self._stop(inst)
+
+    def release(self, handed_over: set[tuple[Kind, ComponentID]]) -> None:
+        """Forget instances a newer graph has taken over, so shutdown leaves them running."""
+        self._started = [i for i in self._started if (i.kind, i.id) not in handed_over]
+
     async def shutdown(self) -> None:
-        """Stop in reverse start order; each component gets a bounded time. Idempotent."""
+        """Stop in reverse start order; each component gets a bounded time. Idempotent.
+
+        Adopted instances are left running until this graph has taken them over."""
         while self._started:
             inst = self._started.pop()
-            try:
-                await asyncio.wait_for(inst.component.shutdown(), self.shutdown_timeout)
-            except TimeoutError:
-                log.error("%s %s did not stop within %ss", inst.kind, inst.id,
-                          self.shutdown_timeout)
-            except (OSError, RuntimeError, ConsumerError) as exc:
-                log.error("error stopping %s %s: %s", inst.kind, inst.id, exc)
+            if inst.adopted and not self._activated:
+                continue
+            await self._stop(inst)
         for pid in self._status:
             self._status[pid] = "stopped"
+
+    async def _stop(self, inst: _Instance) -> None:
+        try:
+            await asyncio.wait_for(inst.component.shutdown(), self.shutdown_timeout)
+        except TimeoutError:
+            log.error("%s %s did not stop within %ss", inst.kind, inst.id, self.shutdown_timeout)
+        except (OSError, RuntimeError, ConsumerError) as exc:
+            log.error("error stopping %s %s: %s", inst.kind, inst.id, exc)
 
     # -- Host ---------------------------------------------------------------------------
     def extension(self, component_id: ComponentID) -> Component | None:

@@ -14,12 +14,28 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otelpy import config as otelconfig
+from otelpy.component import Component, ComponentID, Host
 from otelpy.errors import ComponentStartError, ConfigError
 from otelpy.graph import Graph
 from otelpy.registry import Registry, default_registry
 from otelpy.telemetry import MetricsServer, Telemetry, setup_logging
 
 log = logging.getLogger("otelpy.service")
+
+
+class _ServiceHost:
+    """Delegates to whichever graph is current, so adopted components stay valid."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+
+    def extension(self, component_id: ComponentID) -> Component | None:
+        graph = self._service.current_graph()
+        return graph.extension(component_id) if graph is not None else None
+
+    def pipeline_status(self) -> Mapping[str, str]:
+        graph = self._service.current_graph()
+        return graph.pipeline_status() if graph is not None else {}
 
 
 class Service:
@@ -38,6 +54,7 @@ class Service:
         self.env = env
         self.telemetry = Telemetry()
         self.graph: Graph | None = None
+        self._starting: Graph | None = None
         self.config: Any = None
         self._metrics: MetricsServer | None = None
         self._stop = asyncio.Event()
@@ -53,15 +70,39 @@ class Service:
         return otelconfig.validate(loaded, self.registry)
 
     async def start(self, cfg: Any) -> None:
-        """Start own metrics and the pipelines of ``cfg``; raises ComponentStartError/OSError."""
+        """Start own metrics and the pipelines of ``cfg``; raises ComponentStartError/OSError.
+
+        With pipelines already running (a reload), receivers and extensions whose config
+        did not change keep running and are switched to the new pipelines; changed ones
+        are stopped first (freeing their ports); the old pipelines then drain and stop.
+        """
         for warning in cfg.warnings:
             log.warning("%s", warning)
         await self._start_metrics(cfg)
-        graph = Graph(cfg, self.registry, self.telemetry)
+        old = self.graph
+        graph = Graph(cfg, self.registry, self.telemetry, previous=old)
         graph.build()
-        await graph.start()
+        if old is not None:
+            await old.stop_receivers(keep=graph.adopted())
+        self._starting = graph
+        try:
+            await graph.start(self.host)
+        finally:
+            self._starting = None
         self.graph, self.config = graph, cfg
+        if old is not None:
+            old.release(graph.adopted())
+            await old.shutdown()
         log.info("everything is ready: %d pipelines running", len(cfg.pipelines))
+
+    def current_graph(self) -> Graph | None:
+        """The graph being started, else the running one."""
+        return self._starting or self.graph
+
+    @property
+    def host(self) -> Host:
+        """The Host components see: stable across reloads, answering for the current graph."""
+        return _ServiceHost(self)
 
     async def _start_metrics(self, cfg: Any) -> None:
         metrics = cfg.telemetry.metrics
@@ -98,9 +139,6 @@ class Service:
                 log.error("reload refused, keeping the running config:\n%s", exc)
                 return False
             old_cfg = self.config
-            if self.graph is not None:
-                await self.graph.shutdown()
-                self.graph = None
             try:
                 await self.start(cfg)
             except (ComponentStartError, OSError) as exc:
