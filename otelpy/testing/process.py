@@ -240,6 +240,9 @@ class OtelpyProcess:
         """
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # the process under test runs as in production: asyncio debug mode (which the test
+        # suite turns on for in-process loops) costs CPU and distorts timing-based tests
+        env.pop("PYTHONASYNCIODEBUG", None)
         with open(self.stderr_path, "wb") as err, open(self.stdout_path, "wb") as out:
             self.proc = subprocess.Popen(
                 self.command(), cwd=self.workdir, stdout=out, stderr=err,
