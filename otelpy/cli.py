@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # for annotations only: the commands import these lazily
     from otelpy.config import ValidatedConfig
     from otelpy.registry import Registry
 
-COMMANDS = ("run", "validate", "schema", "components", "print-config")
+COMMANDS = ("run", "validate", "schema", "components", "print-config", "storage")
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--json", action="store_true", help="machine-readable output")
     _config_args(sub.add_parser("print-config",
                                 help="print the effective config with secrets redacted"))
+    from otelpy.storage import inspect as storage_inspect
+
+    storage_inspect.add_parser(sub)
     return p
 
 
@@ -119,6 +122,11 @@ def cmd_print_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    # grpc core logs every failed TLS handshake at INFO on stderr, a log flood any client
+    # can cause; keep its errors only unless the operator asks for more (before grpc loads)
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     import uvloop
 
     from otelpy.service import Service
@@ -130,13 +138,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return runner.run(service.run())
 
 
+def cmd_storage(args: argparse.Namespace) -> int:
+    from otelpy.storage import inspect as storage_inspect
+
+    return storage_inspect.main(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv = ["run", *argv]
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
-                "components": cmd_components, "print-config": cmd_print_config}
+                "components": cmd_components, "print-config": cmd_print_config,
+                "storage": cmd_storage}
     return handlers[args.command](args)
 
 

@@ -44,8 +44,8 @@ def _default(model: type[BaseModel], name: str) -> str:
         return "required"
     try:
         value = model().model_dump(mode="json", by_alias=True)
-    except ValueError:
-        value = {}
+    except ValueError:  # cross-field rules refuse the bare defaults: show them anyway
+        value = model.model_construct().model_dump(mode="json", by_alias=True)
     key = field.alias or name
     if key not in value or value[key] is None:
         return ""

@@ -36,3 +36,16 @@ class PermanentError(ConsumerError):
 
 class ComponentStartError(OtelpyError):
     """A component failed to start; the message names its ID."""
+
+
+class AuthError(OtelpyError):
+    """A request failed authentication.
+
+    The message says why, for a DEBUG log line only: it never reaches the client and
+    never holds a credential. ``challenge`` is the ``WWW-Authenticate`` value an HTTP
+    server answers with (empty = none).
+    """
+
+    def __init__(self, message: str, challenge: str = "") -> None:
+        super().__init__(message)
+        self.challenge = challenge

@@ -29,6 +29,10 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
+    "otelpy.extensions.file_storage",
+    "otelpy.extensions.bearertokenauth",
+    "otelpy.extensions.basicauth",
+    "otelpy.extensions.headers_setter",
 )
 
 

@@ -26,6 +26,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from otelpy.component import Signal
+from otelpy.logredact import RedactingFilter
 
 ITEM_SUFFIX = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LOGS: "log_records"}
 
@@ -122,6 +123,7 @@ def setup_logging(level: str = "info", encoding: str = "console") -> None:
         else:
             fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
         handler.setFormatter(logging.Formatter(fmt))
+        handler.addFilter(RedactingFilter())
         root.addHandler(handler)
 
 

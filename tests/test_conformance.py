@@ -60,6 +60,12 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.EXTENSION, "health_check"): {"endpoint": f"127.0.0.1:{_free_port()}"},
+        (Kind.EXTENSION, "file_storage"): {"directory": str(env.tmp / "storage"),
+                                           "create_directory": True},
+        (Kind.EXTENSION, "bearertokenauth"): {"token": "conformance-token"},
+        (Kind.EXTENSION, "basicauth"): {"htpasswd": {"inline": "user:{SHA}W6ph5Mm5Pz8Ggi"
+                                                               "ULbPgzG37mj9g="}},
+        (Kind.EXTENSION, "headers_setter"): {"headers": [{"key": "X-Tenant", "value": "t1"}]},
     }
 
 

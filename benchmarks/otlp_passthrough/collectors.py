@@ -7,6 +7,7 @@ OTLP/HTTP protobuf to the sink, compressed alike (gzip by default, rotel's defau
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,10 +135,19 @@ def prometheus_totals(text: str, names: tuple[str, ...]) -> dict[str, float]:
 
 
 class Otelpy(Collector):
+    """otelpy with ``config``; a variant row (e.g. the persistent queue) has its own
+    ``key`` and ``label``, ``extra`` placeholder values, and a ``storage`` directory that
+    is emptied before each launch and passed as ``BENCH_STORAGE_DIR``."""
+
     key, label = "otelpy", "otelpy"
 
-    def __init__(self, binary: Path, version: str, config: Path = HERE / "otelpy.yaml") -> None:
+    def __init__(self, binary: Path, version: str, config: Path = HERE / "otelpy.yaml",
+                 key: str = "otelpy", label: str = "otelpy",
+                 extra: dict[str, str] | None = None, storage: Path | None = None) -> None:
         self.binary, self._version, self.config = binary, version, config
+        self.key, self.label = key, label
+        self.extra = dict(extra or {})
+        self.storage = storage
 
     def version(self) -> str:
         return self._version
@@ -148,19 +158,24 @@ class Otelpy(Collector):
     def render(self, values: dict[str, str]) -> Path:
         """The config with its ${env:BENCH_*} placeholders filled, under .work/."""
         text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.config.read_text())
-        out = WORK / "otelpy.yaml"
+        out = WORK / f"{self.key}.yaml"
         out.write_text(text)
         return out
 
     def launch(self, sink_port: int, compression: str) -> Launched:
         grpc_port, tel_port = free_port(), free_port()
-        config = self.render({
+        values = {
             "BENCH_GRPC_PORT": str(grpc_port), "BENCH_SINK_PORT": str(sink_port),
             "BENCH_TELEMETRY_PORT": str(tel_port), "BENCH_COMPRESSION": compression,
-        })
+            **self.extra,
+        }
+        if self.storage is not None:  # every run starts with an empty queue on disk
+            shutil.rmtree(self.storage, ignore_errors=True)
+            values["BENCH_STORAGE_DIR"] = str(self.storage)
+        config = self.render(values)
         metrics_url = f"http://127.0.0.1:{tel_port}/metrics"
-        proc = Managed("otelpy", [str(self.binary), "--config", str(config)],
-                       WORK / "logs" / "otelpy.log", cwd=REPO)
+        proc = Managed(self.key, [str(self.binary), "--config", str(config)],
+                       WORK / "logs" / f"{self.key}.log", cwd=REPO)
         _started(proc, grpc_port, lambda: http_get(metrics_url) is not None)
 
         def counters() -> dict[str, float]:

@@ -3,6 +3,7 @@
     python benchmarks/otlp_passthrough/run.py [--requests N | --duration S]
         [--connections C] [--streams M] [--only otelpy,rotel,forwarder] [--repeat R]
         [--json out.json] [--compression gzip|none] [--no-readme]
+        [--queue memory,persistent-batch,persistent-interval,persistent-never]
 
 h2load replays one 512-span ExportTraceServiceRequest over h2c into each collector in
 turn (never two at once); each exports OTLP/HTTP to its own fresh sink process, which
@@ -38,6 +39,10 @@ from measure import Load, Result, measure  # noqa: E402
 
 SPANS_PER_REQUEST = 512
 KEYS = ("otelpy", "rotel", "forwarder")
+# otelpy's sending queue per row: in memory (otelpy.yaml), or on disk (otelpy-persistent.yaml,
+# batch wait_for_export) with fsync per enqueued batch, once per second, or never
+QUEUES = ("memory", "persistent-batch", "persistent-interval", "persistent-never")
+DURABILITY_TARGET = 0.5  # persistent-interval spans/s >= 50% of memory (issue 3)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,7 +72,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="pip requirement installed into benchmarks/.work/venv if rotel is missing")
     p.add_argument("--h2load-timeout", type=float, default=600.0,
                    help="bound on one h2load run in seconds (default 600)")
+    p.add_argument("--queue", default="memory",
+                   help="comma-separated otelpy rows by sending queue: memory (default), "
+                        "persistent-batch (file_storage, fsync per batch), persistent-interval "
+                        "(fsync once per second), persistent-never; e.g. --queue "
+                        "memory,persistent-batch,persistent-interval")
     args = p.parse_args(argv)
+    args.queue = [q.strip() for q in args.queue.split(",") if q.strip()]
+    if not args.queue or set(args.queue) - set(QUEUES):
+        p.error(f"--queue: choose from {', '.join(QUEUES)}")
     args.only = [k.strip() for k in args.only.split(",") if k.strip()]
     unknown = set(args.only) - set(KEYS)
     if unknown:
@@ -75,13 +88,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def otelpy_rows(args: argparse.Namespace, sha: str) -> list[collectors.Collector]:
+    """One otelpy row per ``--queue`` entry."""
+    rows: list[collectors.Collector] = []
+    for queue in args.queue:
+        if queue == "memory":
+            rows.append(collectors.Otelpy(args.otelpy, sha))
+            continue
+        fsync = queue.removeprefix("persistent-")
+        rows.append(collectors.Otelpy(
+            args.otelpy, sha, HERE / "otelpy-persistent.yaml", key=f"otelpy-{queue}",
+            label=f"otelpy (persistent queue, fsync {fsync})", extra={"BENCH_FSYNC": fsync},
+            storage=prereqs.WORK / f"storage-{queue}"))
+    return rows
+
+
 def build_collectors(args: argparse.Namespace, sha: str) -> list[collectors.Collector]:
-    made: dict[str, collectors.Collector] = {"otelpy": collectors.Otelpy(args.otelpy, sha)}
+    made: dict[str, list[collectors.Collector]] = {"otelpy": otelpy_rows(args, sha)}
     if "rotel" in args.only:
         binary = prereqs.ensure_rotel(args.rotel_spec)
-        made["rotel"] = collectors.Rotel(binary, prereqs.rotel_version(binary))
-    made["forwarder"] = collectors.Forwarder(args.forwarder_gzip_level)
-    return [made[k] for k in KEYS if k in args.only]
+        made["rotel"] = [collectors.Rotel(binary, prereqs.rotel_version(binary))]
+    made["forwarder"] = [collectors.Forwarder(args.forwarder_gzip_level)]
+    return [c for k in KEYS if k in args.only for c in made[k]]
+
+
+def durability_lines(results: list[Result]) -> list[str]:
+    """Persistent-queue rows against the in-memory row (both must have run)."""
+    by_key = {r.key: r.summary for r in results if r.status == "ok"}
+    memory = by_key.get("otelpy")
+    lines = []
+    for queue in QUEUES[1:]:
+        run = by_key.get(f"otelpy-{queue}")
+        if memory is None or run is None or not memory.spans_per_s:
+            continue
+        wall = run.spans_per_s / memory.spans_per_s
+        cpu = run.spans_per_cpu_s / memory.spans_per_cpu_s
+        verdict = ""
+        if queue == "persistent-interval":
+            ok = wall >= DURABILITY_TARGET
+            verdict = f" (target >= {DURABILITY_TARGET:.0%} spans/s): {'PASS' if ok else 'FAIL'}"
+        lines.append(f"- otelpy {queue} vs memory queue: {wall:.0%} of the spans/s, "
+                     f"{cpu:.0%} of the spans/CPU-s{verdict}")
+    return lines
 
 
 def _one_line(message: str) -> str:
@@ -160,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     todo = build_collectors(args, sha)
     results = run_all(todo, load, args.repeat)
     text = report.block(results, context_lines(args, todo, load, msg_size, sha))
+    text = "\n".join([text, *durability_lines(results)])
     print("\n" + text)
     if args.json:
         args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))

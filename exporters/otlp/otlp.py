@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 
 from otelpy import __version__
+from otelpy.auth import ClientAuthenticator, with_auth_metadata
 from otelpy.component import Host, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
@@ -29,6 +30,7 @@ from otelpy.pdata.rpcstatus import (
     decode_partial_success,
     decode_status,
 )
+from otelpy.security import client_authenticator, grpc_client_credentials
 
 __all__ = ["OTLPExporter", "METHODS", "RETRYABLE_CODES", "map_rpc_error"]
 
@@ -83,22 +85,27 @@ class OTLPExporter(ExporterHelper):
         self._channel: grpc.aio.Channel | None = None
         self._calls: dict[Signal, Any] = {}
         self._partial_log = ThrottledLog(settings.logger, logging.WARNING)
+        self._auth: ClientAuthenticator | None = None
 
-    def _open_channel(self) -> grpc.aio.Channel:
+    def _open_channel(self, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
         cfg = self.cfg
         options = [*cfg.channel_options(),
                    ("grpc.primary_user_agent", f"otelpy/{__version__}")]
         compression = grpc.Compression.Gzip if cfg.compression == "gzip" else None
-        if cfg.plaintext():
+        if credentials is None:
             return grpc.aio.insecure_channel(self.target, options=options,
                                              compression=compression)
-        return grpc.aio.secure_channel(self.target, grpc.ssl_channel_credentials(),
+        return grpc.aio.secure_channel(self.target, credentials,
                                        options=options, compression=compression)
 
     async def start(self, host: Host) -> None:
         """Create the channel (it connects lazily) and start the queue workers."""
         if self._channel is None:
-            channel = self._open_channel()
+            log = self.settings.logger
+            credentials = (None if self.cfg.plaintext()
+                           else await grpc_client_credentials(self.cfg.tls, log))
+            self._auth = client_authenticator(self.cfg.auth, host, log, self.cfg.plaintext())
+            channel = self._open_channel(credentials)
             self._channel = channel
             self._calls = {
                 s: channel.unary_unary(METHODS[s], request_serializer=None,
@@ -122,7 +129,8 @@ class OTLPExporter(ExporterHelper):
             raise RetryableError("otlp exporter is not started")
         try:
             response = await call(batch.data, timeout=self._call_timeout,
-                                  metadata=self._metadata,
+                                  metadata=self._metadata if self._auth is None
+                                  else with_auth_metadata(self._metadata, self._auth),
                                   wait_for_ready=self.cfg.wait_for_ready)
         except grpc.aio.AioRpcError as err:
             raise map_rpc_error(err, self.target) from None

@@ -25,13 +25,16 @@ import zstandard
 from yarl import URL
 
 from otelpy import __version__
+from otelpy.auth import ClientAuthenticator, with_auth_headers
 from otelpy.component import Host, Settings, Signal
+from otelpy.config.redact import redact_url_userinfo
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.otlphttp.config import OTLPHTTPConfig
 from otelpy.pdata import SPECS, Batch, otlpjson
 from otelpy.pdata.rpcstatus import decode_partial_success, decode_status
+from otelpy.security import client_authenticator, http_client_ssl
 
 __all__ = ["OTLPHTTPExporter", "RETRYABLE_STATUS"]
 
@@ -83,6 +86,10 @@ class OTLPHTTPExporter(ExporterHelper):
                          cfg.timeout, self._send)
         self.cfg = cfg
         self.urls = {s: URL(cfg.signal_url(s)) for s in signals}
+        # for messages and logs: a password in a URL never shows
+        self._shown = {s: redact_url_userinfo(str(u)) for s, u in self.urls.items()}
+        self._auth: ClientAuthenticator | None = None
+        self._request_options: dict[str, Any] = {}
         self._json = cfg.encoding == "json"
         self._compress, encoding = _compressor(cfg.compression)
         headers = {"Content-Type": "application/json" if self._json
@@ -99,9 +106,16 @@ class OTLPHTTPExporter(ExporterHelper):
         """Create the HTTP client (no connection is made yet) and start the queue workers."""
         if self._session is None:
             cfg = self.cfg
+            log = self.settings.logger
+            https = any(u.scheme == "https" for u in self.urls.values())
+            context = await http_client_ssl(cfg.tls, log) if https else None
+            if https and cfg.tls.server_name_override:
+                self._request_options["server_hostname"] = cfg.tls.server_name_override
+            self._auth = client_authenticator(cfg.auth, host, log, plaintext=not https)
             connector = aiohttp.TCPConnector(
                 limit=cfg.max_idle_conns, limit_per_host=cfg.max_conns_per_host,
-                keepalive_timeout=cfg.idle_conn_timeout or None, ttl_dns_cache=300)
+                keepalive_timeout=cfg.idle_conn_timeout or None, ttl_dns_cache=300,
+                ssl=context if context is not None else True)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None),
                 read_bufsize=cfg.read_buffer_size or 2**16, auto_decompress=True,
@@ -130,19 +144,24 @@ class OTLPHTTPExporter(ExporterHelper):
         url = self.urls[batch.signal]
         body = self._body(batch)
         try:
-            async with session.post(url, data=body, headers=self._headers) as resp:
+            headers = (self._headers if self._auth is None
+                       else with_auth_headers(self._headers, self._auth))
+            async with session.post(url, data=body, headers=headers,
+                                    **self._request_options) as resp:
                 status = resp.status
                 payload = await _read_limited(resp)
                 retry_after = resp.headers.get("Retry-After")
         except (aiohttp.ClientError, OSError) as exc:
-            raise RetryableError(f"POST {url}: {type(exc).__name__}: {exc}") from None
+            shown = self._shown[batch.signal]
+            raise RetryableError(f"POST {shown}: {type(exc).__name__}: "
+                                 f"{redact_url_userinfo(str(exc))}") from None
         if 200 <= status < 300:
             if payload:
                 self._check_partial(batch.signal, payload)
             return
-        raise self._error(url, status, payload, retry_after)
+        raise self._error(self._shown[batch.signal], status, payload, retry_after)
 
-    def _error(self, url: URL, status: int, payload: bytes,
+    def _error(self, url: str, status: int, payload: bytes,
                retry_after: str | None) -> RetryableError | PermanentError:
         detail = ""
         if payload and not self._json:

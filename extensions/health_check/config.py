@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from otelpy.config.auth import AuthSettings
 from otelpy.config.server import Endpoint
+from otelpy.config.tls import TLSServerSettings
 from otelpy.config.types import ConfigModel, Duration
 
 
@@ -33,6 +35,12 @@ class HealthCheckConfig(ConfigModel):
         default="localhost:13133",
         description="host:port to serve the health check on; \":13133\" listens on every "
                     "interface, \"localhost\" binds 127.0.0.1.")
+    tls: TLSServerSettings | None = Field(
+        default=None, description="TLS (and with client_ca_file mutual TLS) for the endpoint; "
+                                  "unset = plaintext.")
+    auth: AuthSettings | None = Field(
+        default=None, description="Authenticator extension every request (health and status) "
+                                  "must pass; refused requests get 401.")
     path: str = Field(
         default="/",
         description="URL path of the health check; must start with /. The status of every "

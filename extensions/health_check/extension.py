@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from otelpy.component import ComponentBase, Host, Settings
+from otelpy.config.redact import redact_url_userinfo
 from otelpy.config.server import Endpoint
 from otelpy.config.types import format_duration
 from otelpy.errors import ComponentStartError
 from otelpy.extensions.health_check.config import HealthCheckConfig
+from otelpy.security import http_server_security
 
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
 _JSON = "application/json"
@@ -33,6 +35,7 @@ class HealthCheckExtension(ComponentBase):
 
     def __init__(self, settings: Settings, cfg: HealthCheckConfig) -> None:
         self._log = settings.logger
+        self._settings = settings
         self._cfg = cfg
         self._host: Host | None = None
         self._runner: web.AppRunner | None = None
@@ -51,13 +54,16 @@ class HealthCheckExtension(ComponentBase):
             self._log.warning("check_collector_pipeline is deprecated and has no effect; "
                               "health follows every pipeline's status")
         endpoint = Endpoint.parse(self._cfg.endpoint)
-        app = web.Application()
+        security = await http_server_security(self._cfg.tls, self._cfg.auth, host,
+                                              self._settings, "")
+        app = web.Application(middlewares=security.middlewares)
         app.router.add_get(self._cfg.path, self._health)
         app.router.add_get(self._cfg.status_path, self._status)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
-            await web.TCPSite(runner, endpoint.bind_host, endpoint.port).start()
+            await web.TCPSite(runner, endpoint.bind_host, endpoint.port,
+                              ssl_context=security.ssl_context).start()
         except OSError as exc:
             await runner.cleanup()
             raise ComponentStartError(
@@ -99,7 +105,7 @@ class HealthCheckExtension(ComponentBase):
         return web.Response(status=code, text=json.dumps(body), content_type=_JSON)
 
     async def _status(self, request: web.Request) -> web.Response:
-        pipelines = dict(self._pipelines())
+        pipelines = {k: redact_url_userinfo(v) for k, v in self._pipelines().items()}
         healthy = self._healthy(pipelines)
         body = {"healthy": healthy, "pipelines": pipelines}
         return web.Response(status=200 if healthy else 503, text=json.dumps(body),

@@ -2,29 +2,25 @@
 
 Key names and defaults follow the Collector's ``confighttp.ClientConfig`` and
 ``configgrpc.ClientConfig``. Header values are plain strings here; print-config
-redacts Authorization-like header keys when it shows a document. TLS is reduced to
-``tls.insecure`` for now: a gRPC connection is plaintext when ``tls.insecure: true``
-or the endpoint starts with ``http://``, and uses TLS with the system's roots otherwise
-(as in the Collector). HTTP uses TLS exactly when the endpoint is ``https://``.
+redacts Authorization-like header keys when it shows a document. ``tls`` is
+:class:`~otelpy.config.tls.TLSClientSettings`: a gRPC connection is plaintext when
+``tls.insecure: true`` or the endpoint starts with ``http://``, and uses TLS otherwise
+(as in the Collector); HTTP uses TLS exactly when the URL is ``https://``. ``auth``
+names a client authenticator extension (:mod:`otelpy.config.auth`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from otelpy.config.auth import AuthSettings
+from otelpy.config.tls import TLSClientSettings, check_grpc_tls
 from otelpy.config.types import ConfigModel, Duration
 
 __all__ = ["GRPCClientSettings", "HTTPClientSettings", "KeepaliveClientSettings",
            "TLSClientSettings"]
-
-
-class TLSClientSettings(ConfigModel):
-    """``tls``: only ``insecure`` for now (certificates come with the TLS work)."""
-
-    insecure: bool = Field(False, description="gRPC only: connect without TLS (plaintext "
-                           "h2c). An `http://` endpoint means the same.")
 
 
 class KeepaliveClientSettings(ConfigModel):
@@ -51,6 +47,8 @@ class GRPCClientSettings(ConfigModel):
                                     "printed).")
     tls: TLSClientSettings = Field(default_factory=TLSClientSettings,
                                    description="Transport security.")
+    auth: AuthSettings | None = Field(None, description="Client authenticator extension "
+                                      "adding credentials to every call.")
     keepalive: KeepaliveClientSettings | None = Field(None, description="Client keepalive "
                                                       "pings; unset = gRPC defaults.")
     read_buffer_size: int = Field(0, ge=0, description="Read buffer of the connection in "
@@ -62,6 +60,15 @@ class GRPCClientSettings(ConfigModel):
     balancer_name: Literal["round_robin", "pick_first"] = Field(
         "round_robin", description="gRPC load balancing policy across resolved addresses.")
     authority: str = Field("", description="Overrides the :authority header (virtual host).")
+
+    @model_validator(mode="after")
+    def _grpc_tls(self) -> Self:
+        if not self.plaintext():
+            try:
+                check_grpc_tls(self.tls)
+            except ValueError as exc:
+                raise ValueError(f"tls: {exc}") from None
+        return self
 
     def target(self) -> str:
         """The endpoint without an http(s):// prefix, as grpc wants it."""
@@ -83,6 +90,8 @@ class GRPCClientSettings(ConfigModel):
             opts.append(("grpc.http2.write_buffer_size", self.write_buffer_size))
         if self.authority:
             opts.append(("grpc.default_authority", self.authority))
+        if self.tls.server_name_override and not self.plaintext():
+            opts.append(("grpc.ssl_target_name_override", self.tls.server_name_override))
         if self.keepalive is not None:
             if self.keepalive.time:
                 opts.append(("grpc.keepalive_time_ms", int(self.keepalive.time * 1000)))
@@ -110,6 +119,10 @@ class HTTPClientSettings(ConfigModel):
     headers: dict[str, str] = Field(default_factory=dict, description="Headers sent with every "
                                     "request (Authorization-like keys are redacted when "
                                     "printed).")
+    tls: TLSClientSettings = Field(default_factory=TLSClientSettings,
+                                   description="TLS of `https://` URLs.")
+    auth: AuthSettings | None = Field(None, description="Client authenticator extension "
+                                      "adding credentials to every request.")
     compression: Literal["gzip", "zstd", "none", ""] = Field(
         "gzip", description="Content-Encoding of request bodies: `gzip`, `zstd` or `none` "
         "(empty = none).")

@@ -85,7 +85,11 @@ def parse_yaml(text: str, source: str, root: Path = ()) -> Parsed:
     recursive aliases become problems (the value is then None or partial).
     """
     out = Parsed(value=None)
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # the text itself: control characters
+        out.problems.append(_reader_problem(exc, source, text))
+        return out
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -100,6 +104,15 @@ def parse_yaml(text: str, source: str, root: Path = ()) -> Parsed:
     finally:
         loader.dispose()
     return out
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, source: str, text: str) -> Problem:
+    """A character YAML does not allow in a document, with its line and column."""
+    before = text[:exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    return Problem(Position(source, line, column), (),
+                   f"YAML syntax error: character {exc.character:#06x} is not allowed in YAML")
 
 
 def _pos(source: str, node: Node) -> Position:

@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from pydantic_core import ErrorDetails
 
 from otelpy.config.problems import Path, did_you_mean, show
+from otelpy.config.redact import REDACTED, is_secret_key, redact_url_userinfo
 from otelpy.config.schema import SchemaWalker
 from otelpy.config.types import DURATION_PATTERN
 
@@ -52,6 +53,35 @@ def is_duration(schemas: list[Mapping[str, Any]]) -> bool:
     return any(s.get("pattern") == DURATION_PATTERN for s in schemas)
 
 
+def _secret_schema(schema: Any) -> bool:
+    if not isinstance(schema, Mapping):
+        return False
+    if schema.get("x-otelpy-secret") is True:
+        return True
+    return any(_secret_schema(s) for s in (*schema.get("anyOf", ()), *schema.get("oneOf", ())))
+
+
+def visible(value: Any, path: Path, schemas: list[Mapping[str, Any]]) -> Any:
+    """``value`` as a message may show it: ``[REDACTED]`` where a secret belongs (a Secret
+    field, or a key named like password/token/authorization), URL passwords hidden."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value
+    keys = [p for p in path if isinstance(p, str)]
+    if (keys and is_secret_key(keys[-1])) or any(_secret_schema(s) for s in schemas):
+        return REDACTED
+    return _without_url_passwords(value)
+
+
+def _without_url_passwords(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_url_userinfo(value)
+    if isinstance(value, list):
+        return [_without_url_passwords(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_url_passwords(v) for k, v in value.items()}
+    return value
+
+
 def _enum_message(allowed: list[Any], got: Any) -> str:
     message = f"expected one of {', '.join(show(v) for v in allowed)} (got {show(got)})"
     if isinstance(got, str):
@@ -65,7 +95,7 @@ def from_jsonschema(err: ValidationError, unknown_key: UnknownKey) -> list[Findi
     path: Path = tuple(err.absolute_path)
     kind, schema = err.validator, err.schema
     value: Any = err.validator_value
-    got = err.instance
+    got = visible(err.instance, path, [schema] if isinstance(schema, Mapping) else [])
     if kind == "additionalProperties" and isinstance(got, dict) and isinstance(schema, dict):
         known = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
@@ -97,7 +127,7 @@ def _from_alternatives(err: ValidationError, path: Path, unknown_key: UnknownKey
     if any(a.get("pattern") == DURATION_PATTERN for a in alternatives) or any(
         is_duration([s]) for a in alternatives for s in a.get("anyOf", [])
     ):
-        return [(path, f"{DURATION_EXPECTED} (got {show(err.instance)})")]
+        return [(path, f"{DURATION_EXPECTED} (got {show(visible(err.instance, path, []))})")]
     nulls = {i for i, a in enumerate(options) if isinstance(a, dict) and a.get("type") == "null"}
     if err.instance is not None and len(options) - len(nulls) == 1:
         # "X or null" holding a value: every finding about X, not just the most relevant one
@@ -144,13 +174,14 @@ def _yaml_loc(loc: tuple[int | str, ...], value: Any, missing: bool) -> Path:
 
 
 def _pydantic_message(e: ErrorDetails, path: Path, walker: SchemaWalker) -> str:
-    kind, got = e["type"], e.get("input")
+    kind = e["type"]
     key = str(path[-1]) if path else ""
     if kind == "extra_forbidden":
         return f'unknown key "{key}"' + did_you_mean(key, walker.property_names(path[:-1]))
     if kind == "missing":
         return f'missing required key "{key}"'
     schemas = walker.at(path)
+    got = visible(e.get("input"), path, schemas)
     if is_duration(schemas) and kind in ("value_error", "float_parsing", "float_type"):
         return f"{DURATION_EXPECTED} (got {show(got)})"
     if kind in ("literal_error", "enum"):

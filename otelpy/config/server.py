@@ -5,7 +5,8 @@ Key names and defaults follow the Collector's ``configgrpc.ServerConfig`` and
 what a server binds: ``localhost`` binds 127.0.0.1 and an empty host (``":4317"``)
 binds every interface, as the Collector does.
 
-TLS is not implemented yet: both server models keep a marked place for a ``tls`` key.
+Both carry ``tls`` (:mod:`otelpy.config.tls`) and ``auth`` (:mod:`otelpy.config.auth`);
+:mod:`otelpy.security` turns them into what the server needs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from otelpy.config.auth import AuthSettings
+from otelpy.config.tls import TLSServerSettings, check_grpc_tls
 from otelpy.config.types import ConfigModel, Duration
 
 MIB = 1024 * 1024
@@ -130,14 +133,30 @@ class GRPCServerSettings(_ServerSettings):
         description="host:port to listen on; \":4317\" listens on every interface, "
                     "\"localhost\" binds 127.0.0.1.")
     transport: Literal["tcp"] = Field(default="tcp", description="Network transport; only tcp.")
-    # tls: the TLS issue adds `tls: TLSServerSettings | None` here (configtls.ServerConfig).
+    tls: TLSServerSettings | None = Field(
+        default=None, description="TLS (and with client_ca_file mutual TLS); unset = plaintext.")
+    auth: AuthSettings | None = Field(
+        default=None, description="Authenticator extension checking every call's metadata; "
+                                  "refused calls get UNAUTHENTICATED.")
     max_recv_msg_size_mib: int = Field(
         default=DEFAULT_MAX_RECV_MSG_SIZE_MIB, ge=0,
         description="Largest request message accepted, in MiB; larger ones get "
-                    "RESOURCE_EXHAUSTED. 0 = gRPC default (4).")
+                    "RESOURCE_EXHAUSTED (counted with reason too_large up to the gRPC "
+                    "ceiling, max(2 x limit, limit + 4 MiB); grpc itself refuses larger ones). "
+                    "0 = gRPC default (4).")
     max_concurrent_streams: int = Field(
         default=0, ge=0, le=2**32 - 1,
         description="Limit on concurrent streams (RPCs) per connection. 0 = unlimited.")
+    # otelpy additions (configgrpc has no such keys): HTTP/2 abuse limits grpc enforces
+    max_connections: int = Field(
+        default=0, ge=0, le=2**31 - 1,
+        description="otelpy addition: most open connections; grpc closes further ones at "
+                    "once (clients see UNAVAILABLE and retry). 0 = unlimited.")
+    max_metadata_size: int = Field(
+        default=0, ge=0, le=2**31 - 1,
+        description="otelpy addition: largest request metadata (HTTP/2 header list) in bytes; "
+                    "larger calls get RESOURCE_EXHAUSTED. 0 = gRPC default (8 KiB, calls "
+                    "above it refused with rising probability up to 16 KiB).")
     read_buffer_size: int = Field(
         default=0, ge=0, description="Read chunk size of the transport in bytes. 0 = gRPC default.")
     write_buffer_size: int = Field(
@@ -149,10 +168,26 @@ class GRPCServerSettings(_ServerSettings):
                                    "Collector compatibility; otelpy pipelines do not carry client "
                                    "metadata yet, so it has no effect.")
 
+    @field_validator("tls")
+    @classmethod
+    def _grpc_tls(cls, value: TLSServerSettings | None) -> TLSServerSettings | None:
+        check_grpc_tls(value)
+        return value
+
     @property
     def max_recv_msg_size(self) -> int:
         """The message size limit in bytes."""
         return (self.max_recv_msg_size_mib or DEFAULT_MAX_RECV_MSG_SIZE_MIB) * MIB
+
+    @property
+    def grpc_message_ceiling(self) -> int:
+        """The size above which grpc itself refuses a message, before any handler runs.
+
+        Higher than :attr:`max_recv_msg_size` so that receivers see (and count) messages
+        over the limit; bounded so that grpc never buffers an unbounded message.
+        """
+        limit = self.max_recv_msg_size
+        return min(max(2 * limit, limit + 4 * MIB), 2**31 - 1)
 
     def grpc_options(self) -> list[tuple[str, Any]]:
         """Channel arguments for ``grpc.aio.server(options=...)``.
@@ -161,10 +196,15 @@ class GRPCServerSettings(_ServerSettings):
         """
         opts: list[tuple[str, Any]] = [
             ("grpc.so_reuseport", 0),
-            ("grpc.max_receive_message_length", self.max_recv_msg_size),
+            ("grpc.max_receive_message_length", self.grpc_message_ceiling),
         ]
         if self.max_concurrent_streams:
             opts.append(("grpc.max_concurrent_streams", self.max_concurrent_streams))
+        if self.max_connections:
+            opts.append(("grpc.max_allowed_incoming_connections", self.max_connections))
+        if self.max_metadata_size:  # soft = hard: refused deterministically
+            opts.append(("grpc.max_metadata_size", self.max_metadata_size))
+            opts.append(("grpc.absolute_max_metadata_size", self.max_metadata_size))
         if self.read_buffer_size:
             opts.append(("grpc.experimental.tcp_read_chunk_size", self.read_buffer_size))
         if self.write_buffer_size:
@@ -211,11 +251,12 @@ class CORSSettings(ConfigModel):
 
 # confighttp's timeouts whose defaults differ between servers (the otlp receiver turns them off)
 ReadHeaderTimeout = Annotated[Duration, Field(
-    description="Time allowed to read request headers. Accepted for Collector compatibility; "
-                "not enforced (aiohttp has no such limit).")]
+    description="Time allowed to receive the request line and headers, from the connection's "
+                "start (first request) or a request's first byte; slower clients get 408 and "
+                "are disconnected. 0 = read_timeout, or no limit when that is 0 too.")]
 WriteTimeout = Annotated[Duration, Field(
     description="Time allowed to write a response. Accepted for Collector compatibility; "
-                "not enforced.")]
+                "not enforced (answers are small and never wait for the client to read).")]
 IdleTimeout = Annotated[Duration, Field(
     description="Close a keep-alive connection idle this long. 0 = read_timeout, or no limit "
                 "when that is 0 too.")]
@@ -228,7 +269,11 @@ class HTTPServerSettings(_ServerSettings):
         default="localhost:4318",
         description="host:port to listen on; \":4318\" listens on every interface, "
                     "\"localhost\" binds 127.0.0.1.")
-    # tls: the TLS issue adds `tls: TLSServerSettings | None` here (configtls.ServerConfig).
+    tls: TLSServerSettings | None = Field(
+        default=None, description="TLS (and with client_ca_file mutual TLS); unset = plaintext.")
+    auth: AuthSettings | None = Field(
+        default=None, description="Authenticator extension checking every request's headers; "
+                                  "refused requests get 401.")
     cors: CORSSettings | None = Field(default=None, description="CORS for browser clients.")
     max_request_body_size: int = Field(
         default=DEFAULT_MAX_REQUEST_BODY_SIZE, ge=0,
@@ -240,7 +285,12 @@ class HTTPServerSettings(_ServerSettings):
                                    "metadata yet, so it has no effect.")
     read_timeout: Duration = Field(
         default=0.0, description="Longest time to receive a request body; slower requests get 408. "
+                                 "Also the header deadline when read_header_timeout is 0. "
                                  "0 = no limit.")
+    max_connections: int = Field(
+        default=0, ge=0,
+        description="otelpy addition: most open connections; a connection beyond it is "
+                    "answered 503 with Retry-After and closed. 0 = unlimited.")
     read_header_timeout: ReadHeaderTimeout = 60.0
     write_timeout: WriteTimeout = 30.0
     idle_timeout: IdleTimeout = 60.0

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
+from otelpy.component import ComponentID
 from otelpy.config.types import ConfigModel, Duration
 
 __all__ = ["QueueSettings", "RetrySettings", "ExporterHelperSettings", "Overflow",
@@ -24,7 +25,8 @@ _BOOL = TypeAdapter(bool)
 
 
 class QueueSettings(ConfigModel):
-    """``sending_queue``: an in-memory queue of batches in front of the sender."""
+    """``sending_queue``: a queue of batches in front of the sender, in memory or (with
+    ``storage``) on disk."""
 
     enabled: bool = Field(True, description="Queue batches and send them from worker tasks; "
                           "when false, the caller waits for each send (with retries).")
@@ -38,6 +40,29 @@ class QueueSettings(ConfigModel):
                                "caller wait for room (backpressure); `drop_newest` drops the "
                                "incoming batch, counts it in otelcol_exporter_enqueue_failed_* "
                                "and logs (rate-limited).")
+    storage: str | None = Field(None, description="ID of a storage extension "
+                                "(`file_storage/<name>`): the queue is kept on disk, one per "
+                                "signal, and a batch is accepted only once durably enqueued "
+                                "(see docs/guarantees.md). Unset: the queue is in memory.")
+    max_bytes: int = Field(0, ge=0, description="Persistent queue only: bound on the bytes of "
+                           "the batches not yet delivered, besides queue_size; 0 = no byte "
+                           "bound.")
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            ComponentID.parse(value)  # ValueError names the problem
+        return value
+
+    def validate_config(self) -> list[str]:
+        problems = []
+        if self.storage is not None and not self.enabled:
+            problems.append("sending_queue.storage needs sending_queue.enabled: true")
+        if self.max_bytes and self.storage is None:
+            problems.append("sending_queue.max_bytes applies to a persistent queue only: set "
+                            "sending_queue.storage, or remove max_bytes")
+        return problems
 
     @model_validator(mode="before")
     @classmethod
@@ -101,9 +126,10 @@ class ExporterHelperSettings(ConfigModel):
 
     timeout: Duration = Field(5.0, description="Time limit of one send attempt; 0 = none.")
     sending_queue: QueueSettings = Field(default_factory=QueueSettings,
-                                         description="In-memory sending queue.")
+                                         description="Sending queue (in memory, or on disk "
+                                         "with `storage`).")
     retry_on_failure: RetrySettings = Field(default_factory=RetrySettings,
                                             description="Retries of failed sends.")
 
     def validate_config(self) -> list[str]:
-        return self.retry_on_failure.validate_config()
+        return self.retry_on_failure.validate_config() + self.sending_queue.validate_config()

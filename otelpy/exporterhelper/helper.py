@@ -11,10 +11,16 @@ hint) or :class:`~otelpy.errors.PermanentError`. The helper is the exporter's
   ``num_consumers`` worker tasks send with retries. A batch that still fails is
   dropped, counted in ``otelcol_exporter_send_failed_*`` and logged (rate-limited).
 * queue disabled: ``consume_*`` sends inline with retries and raises the final error.
+* ``sending_queue.storage`` set: the queue is persistent (one per signal, on disk through
+  a storage extension, see :mod:`otelpy.exporterhelper.persistent`); ``consume_*``
+  returns once the batch is durably enqueued.
 
 Shutdown stops accepting, stops retrying (waiting retries wake and give up), lets the
 workers drain the queue with one attempt per batch for at most ``drain_timeout``
 seconds, then cancels them and logs and counts exactly how many items were dropped.
+With a persistent queue, shutdown stops the workers (a send in progress gets
+``drain_timeout`` seconds) and closes the log: what is not delivered stays on disk for
+the next start, and nothing is dropped.
 Per batch the work is O(1): nothing here looks inside a batch.
 """
 
@@ -28,6 +34,7 @@ from otelpy.component import Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import ConsumerError, PermanentError, RetryableError
 from otelpy.exporterhelper.config import QueueSettings, RetrySettings
+from otelpy.exporterhelper.durable import PersistentQueues
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporterhelper.metrics import ExporterMetrics, SignalCounters
 from otelpy.exporterhelper.queue import BatchQueue, QueueClosed
@@ -67,7 +74,14 @@ class ExporterHelper(Consumer):
         self._num_consumers = queue_cfg.num_consumers
         self._drop_newest = queue_cfg.overflow == "drop_newest"
         self._queue: BatchQueue[Batch] | None = None
-        if queue_cfg.enabled:
+        self._persistent: PersistentQueues | None = None
+        if queue_cfg.enabled and queue_cfg.storage is not None:
+            persistent = PersistentQueues(settings, self.signals, queue_cfg, self._send_retrying,
+                                          self._counters, lambda: self._stopping,
+                                          requeue=retry_cfg.enabled)
+            self._persistent = persistent
+            self.metrics.track_queue(lambda: len(persistent), queue_cfg.queue_size)
+        elif queue_cfg.enabled:
             queue: BatchQueue[Batch] = BatchQueue(queue_cfg.queue_size)
             self._queue = queue
             self.metrics.track_queue(lambda: len(queue), queue.capacity)
@@ -88,6 +102,9 @@ class ExporterHelper(Consumer):
         counters = self._counters.get(batch.signal)
         if counters is None:
             raise PermanentError(f"exporter {self.settings.id} does not export {batch.signal}")
+        if self._persistent is not None:
+            await self._consume_persistent(self._persistent, batch, counters)
+            return
         queue = self._queue
         if queue is None:
             await self._send_inline(batch, counters)
@@ -105,6 +122,21 @@ class ExporterHelper(Consumer):
 
     consume_traces = consume_metrics = consume_logs = consume
 
+    async def _consume_persistent(self, persistent: PersistentQueues, batch: Batch,
+                                  counters: SignalCounters) -> None:
+        """Enqueue on disk; refusals (stopping, storage unavailable) are counted and raised."""
+        try:
+            if self._stopping:
+                raise QueueClosed("exporter is stopping")
+            if not await persistent.put(batch, self._drop_newest):
+                self._overflowed(batch, counters)
+        except QueueClosed:
+            counters.enqueue_failed.inc(batch.item_count)
+            raise RetryableError(f"exporter {self.settings.id} is shutting down") from None
+        except RetryableError:
+            counters.enqueue_failed.inc(batch.item_count)
+            raise
+
     def _overflowed(self, batch: Batch, counters: SignalCounters) -> None:
         n = batch.item_count
         counters.enqueue_failed.inc(n)
@@ -114,7 +146,10 @@ class ExporterHelper(Consumer):
 
     @property
     def queue_size(self) -> int:
-        """Batches waiting in the queue (0 without a queue)."""
+        """Batches waiting in the queue (0 without a queue); with a persistent queue, the
+        batches not yet delivered."""
+        if self._persistent is not None:
+            return len(self._persistent)
         return 0 if self._queue is None else len(self._queue)
 
     # -- sending ------------------------------------------------------------------------
@@ -128,6 +163,10 @@ class ExporterHelper(Consumer):
                 await self._send(batch)
         except TimeoutError:
             raise RetryableError(f"send timed out after {self._timeout:g}s") from None
+
+    async def _send_retrying(self, batch: Batch) -> None:
+        """Send with retries; raises the final error (the persistent queue's send)."""
+        await self.retry.run(self._attempt, batch)
 
     async def _send_inline(self, batch: Batch, counters: SignalCounters) -> None:
         if self._stopping:
@@ -177,7 +216,14 @@ class ExporterHelper(Consumer):
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self, host: Host) -> None:
-        """Start the queue's worker tasks (no-op without a queue, or when already started)."""
+        """Start the queue's worker tasks (no-op without a queue, or when already started).
+
+        With a persistent queue, open it first: raises ComponentStartError when the
+        storage extension is missing or its directory unusable.
+        """
+        if self._persistent is not None and not self._stopping:
+            await self._persistent.start(host)
+            return
         if self._queue is None or self._workers or self._stopping:
             return
         loop = asyncio.get_running_loop()
@@ -194,11 +240,14 @@ class ExporterHelper(Consumer):
             return
         self._stopping = True
         self.retry.stop()
+        timeout = self.drain_timeout if drain_timeout is None else drain_timeout
+        if self._persistent is not None:
+            await self._persistent.close(timeout)
+            return
         queue = self._queue
         if queue is None:
             return
         queue.close()
-        timeout = self.drain_timeout if drain_timeout is None else drain_timeout
         if self._workers:
             _, pending = await asyncio.wait(self._workers, timeout=timeout)
             for task in pending:

@@ -138,11 +138,21 @@ class Batch:
 
     @property
     def message(self) -> Any:
-        """The decoded request, for reading. Use :meth:`mutable_message` to change it."""
+        """The decoded request, for reading. Use :meth:`mutable_message` to change it.
+
+        Raises PermanentError when the bytes do not parse in full (the skeleton check of
+        :meth:`from_bytes` does not look inside attributes: values nested deeper than
+        protobuf's recursion limit are refused only here).
+        """
         if self._message is None:
             assert self._data is not None
-            msg = SPECS[self.signal].request()
-            msg.ParseFromString(self._data)
+            spec = SPECS[self.signal]
+            msg = spec.request()
+            try:
+                msg.ParseFromString(self._data)
+            except DecodeError as exc:
+                raise PermanentError(
+                    f"malformed {spec.request.DESCRIPTOR.name}: {exc}") from None
             self._message = msg
         return self._message
 

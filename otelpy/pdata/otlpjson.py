@@ -39,6 +39,9 @@ from otelpy.pdata import SPECS
 __all__ = ["Decoded", "decode", "decode_dict", "decode_partial", "encode", "encode_bytes"]
 
 _PKG = "opentelemetry.proto."
+# deepest message nesting accepted (the request is depth 1): what protobuf's parser (upb)
+# accepts, so that whatever is decoded from JSON can be parsed again from its bytes
+MAX_DEPTH = 100
 # messages holding hex IDs: {message: {field: byte length}}
 _ID_FIELDS: dict[str, dict[str, int]] = {
     _PKG + "trace.v1.Span": {"trace_id": 16, "span_id": 8, "parent_span_id": 8},
@@ -84,14 +87,15 @@ class _Skip(Exception):
 
 
 class _Context:
-    """Per-decode state: whether bad IDs drop items, and what was dropped."""
+    """Per-decode state: whether bad IDs drop items, what was dropped, message depth."""
 
-    __slots__ = ("partial", "rejected", "first_error")
+    __slots__ = ("partial", "rejected", "first_error", "depth")
 
     def __init__(self, partial: bool) -> None:
         self.partial = partial
         self.rejected = 0
         self.first_error = ""
+        self.depth = 0
 
 
 _Convert = Callable[[Any, _Context], Any]
@@ -244,6 +248,9 @@ class _Plan:
     def convert(self, obj: Any, ctx: _Context) -> dict[str, Any]:
         if type(obj) is not dict:
             raise _Bad(f"expected a JSON object, got {_type_name(obj)}")
+        ctx.depth += 1  # not restored on errors: they end the decoding
+        if ctx.depth > MAX_DEPTH:
+            raise _Bad(f"messages nested more than {MAX_DEPTH} deep")
         out: dict[str, Any] = {}
         fields = self.fields
         for key, value in obj.items():
@@ -259,6 +266,7 @@ class _Plan:
             except _Bad as exc:
                 exc.path.append(key)
                 raise
+        ctx.depth -= 1
         return out
 
 
@@ -278,6 +286,7 @@ def _repeated(conv: _Convert, value: Any, ctx: _Context, key: str, items: bool) 
     if type(value) is not list:
         raise _Bad(f"expected a JSON array, got {_type_name(value)}")
     out = []
+    depth = ctx.depth
     for i, v in enumerate(value):
         try:
             if v is None:
@@ -290,6 +299,7 @@ def _repeated(conv: _Convert, value: Any, ctx: _Context, key: str, items: bool) 
             if not (items and ctx.partial):
                 raise
             ctx.rejected += 1
+            ctx.depth = depth  # the dropped item's conversion ended early
             ctx.first_error = ctx.first_error or f"{key}{exc.where()}: {exc.reason}"
         except _Bad as exc:
             exc.path.append(f"[{i}]")

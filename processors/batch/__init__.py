@@ -6,10 +6,13 @@ from otelpy.component import Factory, Kind, Settings, Signal, Stability
 from otelpy.consumer import Consumer
 from otelpy.processors.batch.config import BatchConfig
 from otelpy.processors.batch.processor import BatchProcessor
+from otelpy.processors.batch.waiting import WaitingBatchProcessor
 
 
 def _create(settings: Settings, cfg: BatchConfig, signal: Signal,
             next_consumer: Consumer) -> BatchProcessor:
+    if cfg.wait_for_export:
+        return WaitingBatchProcessor(settings, cfg, signal, next_consumer)
     return BatchProcessor(settings, cfg, signal, next_consumer)
 
 
@@ -23,4 +26,4 @@ factory = Factory(
                 "by count and time, at the byte level",
 )
 
-__all__ = ["factory", "BatchConfig", "BatchProcessor"]
+__all__ = ["factory", "BatchConfig", "BatchProcessor", "WaitingBatchProcessor"]

@@ -34,6 +34,16 @@ class BatchConfig(ConfigModel):
             "no limit. When set, it must be greater than or equal to send_batch_size."
         ),
     )
+    wait_for_export: bool = Field(
+        default=False,
+        description=(
+            "otelpy: when true, a caller is answered only once the batch holding its data "
+            "was accepted by the next consumer (with a persistent sending queue: durably "
+            "enqueued), and a refusal downstream is raised to it. Needed for at-least-once "
+            "delivery through this processor. False (the Collector's behaviour) accepts on "
+            "buffering."
+        ),
+    )
     metadata_keys: list[str] = Field(
         default_factory=list,
         description=(

@@ -122,11 +122,19 @@ class BatchProcessor(Consumer, ComponentBase):
     async def _accept(self, batch: Batch) -> None:
         """Buffer ``batch`` (waiting while the buffer is full); after shutdown began,
         hand it straight to the next consumer, whose refusal is then raised."""
+        if await self._wait_for_space():
+            self._enqueue(batch)
+        else:
+            await self._forward(batch)
+
+    async def _wait_for_space(self) -> bool:
+        """Wait while the buffer is full; False once shutdown began."""
         while self._pending >= self.pending_limit and not self._closing:
             await self._space.wait()
-        if self._closing:
-            await self._forward(batch)
-            return
+        return not self._closing
+
+    def _enqueue(self, batch: Batch) -> None:
+        """Append to the buffer and wake the flusher when a trigger is reached."""
         queue = self._queue
         if not queue:
             self._first_at = time.monotonic()
@@ -168,14 +176,18 @@ class BatchProcessor(Consumer, ComponentBase):
         try:
             await asyncio.wait_for(task, self._shutdown_timeout)  # cancels it on timeout
         except TimeoutError:
-            lost = self._pending + self._in_flight
-            self._m_dropped.inc(lost)
-            self._log.error("shutdown timed out after %.1fs: %d items not sent (dropped)",
-                            self._shutdown_timeout, lost)
-            self._queue.clear()
-            self._pending = self._in_flight = 0
+            self._abandon()
         finally:
             self._stopped.set()
+
+    def _abandon(self) -> None:
+        """Shutdown timed out: what is buffered or in flight is dropped, counted, logged."""
+        lost = self._pending + self._in_flight
+        self._m_dropped.inc(lost)
+        self._log.error("shutdown timed out after %.1fs: %d items not sent (dropped)",
+                        self._shutdown_timeout, lost)
+        self._queue.clear()
+        self._pending = self._in_flight = 0
 
     # -- flusher -------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -258,14 +270,18 @@ class BatchProcessor(Consumer, ComponentBase):
             groups.append(cur)
         return groups
 
-    async def _send(self, batch: Batch, trigger: Trigger) -> None:
-        count = batch.item_count
-        self._m_send_size.observe(count)
+    def _observe(self, batch: Batch, trigger: Trigger) -> None:
+        """Own metrics of one sent batch."""
+        self._m_send_size.observe(batch.item_count)
         self._m_send_bytes.observe(batch.byte_size)
         if trigger is Trigger.SIZE:
             self._m_size_trigger.inc()
         elif trigger is Trigger.TIMEOUT:
             self._m_timeout_trigger.inc()
+
+    async def _send(self, batch: Batch, trigger: Trigger) -> None:
+        count = batch.item_count
+        self._observe(batch, trigger)
         try:
             await self._forward(batch)
         except ConsumerError as exc:

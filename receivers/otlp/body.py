@@ -12,7 +12,9 @@ import zstandard
 
 # Content-Encoding values understood (lower case); "" and identity mean "not encoded"
 ENCODINGS = ("", "identity", "gzip", "x-gzip", "deflate", "zlib", "zstd")
-_READ_CHUNK = 1 << 20
+_READ_CHUNK = 1 << 20  # most output of one decompress call
+_IN_CHUNK = 64 * 1024  # most input of one zlib call
+MAX_MEMBERS = 1024  # gzip members or zstd frames in one body (each costs a fresh decoder)
 _ZSTD_BLOCK_MAX = 128 * 1024  # largest decompressed size of one zstd block
 
 
@@ -51,28 +53,35 @@ def _looks_zlib(data: bytes) -> bool:
 
 
 def _inflate(data: bytes, wbits: int, limit: int, multi_member: bool) -> bytes:
+    """zlib/gzip/raw deflate, fed in slices of a memoryview: linear in the body size even
+    for many tiny gzip members (at most :data:`MAX_MEMBERS` of them)."""
     out: list[bytes] = []
-    total = 0
+    total = pos = 0
+    members = 1
+    view, end = memoryview(data), len(data)
     d = zlib.decompressobj(wbits)
-    buf = data
     try:
         while True:
-            chunk = d.decompress(buf, min(_READ_CHUNK, limit - total + 1))
+            piece = view[pos:pos + _IN_CHUNK]
+            want = min(_READ_CHUNK, limit - total + 1)
+            chunk = d.decompress(piece, want)
+            pos += len(piece) - len(d.unconsumed_tail) - len(d.unused_data)
             total += len(chunk)
             if total > limit:
                 raise BodyTooLarge(f"body inflates past the limit of {limit} bytes")
             out.append(chunk)
-            buf = d.unconsumed_tail
             if d.eof:
-                if not (multi_member and d.unused_data):
+                if not multi_member or pos >= end:
                     break
-                buf = d.unused_data
+                members += 1
+                if members > MAX_MEMBERS:
+                    raise BadEncoding(f"more than {MAX_MEMBERS} gzip members")
                 d = zlib.decompressobj(wbits)
-            elif not buf and not chunk:
+            elif pos >= end and not d.unconsumed_tail and len(chunk) < want:
                 raise BadEncoding("compressed body is truncated")
     except zlib.error as exc:
         raise BadEncoding(f"cannot decompress body: {exc}") from None
-    return b"".join(out)
+    return b"".join(out)  # deflate: bytes after the stream are ignored, as Go's reader does
 
 
 def _unzstd(data: bytes, limit: int) -> bytes:
@@ -80,33 +89,37 @@ def _unzstd(data: bytes, limit: int) -> bytes:
 
     A zstd block inflates to at most 128 KiB and needs at least 4 input bytes, so a
     slice of ``4 * remaining // 128 KiB`` bytes cannot produce much more than ``remaining``.
+    Slices are views of the body, so many tiny frames (at most :data:`MAX_MEMBERS`) cost
+    time linear in the body size.
     """
-    # the window a frame may ask for: about the limit (at least 8 MiB, zstd's usual
-    # streaming windows), so a frame cannot make us reserve far more than the body may be
     if not data:
         return b""
+    # the window a frame may ask for: about the limit (at least 8 MiB, zstd's usual
+    # streaming windows), so a frame cannot make us reserve far more than the body may be
     window = 1 << max(23, min(31, (limit - 1).bit_length()))
     dctx = zstandard.ZstdDecompressor(max_window_size=window)
     out: list[bytes] = []
     total = pos = 0
+    frames = 1
+    view, end = memoryview(data), len(data)
     dobj = dctx.decompressobj()
-    pending = b""  # input left over after a frame ended
     try:
-        while pos < len(data) or pending:
+        while pos < end:
             size = max(64, 4 * ((limit - total) // _ZSTD_BLOCK_MAX))
-            if pending:
-                piece, pending = pending[:size], pending[size:]
-            else:
-                piece, pos = data[pos:pos + size], pos + size
+            piece = view[pos:pos + size]
             chunk = dobj.decompress(piece)
+            pos += len(piece)
             total += len(chunk)
             if total > limit:
                 raise BodyTooLarge(f"body inflates past the limit of {limit} bytes")
             out.append(chunk)
             if dobj.eof:  # the frame ended: the rest of the input starts another one
-                pending = dobj.unused_data + pending
-                if not pending and pos >= len(data):
+                pos -= len(dobj.unused_data)
+                if pos >= end:
                     break
+                frames += 1
+                if frames > MAX_MEMBERS:
+                    raise BadEncoding(f"more than {MAX_MEMBERS} zstd frames")
                 dobj = dctx.decompressobj()
         if not dobj.eof:
             raise BadEncoding("compressed body is truncated")

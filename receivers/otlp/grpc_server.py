@@ -17,7 +17,9 @@ from otelpy.config.server import Endpoint, GRPCServerSettings
 from otelpy.consumer import Consumer
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
 from otelpy.pdata import Batch, rpcstatus
+from otelpy.receivers.otlp.grpc_limits import CallStats, GrpcRefusals, size_checked
 from otelpy.receivers.otlp.malformed import MALFORMED_PROTOBUF, MalformedRequests
+from otelpy.security import GRPCServerSecurity
 
 SERVICES = {
     Signal.TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",
@@ -80,23 +82,31 @@ class GRPCServer:
         self.endpoint = Endpoint.parse(cfg.endpoint)
         self._server: grpc.aio.Server | None = None
         self.port: int | None = None
+        self._calls = CallStats()
+        self._refusals: GrpcRefusals | None = None
 
     def _handlers(self) -> list[grpc.GenericRpcHandler]:
         out = []
         for signal, consumer in self._consumers.items():
-            method = grpc.unary_unary_rpc_method_handler(
-                _export_handler(signal, consumer, self._malformed))
+            method = grpc.unary_unary_rpc_method_handler(size_checked(
+                _export_handler(signal, consumer, self._malformed),
+                self._cfg.max_recv_msg_size, self._malformed, self._calls))
             out.append(grpc.method_handlers_generic_handler(SERVICES[signal],
                                                             {"Export": method}))
         return out
 
-    async def start(self) -> None:
-        """Bind and serve; raises ComponentStartError naming the endpoint if it cannot bind."""
-        server = grpc.aio.server(options=self._cfg.grpc_options())
+    async def start(self, security: GRPCServerSecurity | None = None) -> None:
+        """Bind and serve (with ``security``'s TLS and auth interceptors); raises
+        ComponentStartError naming the endpoint if it cannot bind."""
+        security = security or GRPCServerSecurity()
+        server = grpc.aio.server(options=self._cfg.grpc_options(),
+                                 interceptors=security.interceptors)
+        self._refusals = refusals = GrpcRefusals(self._calls, self._malformed)  # right after
         server.add_generic_rpc_handlers(self._handlers())
         address = self.endpoint.grpc_address()
         try:
-            port = server.add_insecure_port(address)
+            port = (server.add_insecure_port(address) if security.credentials is None
+                    else server.add_secure_port(address, security.credentials))
         except RuntimeError as exc:
             raise self._bind_error(f"{exc}") from None
         if port == 0 and self.endpoint.port != 0:
@@ -104,6 +114,7 @@ class GRPCServer:
         await server.start()
         self._server = server
         self.port = port
+        refusals.start()
 
     def _bind_error(self, why: str) -> ComponentStartError:
         return ComponentStartError(
@@ -113,5 +124,7 @@ class GRPCServer:
     async def shutdown(self, grace: float) -> None:
         """Stop accepting, let in-flight calls finish within ``grace`` seconds; idempotent."""
         server, self._server = self._server, None
+        if self._refusals is not None:
+            await self._refusals.stop()
         if server is not None:
             await server.stop(grace)

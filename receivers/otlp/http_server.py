@@ -25,6 +25,8 @@ from otelpy.receivers.otlp import malformed as why
 from otelpy.receivers.otlp.body import BadEncoding, BodyTooLarge, decode_body
 from otelpy.receivers.otlp.cors import CORS
 from otelpy.receivers.otlp.grpc_server import consume_method
+from otelpy.receivers.otlp.limits import ConnectionGuard, GuardedAppRunner
+from otelpy.security import HTTPServerSecurity
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -84,13 +86,15 @@ class HTTPServer:
         self._name = name
         self.endpoint = Endpoint.parse(cfg.endpoint)
         self._limit = cfg.body_limit
+        self._guard = ConnectionGuard(cfg, malformed)  # max_connections, header deadline
         cors = CORS(cfg.cors) if cfg.cors is not None else None
         self._cors = cors if cors is not None and cors.enabled else None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
-    def _app(self) -> web.Application:
-        app = web.Application(client_max_size=self._limit)
+    def _app(self, security: HTTPServerSecurity) -> web.Application:
+        app = web.Application(client_max_size=self._limit,
+                              middlewares=[*self._guard.middlewares, *security.middlewares])
         for signal, consumer in self._consumers.items():
             handler = partial(self._handle, signal, consume_method(consumer, signal))
             app.router.add_route("*", self._paths[signal], handler)
@@ -98,15 +102,18 @@ class HTTPServer:
             app.on_response_prepare.append(self._cors.on_response_prepare)
         return app
 
-    async def start(self, grace: float) -> None:
-        """Bind and serve; raises ComponentStartError naming the endpoint if it cannot bind."""
-        runner = web.AppRunner(
-            self._app(), handle_signals=False, access_log=None, auto_decompress=False,
+    async def start(self, grace: float, security: HTTPServerSecurity | None = None) -> None:
+        """Bind and serve (with ``security``'s TLS and auth middleware); raises
+        ComponentStartError naming the endpoint if it cannot bind."""
+        security = security or HTTPServerSecurity()
+        runner = GuardedAppRunner(
+            self._guard, self._app(security), handle_signals=False, access_log=None,
+            auto_decompress=False,
             keepalive_timeout=self._cfg.keepalive_timeout or _NO_IDLE_LIMIT,
             shutdown_timeout=grace)
         await runner.setup()
         site = web.TCPSite(runner, self.endpoint.bind_host, self.endpoint.port,
-                           reuse_port=False)
+                           reuse_port=False, ssl_context=security.ssl_context)
         try:
             await site.start()
         except OSError as exc:
@@ -187,7 +194,9 @@ class HTTPServer:
             return _status_response(codec, 400, str(exc))
         except TimeoutError:
             self._refuse(why.TIMEOUT, f"body not received within {self._cfg.read_timeout}s")
-            return _status_response(codec, 408, "request body not received in time")
+            resp = _status_response(codec, 408, "request body not received in time")
+            resp.force_close()  # do not wait for (or linger on) the rest of the body
+            return resp
 
     def _too_large(self, codec: _Codec, detail: str) -> web.Response:
         self._refuse(why.TOO_LARGE, detail)

@@ -17,6 +17,8 @@ ENCODING = "bad_content_encoding"
 TOO_LARGE = "too_large"
 METHOD = "method_not_allowed"
 TIMEOUT = "read_timeout"
+HEADER_TIMEOUT = "read_header_timeout"
+TOO_MANY_CONNECTIONS = "too_many_connections"
 
 
 class MalformedRequests:
@@ -29,7 +31,7 @@ class MalformedRequests:
             METRIC, "Requests refused or partly dropped because their input was invalid",
             ["receiver", "transport", "reason"])
 
-    def record(self, transport: str, reason: str, detail: str) -> None:
-        self._counter.labels(self._receiver, transport, reason).inc()
+    def record(self, transport: str, reason: str, detail: str, count: int = 1) -> None:
+        self._counter.labels(self._receiver, transport, reason).inc(count)
         if self._logger.isEnabledFor(logging.DEBUG):
             self._logger.debug("refused %s request (%s): %s", transport, reason, detail)

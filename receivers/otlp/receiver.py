@@ -10,6 +10,12 @@ from otelpy.receivers.otlp.config import OTLPReceiverConfig
 from otelpy.receivers.otlp.grpc_server import GRPCServer
 from otelpy.receivers.otlp.http_server import HTTPServer
 from otelpy.receivers.otlp.malformed import MalformedRequests
+from otelpy.security import (
+    GRPCServerSecurity,
+    HTTPServerSecurity,
+    grpc_server_security,
+    http_server_security,
+)
 
 SHUTDOWN_GRACE = 1.0  # seconds in-flight requests get to finish on shutdown
 
@@ -43,16 +49,30 @@ class OTLPReceiver(ComponentBase):
         log = self.settings.logger
         try:
             if self.grpc is not None:
-                await self.grpc.start()
+                await self.grpc.start(await self._grpc_security(host))
                 log.info("receiver %s: OTLP/gRPC listening on %s (port %s)",
                          self.settings.id, self.grpc.endpoint, self.grpc.port)
             if self.http is not None:
-                await self.http.start(SHUTDOWN_GRACE)
+                await self.http.start(SHUTDOWN_GRACE, await self._http_security(host))
                 log.info("receiver %s: OTLP/HTTP listening on %s (port %s)",
                          self.settings.id, self.http.endpoint, self.http.port)
         except BaseException:
             await self.shutdown()
             raise
+
+    async def _grpc_security(self, host: Host | None) -> GRPCServerSecurity:
+        cfg = self.cfg.protocols.grpc
+        if cfg is None:
+            return GRPCServerSecurity()
+        return await grpc_server_security(cfg.tls, cfg.auth, host, self.settings,
+                                          "protocols::grpc")
+
+    async def _http_security(self, host: Host | None) -> HTTPServerSecurity:
+        cfg = self.cfg.protocols.http
+        if cfg is None:
+            return HTTPServerSecurity()
+        return await http_server_security(cfg.tls, cfg.auth, host, self.settings,
+                                          "protocols::http")
 
     async def shutdown(self) -> None:
         if self.http is not None:

@@ -13,7 +13,8 @@ def test_collector_defaults() -> None:
     assert cfg.model_dump(mode="json") == {
         "timeout": "5s",
         "sending_queue": {"enabled": True, "num_consumers": 10, "queue_size": 1000,
-                          "block_on_overflow": True, "overflow": "block"},
+                          "block_on_overflow": True, "overflow": "block", "storage": None,
+                          "max_bytes": 0},
         "retry_on_failure": {"enabled": True, "initial_interval": "5s",
                              "randomization_factor": 0.5, "multiplier": 1.5,
                              "max_interval": "30s", "max_elapsed_time": "5m"},
@@ -42,8 +43,10 @@ def test_contradicting_overflow_keys_are_an_error() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"queue_size": 0}, {"num_consumers": 0},
-                                 {"overflow": "drop_oldest"}, {"storage": "file_storage"}],
-                         ids=["queue_size", "num_consumers", "overflow", "unknown-key"])
+                                 {"overflow": "drop_oldest"}, {"sizer": "items"},
+                                 {"storage": "file storage"}, {"max_bytes": -1}],
+                         ids=["queue_size", "num_consumers", "overflow", "unknown-key",
+                              "storage-id", "max_bytes"])
 def test_queue_rejects(bad: dict) -> None:
     with pytest.raises(ValidationError):
         QueueSettings.model_validate(bad)
@@ -72,3 +75,16 @@ def test_every_field_has_a_description() -> None:
     for model in (QueueSettings, RetrySettings, ExporterHelperSettings):
         for name, field in model.model_fields.items():
             assert field.description, f"{model.__name__}.{name}"
+
+
+@pytest.mark.parametrize(("queue", "problem"), [
+    ({"storage": "file_storage/q", "enabled": False}, "needs sending_queue.enabled: true"),
+    ({"max_bytes": 1000}, "applies to a persistent queue only"),
+], ids=["storage-disabled", "max_bytes-in-memory"])
+def test_persistent_queue_rules(queue: dict, problem: str) -> None:
+    cfg = ExporterHelperSettings.model_validate({"sending_queue": queue})
+    problems = cfg.validate_config()
+    assert len(problems) == 1 and problem in problems[0]
+    ok = ExporterHelperSettings.model_validate(
+        {"sending_queue": {"storage": "file_storage/q", "max_bytes": 1000}})
+    assert ok.validate_config() == [] and ok.sending_queue.storage == "file_storage/q"

@@ -96,3 +96,60 @@ def test_identity_over_limit() -> None:
     with pytest.raises(BodyTooLarge):
         decode_body("", b"x" * 11, 10)
     assert decode_body("zstd", b"", 10) == b""
+
+
+def _zstd_with_content_size(data: bytes, claimed: int) -> bytes:
+    """A zstd frame of ``data`` whose header claims ``claimed`` bytes of content."""
+    frame = zstandard.ZstdCompressor(write_content_size=True).compress(data)
+    descriptor = frame[4]
+    assert descriptor >> 6 == 2 and not descriptor & 0x20, "expected a 4-byte content size"
+    return frame[:6] + claimed.to_bytes(4, "little") + frame[10:]
+
+
+def _zstd_stream_window(data: bytes, window_log: int) -> bytes:
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=window_log)
+    c = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    return c.compress(data) + c.flush()
+
+
+LIES = [
+    # the header says 1000 bytes, the frame inflates to 64 MiB
+    ("zstd-claims-small", _zstd_with_content_size(b"\x00" * (64 * MIB), 1000)),
+    # the header says 4 GiB, the frame is small: no 4 GiB buffer is reserved
+    ("zstd-claims-huge", _zstd_with_content_size(PAYLOAD * 100, 2**32 - 1)),
+    # a window far above the limit (1 GiB window, as `zstd --long=30` writes)
+    ("zstd-huge-window", _zstd_stream_window(PAYLOAD, 30)),
+]
+
+
+@pytest.mark.parametrize("data", [x[1] for x in LIES], ids=[x[0] for x in LIES])
+def test_zstd_headers_that_lie_are_bounded(data: bytes) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises((BodyTooLarge, BadEncoding)):
+            decode_body("zstd", data, 4 * MIB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * MIB, peak
+
+
+MANY = [
+    ("gzip", gzip.compress(b"")), ("zstd", ZSTD.compress(b"")),
+]
+
+
+@pytest.mark.parametrize("encoding, unit", MANY, ids=[m[0] for m in MANY])
+def test_many_tiny_members_cost_linear_time(encoding: str, unit: bytes) -> None:
+    """500k empty gzip members once took minutes of event-loop time (quadratic copying)."""
+    import time
+    assert decode_body(encoding, unit * 1000, MIB) == b""  # 1000 members are fine
+    start = time.process_time()
+    with pytest.raises(BadEncoding, match="more than 1024"):
+        decode_body(encoding, unit * 500_000, 20 * MIB)
+    assert time.process_time() - start < 0.5
+
+
+def test_raw_deflate_bomb() -> None:
+    with pytest.raises(BodyTooLarge):
+        decode_body("deflate", _raw_deflate(b"\x00" * (64 * MIB)), 4 * MIB)

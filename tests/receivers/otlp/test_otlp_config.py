@@ -111,6 +111,7 @@ def test_endpoint_parse_refuses(text: str) -> None:
 def test_grpc_options() -> None:
     s = GRPCServerSettings.model_validate({
         "max_recv_msg_size_mib": 16, "max_concurrent_streams": 100, "read_buffer_size": 1024,
+        "max_connections": 50, "max_metadata_size": 4096,
         "write_buffer_size": 2048, "keepalive": {
             "server_parameters": {"max_connection_idle": "11s", "max_connection_age": "12s",
                                   "max_connection_age_grace": "13s", "time": "14s",
@@ -118,8 +119,10 @@ def test_grpc_options() -> None:
             "enforcement_policy": {"min_time": "16s", "permit_without_stream": True}}})
     assert dict(s.grpc_options()) == {
         "grpc.so_reuseport": 0,
-        "grpc.max_receive_message_length": 16 * 1024 * 1024,
+        "grpc.max_receive_message_length": 32 * 1024 * 1024,  # the ceiling: 2 x limit
         "grpc.max_concurrent_streams": 100,
+        "grpc.max_allowed_incoming_connections": 50,
+        "grpc.max_metadata_size": 4096, "grpc.absolute_max_metadata_size": 4096,
         "grpc.experimental.tcp_read_chunk_size": 1024,
         "grpc.http2.write_buffer_size": 2048,
         "grpc.max_connection_idle_ms": 11000, "grpc.max_connection_age_ms": 12000,
@@ -128,8 +131,12 @@ def test_grpc_options() -> None:
         "grpc.http2.min_ping_interval_without_data_ms": 16000,
         "grpc.keepalive_permit_without_calls": 1,
     }
-    assert dict(GRPCServerSettings(max_recv_msg_size_mib=0).grpc_options())[
-        "grpc.max_receive_message_length"] == 4 * 1024 * 1024
+    # 0 = grpc's 4 MiB limit; grpc's own ceiling is then limit + 4 MiB
+    default = GRPCServerSettings(max_recv_msg_size_mib=0)
+    assert default.max_recv_msg_size == 4 * 1024 * 1024
+    assert dict(default.grpc_options())["grpc.max_receive_message_length"] == 8 * 1024 * 1024
+    assert GRPCServerSettings(max_recv_msg_size_mib=1).grpc_message_ceiling == 5 * 1024 * 1024
+    assert GRPCServerSettings(max_recv_msg_size_mib=4096).grpc_message_ceiling == 2**31 - 1
 
 
 def test_http_limits() -> None:

@@ -1,0 +1,99 @@
+"""The file_storage extension: hands out durable logs kept under one directory.
+
+``start`` checks (or creates, with ``create_directory``) the directory.
+:meth:`FileStorageExtension.open_log` opens ``<directory>/<component id>/<name>/``
+(``/`` in a component ID written ``%2F``) as a :class:`~otelpy.storage.DurableLog`
+with this extension's fsync policy and segment size. Damaged records found there are
+skipped, counted in ``otelpy_storage_corrupt_records_total{storage,queue}`` and logged;
+they never stop the start. ``shutdown`` closes any log its user left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from pathlib import Path
+
+from otelpy.component import ComponentBase, Host, Settings
+from otelpy.errors import ComponentStartError
+from otelpy.extensions.file_storage.config import FileStorageConfig
+from otelpy.storage import DirectoryLock, DurableLog, StorageError, log_directory
+
+
+class FileStorageExtension(ComponentBase):
+    """Durable logs under ``directory``; implements :class:`~otelpy.storage.LogStorage`."""
+
+    def __init__(self, settings: Settings, cfg: FileStorageConfig) -> None:
+        self._id = str(settings.id)
+        self._log = settings.logger
+        self._cfg = cfg
+        self._options = cfg.log_options()
+        self.directory = Path(cfg.directory).expanduser()
+        self._corrupt = settings.telemetry.counter(
+            "otelpy_storage_corrupt_records",
+            "Records found damaged in a storage log (bad checksum, torn tail, unreadable "
+            "bytes) and skipped", ["storage", "queue"])
+        self._open: list[DurableLog] = []
+        self._started = False
+
+    async def start(self, host: Host) -> None:
+        """Check the directory (creating it with ``create_directory``).
+
+        Raises ComponentStartError when it is missing, not a directory or not writable.
+        """
+        if self._started:
+            return
+        try:
+            await asyncio.to_thread(self._prepare)
+        except OSError as exc:
+            raise ComponentStartError(f"directory {self.directory}: {exc}") from exc
+        self._started = True
+        self._log.info("storing in %s (fsync policy %s)", self.directory,
+                       self._options.fsync_policy)
+
+    def _prepare(self) -> None:
+        path = self.directory
+        if not path.exists():
+            if not self._cfg.create_directory:
+                raise FileNotFoundError("does not exist (set create_directory: true to "
+                                        "create it)")
+            path.mkdir(parents=True, mode=int(self._cfg.directory_permissions, 8))
+        if not path.is_dir():
+            raise NotADirectoryError("is not a directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError("is not writable")
+
+    def in_use_here(self, owner: str, name: str) -> bool:
+        """True while a log of this process holds ``owner``'s log ``name``."""
+        return DirectoryLock.held_here(log_directory(self.directory, owner, name))
+
+    async def open_log(self, owner: str, name: str) -> DurableLog:
+        """Open ``owner``'s log ``name``; waits while another component of this process
+        holds it (see :meth:`in_use_here`). Raises StorageError when not started,
+        StorageLocked when another process holds it, OSError when unusable."""
+        if not self._started:
+            raise StorageError(f"extension {self._id} is not started")
+        path = log_directory(self.directory, owner, name)
+        # released from another component's thread during a reload: no event to wait on
+        while DirectoryLock.held_here(path):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        queue = f"{owner}/{name}"
+        on_corrupt = functools.partial(self._corrupted, queue)
+        log = await DurableLog.open(path, self._options, on_corrupt)
+        self._open = [lg for lg in self._open if not lg.closed] + [log]
+        return log
+
+    def _corrupted(self, queue: str, count: int, message: str) -> None:
+        self._corrupt.labels(storage=self._id, queue=queue).inc(count)
+        self._log.error("%d damaged record(s) skipped in queue %s: %s", count, queue, message)
+
+    async def shutdown(self) -> None:
+        """Close every log its user left open. Idempotent."""
+        logs, self._open = self._open, []
+        for log in logs:
+            try:
+                await log.close()
+            except OSError as exc:
+                self._log.error("closing %s failed: %s", log.directory, exc)
+        self._started = False

@@ -1,0 +1,378 @@
+"""DurableLog: an append-only log of records on disk, driven from the event loop.
+
+Appends are group-committed by one writer thread; an append returns once its record
+is as durable as the fsync policy promises:
+
+* ``batch``: after an fdatasync that covers it (concurrent appends share one);
+* ``interval``: after the next periodic fdatasync (at most one per ``fsync_interval``;
+  the first after an idle period starts at once), which covers every append before it;
+* ``never``: after ``write()``: in the page cache, so it survives the process being
+  killed (kill -9, OOM kill) but not a power loss or kernel crash.
+
+Every record gets a sequence number. :meth:`DurableLog.ack` marks one delivered; the
+acknowledgement state (every record below a pointer, plus those acknowledged out of
+order) is saved by a second thread after each change, without fsync (it survives
+kill -9; after a power loss an older state only means more duplicates), and with
+fsync at close. A segment whose records are all acknowledged is deleted. The
+highest sequence number handed to a sender is saved too (:meth:`mark_dispatched`),
+so a restart knows which recovered records may have reached the destination already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from otelpy.storage.ackfile import AckState
+from otelpy.storage.errors import AppendFailed, CorruptRecord, LogClosed, StorageError
+from otelpy.storage.lock import DirectoryLock
+from otelpy.storage.records import RecordRef, segment_name
+from otelpy.storage.segments import (
+    Recovery,
+    SegmentInfo,
+    SegmentReader,
+    SegmentWriter,
+    recover,
+)
+
+__all__ = ["DurableLog", "FsyncPolicy", "LogOptions", "StorageError", "LogClosed",
+           "AppendFailed", "CorruptRecord", "CorruptHandler"]
+
+log = logging.getLogger("otelpy.storage")
+T = TypeVar("T")
+CorruptHandler = Callable[[int, str], None]  # (records lost, what happened)
+_GroupResult = tuple[list[RecordRef | OSError], OSError | None]
+
+
+class FsyncPolicy(StrEnum):
+    BATCH = "batch"
+    INTERVAL = "interval"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    fsync_policy: FsyncPolicy = FsyncPolicy.BATCH
+    fsync_interval: float = 1.0
+    segment_size: int = 16 * 1024 * 1024
+    lock_timeout: float = 1.0
+
+
+@dataclass
+class _Append:
+    parts: Sequence[bytes]
+    meta: int
+    future: asyncio.Future[RecordRef]
+    on_written: Callable[[RecordRef | None], None]
+
+
+class DurableLog:
+    """One log directory, opened with :meth:`open`, closed with :meth:`close`."""
+
+    def __init__(self, directory: Path, options: LogOptions, recovery: Recovery,
+                 lock: DirectoryLock, writer_ex: ThreadPoolExecutor,
+                 on_corrupt: CorruptHandler) -> None:
+        self.directory = directory
+        self.options = options
+        self.recovery = recovery
+        self._loop = asyncio.get_running_loop()
+        self._lock = lock
+        self._on_corrupt = on_corrupt
+        policy = options.fsync_policy
+        self._writer = SegmentWriter(directory, recovery.next_seq, options.segment_size,
+                                     durable=policy is not FsyncPolicy.NEVER)
+        self._writer_ex = writer_ex
+        self._reader = SegmentReader(directory)
+        self._reader_ex = ThreadPoolExecutor(1, thread_name_prefix="otelpy-log-reader")
+        self._pending: list[_Append] = []
+        self._write_fut: asyncio.Future[_GroupResult] | None = None
+        self._unsynced: list[tuple[_Append, RecordRef]] = []
+        self._sync_wanted = asyncio.Event()
+        self._sync_task: asyncio.Task[None] | None = None
+        self._last_sync = float("-inf")
+        # acknowledgement state
+        self._unacked: deque[int] = deque(r.seq for r in recovery.records)
+        self._acked: set[int] = set()
+        self._next_seq = recovery.next_seq
+        self._dispatched = recovery.state.dispatched
+        self._segments: deque[SegmentInfo] = deque(recovery.segments)
+        self._active = 0
+        self._to_delete: list[int] = []
+        self._save_fut: asyncio.Future[None] | None = None
+        self._save_waiters: list[asyncio.Future[None]] = []
+        self._dirty = False
+        self._closing = False
+        self._closed = False
+        if policy is FsyncPolicy.INTERVAL:
+            self._sync_task = self._loop.create_task(self._sync_loop(),
+                                                     name=f"fsync {directory}")
+        self._schedule_save()  # drop segments the recovered state already acknowledges
+
+    @classmethod
+    async def open(cls, directory: Path, options: LogOptions,
+                   on_corrupt: CorruptHandler) -> DurableLog:
+        """Lock ``directory`` (created if missing), scan it, and return the open log.
+
+        Damaged records are reported to ``on_corrupt`` and skipped. Raises StorageLocked
+        when another process holds the directory, OSError when it is not usable.
+        """
+        loop = asyncio.get_running_loop()
+        writer_ex = ThreadPoolExecutor(1, thread_name_prefix="otelpy-log-writer")
+        lock = DirectoryLock(directory)
+        fut = loop.run_in_executor(writer_ex, _open_sync, directory, lock, options)
+        try:
+            recovery = await asyncio.shield(fut)
+        except asyncio.CancelledError:  # the thread goes on: let go of what it takes
+            fut.add_done_callback(functools.partial(_abandon, lock, writer_ex))
+            raise
+        except BaseException:
+            writer_ex.shutdown(wait=False)
+            raise
+        for count, message in recovery.corrupt:
+            on_corrupt(count, message)
+        return cls(directory, options, recovery, lock, writer_ex, on_corrupt)
+
+    # -- appending ----------------------------------------------------------------------
+    async def append(self, parts: Sequence[bytes], meta: int,
+                     on_written: Callable[[RecordRef | None], None]) -> RecordRef:
+        """Append one record (the concatenation of ``parts``); return once it is durable
+        per the fsync policy. ``on_written`` is called on the loop as soon as the write
+        is done (before it is durable under ``interval``) with the record, or with None
+        when it was not written: also when the caller was cancelled meanwhile.
+
+        Raises LogClosed, AppendFailed.
+        """
+        if self._closing:
+            raise LogClosed(f"log {self.directory} is closed")
+        fut: asyncio.Future[RecordRef] = self._loop.create_future()
+        self._pending.append(_Append(parts, meta, fut, on_written))
+        self._kick()
+        return await fut
+
+    def _kick(self) -> None:
+        if self._write_fut is not None or not self._pending:
+            return
+        group, self._pending = self._pending, []
+        sync = self.options.fsync_policy is FsyncPolicy.BATCH
+        fut = self._loop.run_in_executor(self._writer_ex, self._writer.append,
+                                         [(a.parts, a.meta) for a in group], sync)
+        self._write_fut = fut
+        fut.add_done_callback(functools.partial(self._written, group))
+
+    def _written(self, group: list[_Append], fut: asyncio.Future[_GroupResult]) -> None:
+        self._write_fut = None
+        try:
+            results, sync_error = fut.result()
+        except OSError as exc:  # the thread itself failed before writing anything
+            results, sync_error = [exc] * len(group), None
+        interval = self.options.fsync_policy is FsyncPolicy.INTERVAL
+        for item, res in zip(group, results, strict=True):
+            if isinstance(res, OSError):
+                item.on_written(None)
+                _fail(item.future, AppendFailed(f"write to {self.directory} failed: {res}",
+                                                written=False))
+                continue
+            self._track(res)
+            item.on_written(res)
+            if sync_error is not None:
+                _fail(item.future, AppendFailed(f"fsync of {self.directory} failed: "
+                                                f"{sync_error}", written=True))
+            elif interval:
+                self._unsynced.append((item, res))
+                self._sync_wanted.set()
+            elif not item.future.done():
+                item.future.set_result(res)
+        self._kick()
+
+    def _track(self, ref: RecordRef) -> None:
+        self._unacked.append(ref.seq)
+        self._next_seq = ref.seq + 1
+        self._active = ref.segment
+        segments = self._segments
+        if segments and segments[-1].first == ref.segment:
+            segments[-1].last = ref.seq
+        else:
+            segments.append(SegmentInfo(ref.segment, ref.seq,
+                                        self.directory / segment_name(ref.segment)))
+
+    async def _sync_loop(self) -> None:
+        """``interval`` policy: one fdatasync at most every ``fsync_interval`` while
+        there are unsynced appends; each resolves the appends written before it."""
+        interval = self.options.fsync_interval
+        while True:
+            await self._sync_wanted.wait()
+            delay = self._last_sync + interval - self._loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._sync_wanted.clear()
+            self._last_sync = self._loop.time()
+            await self._sync_now()
+
+    async def _sync_now(self) -> None:
+        waiters, self._unsynced = self._unsynced, []
+        if not waiters:
+            return
+        try:
+            await self._loop.run_in_executor(self._writer_ex, self._writer.sync)
+        except asyncio.CancelledError:  # closing: the final sync at close resolves them
+            self._unsynced = waiters + self._unsynced
+            raise
+        except OSError as exc:
+            for item, _ in waiters:
+                _fail(item.future, AppendFailed(f"fsync of {self.directory} failed: {exc}",
+                                                written=True))
+            return
+        for item, ref in waiters:
+            if not item.future.done():
+                item.future.set_result(ref)
+
+    # -- reading and acknowledging ------------------------------------------------------
+    async def read(self, ref: RecordRef) -> bytes:
+        """The payload of ``ref``. A damaged record is reported to the corruption
+        handler, then raised as CorruptRecord; raises OSError when unreadable."""
+        try:
+            return await self._loop.run_in_executor(self._reader_ex, self._reader.read, ref)
+        except CorruptRecord as exc:
+            self._on_corrupt(1, f"{self.directory}: {exc}")
+            raise
+
+    async def mark_dispatched(self, seq: int) -> None:
+        """Record that ``seq`` is being handed to a sender; returns once that is saved."""
+        self._dispatched = max(self._dispatched, seq)
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._save_waiters.append(fut)
+        self._schedule_save()
+        await fut
+
+    def ack(self, seq: int) -> None:
+        """``seq`` needs no more delivery; saved soon, its segment deleted once all its
+        records are acknowledged."""
+        self._acked.add(seq)
+        unacked, acked = self._unacked, self._acked
+        while unacked and unacked[0] in acked:
+            acked.discard(unacked.popleft())
+        self._schedule_save()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` began."""
+        return self._closing
+
+    @property
+    def pointer(self) -> int:
+        """Every record below this sequence number is acknowledged."""
+        return self._unacked[0] if self._unacked else self._next_seq
+
+    def _state(self) -> AckState:
+        return AckState(self.pointer, self._dispatched, frozenset(self._acked))
+
+    def _deletable(self) -> list[int]:
+        pointer, out = self.pointer, []
+        while (self._segments and self._segments[0].first != self._active
+               and self._segments[0].last < pointer):
+            out.append(self._segments.popleft().first)
+        return out
+
+    def _schedule_save(self) -> None:
+        self._dirty = True
+        if self._save_fut is None and not self._closed:
+            self._start_save(sync=False)
+
+    def _start_save(self, sync: bool) -> asyncio.Future[None]:
+        delete = self._to_delete + self._deletable()
+        self._to_delete = []
+        waiters, self._save_waiters = self._save_waiters, []
+        self._dirty = False
+        fut = self._loop.run_in_executor(self._reader_ex, self._reader.save, self._state(),
+                                         delete, sync)
+        self._save_fut = fut
+        fut.add_done_callback(functools.partial(self._saved, waiters, delete))
+        return fut
+
+    def _saved(self, waiters: list[asyncio.Future[None]], delete: list[int],
+               fut: asyncio.Future[None]) -> None:
+        self._save_fut = None
+        exc = None if fut.cancelled() else fut.exception()
+        if exc is not None:
+            self._to_delete.extend(delete)
+            log.warning("saving the acknowledgement state of %s failed: %s", self.directory,
+                        exc)
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+        if self._dirty and not self._closing:
+            self._start_save(sync=False)
+
+    # -- closing ------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Finish pending appends, fsync (unless the policy is ``never``), save the ack
+        state with fsync, close the files and release the lock. Idempotent.
+
+        Raises OSError when the final sync fails (appends waiting for it fail too).
+        """
+        if self._closing:
+            return
+        self._closing = True
+        while self._write_fut is not None:
+            await asyncio.wait((self._write_fut,))
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            await asyncio.gather(self._sync_task, return_exceptions=True)
+        try:
+            await self._loop.run_in_executor(self._writer_ex, self._writer.close)
+        except OSError as exc:
+            waiters, self._unsynced = self._unsynced, []
+            for item, _ in waiters:
+                _fail(item.future, AppendFailed(f"final fsync failed: {exc}", written=True))
+            await self._release()
+            raise
+        waiters, self._unsynced = self._unsynced, []
+        for item, ref in waiters:
+            if not item.future.done():
+                item.future.set_result(ref)
+        await self._release()
+
+    async def _release(self) -> None:
+        self._active = 0  # closed: a fully acknowledged last segment goes too
+        while self._save_fut is not None:
+            await asyncio.wait((self._save_fut,))
+        sync = self.options.fsync_policy is not FsyncPolicy.NEVER
+        with contextlib.suppress(OSError):  # logged by _saved
+            await self._start_save(sync)
+        self._closed = True
+        await self._loop.run_in_executor(self._reader_ex, self._reader.close)
+        await self._loop.run_in_executor(self._writer_ex, self._lock.release)
+        self._reader_ex.shutdown(wait=False)
+        self._writer_ex.shutdown(wait=False)
+
+
+def _open_sync(directory: Path, lock: DirectoryLock, options: LogOptions) -> Recovery:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o750)
+    lock.acquire(options.lock_timeout)
+    try:
+        return recover(directory)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _abandon(lock: DirectoryLock, executor: ThreadPoolExecutor,
+             fut: asyncio.Future[Recovery]) -> None:
+    """An open was cancelled while its thread ran: release the lock it took, if any."""
+    if not fut.cancelled() and fut.exception() is None:
+        executor.submit(lock.release)
+    executor.shutdown(wait=False)
+
+
+def _fail(fut: asyncio.Future[T], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
