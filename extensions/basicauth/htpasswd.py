@@ -4,7 +4,8 @@ Supported entry formats (``user:hash`` per line; blank lines and ``#`` comments
 ignored): bcrypt (``$2y$``, ``$2b$``, ``$2a$``, via the ``bcrypt`` package), Apache MD5
 (``$apr1$``) and MD5-crypt (``$1$``), ``{SHA}`` and ``{SSHA}`` (salted SHA-1), and plain
 text. Any other ``$id$`` crypt format is refused when parsed, never mistaken for a
-plain password. Every comparison is constant-time.
+plain password. Every comparison is constant-time. Without the ``bcrypt`` package
+(a dependency), only bcrypt entries are refused.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import hmac
 import re
 from dataclasses import dataclass
 
-import bcrypt
+try:
+    import bcrypt
+except ImportError:  # pragma: no cover - a dependency; only bcrypt entries need it
+    bcrypt = None  # type: ignore[assignment]
 
 __all__ = ["Htpasswd", "HtpasswdError", "md5_crypt"]
 
 _ITOA64 = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CRYPT_ID = re.compile(r"^\$[0-9a-z]+\$")
 _BCRYPT = ("$2y$", "$2b$", "$2a$")
+_BCRYPT_RE = re.compile(r"^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$")
 _MD5 = ("$apr1$", "$1$")
 
 
@@ -71,7 +76,10 @@ class _Entry:
 
     def check(self, password: bytes) -> bool:
         if self.kind == "bcrypt":
-            return bcrypt.checkpw(password, self.hashed)
+            try:
+                return bcrypt.checkpw(password, self.hashed)
+            except ValueError:  # e.g. a password over bcrypt's 72-byte limit (bcrypt >= 5)
+                return False
         if self.kind == "md5":
             magic = b"$apr1$" if self.hashed.startswith(b"$apr1$") else b"$1$"
             salt = self.hashed[len(magic):].split(b"$", 1)[0]
@@ -89,6 +97,10 @@ class _Entry:
 
 def _entry(hashed: str, where: str) -> _Entry:
     if hashed.startswith(_BCRYPT):
+        if bcrypt is None:  # pragma: no cover - bcrypt is a dependency
+            raise HtpasswdError(f"{where}: bcrypt hashes need the bcrypt package")
+        if not _BCRYPT_RE.match(hashed):
+            raise HtpasswdError(f"{where}: malformed bcrypt hash")
         return _Entry("bcrypt", hashed.encode())
     if hashed.startswith(_MD5):
         return _Entry("md5", hashed.encode())

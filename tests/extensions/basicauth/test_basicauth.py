@@ -122,13 +122,20 @@ async def test_successful_slow_checks_are_remembered(server: Any) -> None:
     assert b"pw" not in b"".join(ext._verified)
 
 
+async def test_overlong_password_is_refused_not_an_error(server: Any) -> None:
+    ext = await server({"inline": "alice:" + HASHES["bcrypt-2y"]("pw")})
+    assert not await _passes(ext, _basic("alice", "p" * 200))  # bcrypt 5 raises past 72 B
+    assert await _passes(ext, _basic("alice", "pw"))
+
+
 @pytest.mark.parametrize(("htpasswd", "message"), [
     ({"inline": "alice:$6$salt$hash"}, r"^htpasswd::inline line 1: unsupported hash format "
                                        r"\$6\$"),
     ({"inline": "# c\nno-colon-here"}, r"^htpasswd::inline line 2: expected user:hash$"),
+    ({"inline": "alice:$2y$10$salt$hash"}, r"^htpasswd::inline line 1: malformed bcrypt hash$"),
     ({"inline": "# only comments"}, r"^htpasswd: no users defined$"),
     ({"file": "/nonexistent/users"}, r"^htpasswd::file: cannot read '/nonexistent/users'"),
-], ids=["sha512-crypt", "no-colon", "empty", "missing-file"])
+], ids=["sha512-crypt", "no-colon", "bad-bcrypt", "empty", "missing-file"])
 async def test_start_errors_name_key_and_line(htpasswd: dict[str, Any], message: str) -> None:
     ext = create_component(Kind.EXTENSION, "basicauth", {"htpasswd": htpasswd}, Telemetry())
     with pytest.raises(ComponentStartError, match=message) as info:
