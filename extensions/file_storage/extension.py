@@ -20,6 +20,8 @@ from otelpy.errors import ComponentStartError
 from otelpy.extensions.file_storage.config import FileStorageConfig
 from otelpy.storage import DirectoryLock, DurableLog, StorageError, log_directory
 
+IN_PROCESS_WAIT = 60.0  # longest wait for the component being replaced to let go of a log
+
 
 class FileStorageExtension(ComponentBase):
     """Durable logs under ``directory``; implements :class:`~otelpy.storage.LogStorage`."""
@@ -69,14 +71,17 @@ class FileStorageExtension(ComponentBase):
         return DirectoryLock.held_here(log_directory(self.directory, owner, name))
 
     async def open_log(self, owner: str, name: str) -> DurableLog:
-        """Open ``owner``'s log ``name``; waits while another component of this process
-        holds it (see :meth:`in_use_here`). Raises StorageError when not started,
+        """Open ``owner``'s log ``name``; waits (up to a minute) while another component of
+        this process holds it (see :meth:`in_use_here`). Raises StorageError when not started,
         StorageLocked when another process holds it, OSError when unusable."""
         if not self._started:
             raise StorageError(f"extension {self._id} is not started")
         path = log_directory(self.directory, owner, name)
         # released from another component's thread during a reload: no event to wait on
+        deadline = asyncio.get_running_loop().time() + IN_PROCESS_WAIT
         while DirectoryLock.held_here(path):  # noqa: ASYNC110
+            if asyncio.get_running_loop().time() > deadline:
+                break  # the open below fails with StorageLocked after `timeout`
             await asyncio.sleep(0.05)
         queue = f"{owner}/{name}"
         on_corrupt = functools.partial(self._corrupted, queue)

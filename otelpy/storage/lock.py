@@ -19,7 +19,7 @@ from otelpy.storage.errors import StorageLocked
 __all__ = ["DirectoryLock", "StorageLocked", "LOCK_FILE"]
 
 LOCK_FILE = "lock"
-_HELD_HERE: set[Path] = set()  # directories locked by this process (resolved paths)
+_HELD_HERE: set[str] = set()  # directories locked by this process (absolute paths)
 
 
 class DirectoryLock:
@@ -47,19 +47,19 @@ class DirectoryLock:
                 time.sleep(0.01)  # a thread, never the event loop
                 continue
             self._fd = fd
-            _HELD_HERE.add(self.path.parent.resolve())
+            _HELD_HERE.add(_key(self.path.parent))
             return
 
     def release(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            _HELD_HERE.discard(self.path.parent.resolve())
+            _HELD_HERE.discard(_key(self.path.parent))
             os.close(fd)  # closing drops the flock
 
     @staticmethod
     def held_here(directory: Path) -> bool:
         """True while a DirectoryLock of this process holds ``directory``."""
-        return directory.resolve() in _HELD_HERE
+        return _key(directory) in _HELD_HERE
 
     @staticmethod
     def is_locked(directory: Path) -> bool:
@@ -75,3 +75,8 @@ class DirectoryLock:
         finally:
             os.close(fd)
         return False
+
+
+def _key(directory: Path) -> str:
+    """A directory's absolute path, computed without touching the file system."""
+    return os.path.abspath(directory)
