@@ -58,11 +58,14 @@ def nested_anyvalue_json(depth: int) -> bytes:
 def zstd_claiming(data: bytes, claimed: int) -> bytes:
     """A zstd frame of ``data`` whose header claims ``claimed`` bytes of content.
 
-    ``data`` must be at least 64 KiB (so the frame has a 4-byte content size field);
-    ``claimed`` must fit in 32 bits.
+    ``data`` must be at least 256 bytes (so the frame's content size field has 2, 4 or
+    8 bytes) and ``claimed`` must fit in that field.
     """
     frame = zstandard.ZstdCompressor(write_content_size=True).compress(data)
     descriptor = frame[4]
-    if descriptor >> 6 != 2 or descriptor & 0x20 or descriptor & 0x03:
-        raise ValueError("expected a frame with a window byte and a 4-byte content size")
-    return frame[:6] + claimed.to_bytes(4, "little") + frame[10:]
+    size = {1: 2, 2: 4, 3: 8}.get(descriptor >> 6)
+    if size is None or descriptor & 0x03:
+        raise ValueError("expected a frame with a 2, 4 or 8-byte content size, no dictionary")
+    start = 5 if descriptor & 0x20 else 6  # single-segment frames have no window byte
+    value = claimed - 256 if size == 2 else claimed
+    return frame[:start] + value.to_bytes(size, "little") + frame[start + size:]

@@ -13,6 +13,7 @@ import gzip
 import json
 import random
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from otelpy.testing.hostile import nested_anyvalue_json, zstd_claiming
 from otelpy.testing.process import OtelpyProcess, eventually, free_ports, wait_until
 from otelpy.testing.samples import traces_request
 
@@ -48,6 +50,8 @@ RANDOM = random.Random(7).randbytes(512)
 INFLATES_TOO_LARGE = traces_request(spans=1).SerializeToString() * 4000
 HTTP_TOO_LARGE = traces_request(spans=600).SerializeToString()
 GRPC_TOO_LARGE = traces_request(spans=6000).SerializeToString()
+# above grpc's own ceiling for a 1 MiB limit (max(2 x limit, limit + 4 MiB) = 5 MiB)
+GRPC_ABOVE_CEILING = traces_request(spans=30000).SerializeToString()
 
 
 def _must_not_parse(data: bytes) -> bytes:
@@ -102,6 +106,20 @@ HTTP_CASES: dict[str, tuple[bytes, dict[str, str], int, Callable[[bytes], None] 
     "gzip-inflates-past-limit": (gzip.compress(INFLATES_TOO_LARGE),
                                  {**PROTOBUF, "Content-Encoding": "gzip"}, 413, None, "too_large"),
     "body-too-large": (HTTP_TOO_LARGE, PROTOBUF, 413, None, "too_large"),
+    "json-nested-10k": (b"[" * 10_000, {"Content-Type": "application/json"}, 400,
+                        _status_body_json, "malformed_json"),
+    "json-anyvalue-nested-past-protobuf": (nested_anyvalue_json(40),
+                                           {"Content-Type": "application/json"}, 400,
+                                           _status_body_json, "malformed_json"),
+    "zstd-claims-small-size": (zstd_claiming(INFLATES_TOO_LARGE, 1000),
+                               {**PROTOBUF, "Content-Encoding": "zstd"}, 400, None,
+                               "bad_content_encoding"),
+    "deflate-inflates-past-limit": (zlib.compress(INFLATES_TOO_LARGE),
+                                    {**PROTOBUF, "Content-Encoding": "deflate"}, 413, None,
+                                    "too_large"),
+    "gzip-too-many-members": (gzip.compress(b"") * 1100,
+                              {**PROTOBUF, "Content-Encoding": "gzip"}, 400, None,
+                              "bad_content_encoding"),
 }
 
 
@@ -109,6 +127,10 @@ def test_bad_input_data_is_what_it_claims() -> None:
     """Guards the test data itself: sizes relative to the configured limits."""
     assert len(gzip.compress(INFLATES_TOO_LARGE)) < HTTP_LIMIT < len(INFLATES_TOO_LARGE)
     assert len(HTTP_TOO_LARGE) > HTTP_LIMIT and len(GRPC_TOO_LARGE) > 1 << 20
+    assert len(GRPC_TOO_LARGE) < 5 << 20 < len(GRPC_ABOVE_CEILING)
+    for case in ("zstd-claims-small-size", "deflate-inflates-past-limit",
+                 "gzip-too-many-members"):
+        assert len(HTTP_CASES[case][0]) < HTTP_LIMIT
     assert len(GOOD) < HTTP_LIMIT
 
 
@@ -178,6 +200,9 @@ GRPC_CASES = {
     "random-bytes": (_must_not_parse(RANDOM), grpc.StatusCode.INVALID_ARGUMENT,
                      "malformed_protobuf"),
     "message-too-large": (GRPC_TOO_LARGE, grpc.StatusCode.RESOURCE_EXHAUSTED, "too_large"),
+    # refused by grpc itself; counted from grpc's channelz counters
+    "message-above-grpc-ceiling": (GRPC_ABOVE_CEILING, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                   "refused_by_grpc"),
 }
 
 

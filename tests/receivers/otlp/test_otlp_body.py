@@ -12,6 +12,7 @@ import pytest
 import zstandard
 
 from otelpy.receivers.otlp.body import BadEncoding, BodyTooLarge, decode_body
+from otelpy.testing.hostile import zstd_claiming
 
 MIB = 1024 * 1024
 ZSTD = zstandard.ZstdCompressor()
@@ -98,14 +99,6 @@ def test_identity_over_limit() -> None:
     assert decode_body("zstd", b"", 10) == b""
 
 
-def _zstd_with_content_size(data: bytes, claimed: int) -> bytes:
-    """A zstd frame of ``data`` whose header claims ``claimed`` bytes of content."""
-    frame = zstandard.ZstdCompressor(write_content_size=True).compress(data)
-    descriptor = frame[4]
-    assert descriptor >> 6 == 2 and not descriptor & 0x20, "expected a 4-byte content size"
-    return frame[:6] + claimed.to_bytes(4, "little") + frame[10:]
-
-
 def _zstd_stream_window(data: bytes, window_log: int) -> bytes:
     params = zstandard.ZstdCompressionParameters.from_level(3, window_log=window_log)
     c = zstandard.ZstdCompressor(compression_params=params).compressobj()
@@ -114,9 +107,9 @@ def _zstd_stream_window(data: bytes, window_log: int) -> bytes:
 
 LIES = [
     # the header says 1000 bytes, the frame inflates to 64 MiB
-    ("zstd-claims-small", _zstd_with_content_size(b"\x00" * (64 * MIB), 1000)),
+    ("zstd-claims-small", zstd_claiming(b"\x00" * (64 * MIB), 1000)),
     # the header says 4 GiB, the frame is small: no 4 GiB buffer is reserved
-    ("zstd-claims-huge", _zstd_with_content_size(PAYLOAD * 100, 2**32 - 1)),
+    ("zstd-claims-huge", zstd_claiming(PAYLOAD * 100, 2**32 - 1)),
     # a window far above the limit (1 GiB window, as `zstd --long=30` writes)
     ("zstd-huge-window", _zstd_stream_window(PAYLOAD, 30)),
 ]

@@ -14,7 +14,10 @@ import grpc
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
+import h2.settings
 from h2.errors import ErrorCodes
+from hyperframe.frame import Frame, GoAwayFrame
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from otelpy.component import Signal
@@ -162,13 +165,26 @@ async def test_max_metadata_size(start_receiver: StartReceiver, sink: SinkConsum
 
 
 # -- raw HTTP/2 ----------------------------------------------------------------------------
+def _goaway_frames(data: bytes) -> list[GoAwayFrame]:
+    """The GOAWAY frames in ``data`` (a server's bytes from the start of the connection)."""
+    out, pos = [], 0
+    while pos + 9 <= len(data):
+        frame, length = Frame.parse_frame_header(memoryview(data[pos:pos + 9]))
+        if isinstance(frame, GoAwayFrame):
+            frame.parse_body(memoryview(data[pos + 9:pos + 9 + length]))
+            out.append(frame)
+        pos += 9 + length
+    return out
+
+
 class RawH2:
     """A bare HTTP/2 client connection: send pings, collect what the server sends."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        self.events: list[h2.events.Event] = []
+        self.events: list[Any] = []
+        self.received = bytearray()  # every byte from the server, frame-aligned from its start
 
     @classmethod
     async def open(cls, rcv: OTLPReceiver) -> RawH2:
@@ -198,16 +214,22 @@ class RawH2:
                 return False
             if not data:
                 return False
-            self.events.extend(self.conn.receive_data(data))
+            self.received += data
+            try:
+                self.events.extend(self.conn.receive_data(data))
+            except h2.exceptions.ProtocolError:  # h2 refuses frames after a GOAWAY
+                self.events.extend(_goaway_frames(bytes(self.received)))
+                return False
             try:
                 await self.flush()
             except ConnectionError:
                 return False
         return True
 
-    def goaway(self) -> h2.events.ConnectionTerminated | None:
-        return next((e for e in self.events if isinstance(e, h2.events.ConnectionTerminated)),
-                    None)
+    def goaway(self) -> Any:
+        """The first GOAWAY (h2's event, or the raw frame), with error_code, additional_data."""
+        return next((e for e in self.events
+                     if isinstance(e, h2.events.ConnectionTerminated | GoAwayFrame)), None)
 
     def close(self) -> None:
         self.writer.close()
@@ -267,5 +289,22 @@ async def test_idle_connection_gets_goaway(start_receiver: StartReceiver,
     goaway = raw.goaway()
     assert goaway is not None, raw.events  # grpc says INTERNAL_ERROR, "connection idle"
     assert goaway.additional_data == b"connection idle", goaway
+    assert time.monotonic() - start < 3
+    await _good_call(rcv, sink)
+
+
+async def test_old_connection_gets_goaway(start_receiver: StartReceiver,
+                                          sink: SinkConsumer) -> None:
+    rcv = await start_receiver(_grpc(keepalive={"server_parameters": {
+        "max_connection_age": "300ms", "max_connection_age_grace": "200ms"}}))
+    raw = await RawH2.open(rcv)
+    start = time.monotonic()
+    while raw.goaway() is None and time.monotonic() - start < 5:
+        if not await raw.read_for(0.1):
+            break
+    raw.close()
+    goaway = raw.goaway()
+    assert goaway is not None, raw.events
+    assert goaway.additional_data == b"max_age", goaway
     assert time.monotonic() - start < 3
     await _good_call(rcv, sink)
