@@ -9,7 +9,7 @@ Per round (``seconds`` long), from a ``random.Random`` seeded with (seed, round)
   and comes back on the same port.
 
 Recovery of every restart: spawn -> gRPC port accepts ("ready"), and spawn -> every item
-acknowledged before the kill is at the sink ("drained"). A drain is "interrupted" when
+acknowledged before the kill is at the sink ("drained"). A restart is "interrupted" when
 otelpy is killed again first. At the end of a round everything is brought up, the load
 stops (pending retries still go out, bounded), and the harness waits until the sink has
 every acknowledged item or nothing arrived for ``settle`` seconds (bounded).
@@ -51,7 +51,7 @@ class Recovery:
     ready_s: float | None = None  # restart -> gRPC port accepts
     backlog_items: int = 0  # acknowledged but not at the sink when restarted
     drain_s: float | None = None  # restart -> all of that backlog at the sink
-    interrupted: bool = False  # killed again before drained
+    interrupted: bool = False  # killed again before ready or before drained
     sink_was_down: bool = False  # the sink was down at some point while draining
 
 
@@ -161,6 +161,8 @@ class Harness:
         for rec, _ in self._draining:
             rec.interrupted = True
         self._draining.clear()
+        if self.recoveries and self.recoveries[-1].ready_s is None:
+            self.recoveries[-1].interrupted = True  # killed while starting
         self._reap_recovery()
         await self.otelpy.kill(signal.SIGKILL)
         self._note(f"kill -9 otelpy #{self.otelpy.incarnation}")

@@ -86,7 +86,7 @@ class Ledger:
         delivered, missing, limit = self.delivered, self.missing, len(self.delivered)
         for seq in seqs:
             if seq >= limit:
-                raise ValueError(f"the sink recorded seq {seq}, never generated")
+                raise RuntimeError(f"the sink recorded seq {seq}, never generated")
             count = delivered[seq]
             if count < 255:
                 delivered[seq] = count + 1

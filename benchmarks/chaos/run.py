@@ -135,6 +135,9 @@ async def _run(args: argparse.Namespace, harness: chaos.Harness) -> list[chaos.R
         watcher = asyncio.create_task(harness.watch())
         for index in range(args.rounds):
             res = await harness.run_round(index)
+            if watcher.done():  # the sink's records could not be read: no figures to trust
+                watcher.result()
+                raise RuntimeError("the sink watcher stopped")
             results.append(res)
             recs = [r for r in harness.recoveries if r.round == res.round]
             row = report.round_row(res, harness.ledger.round_tally(index), recs)
