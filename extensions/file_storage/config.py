@@ -46,10 +46,14 @@ class FileStorageConfig(ConfigModel):
     fsync_policy: Literal["batch", "interval", "never"] = Field(
         "batch", description="When an enqueued batch counts as durable. `batch`: fsync before "
         "the enqueue returns (concurrent enqueues share one fsync); `interval`: the enqueue "
-        "returns after the next periodic fsync (at most one per `fsync_interval`); `never`: "
-        "after write(): survives kill -9, not a power loss. See docs/guarantees.md.")
-    fsync_interval: Duration = Field(1.0, description="Period of the fsync with "
-                                     "`fsync_policy: interval`.")
+        "returns after write() and a periodic fsync follows within `fsync_interval`: "
+        "survives kill -9; a power loss or kernel crash loses at most about the last "
+        "`fsync_interval` of acknowledged data; `never`: after write(), never fsynced: "
+        "survives kill -9, not a power loss. See docs/guarantees.md.")
+    fsync_interval: Duration = Field(1.0, description="With `fsync_policy: interval`, the "
+                                     "longest time written data waits for its fsync (at "
+                                     "most one fsync per interval, only when something was "
+                                     "written): what a power loss can lose.")
     segment_size_mib: int = Field(16, ge=1, description="Size at which a segment file is "
                                   "closed and a new one started (a larger record gets a "
                                   "segment of its own).")

@@ -5,7 +5,10 @@
 (``/`` in a component ID written ``%2F``) as a :class:`~otelpy.storage.DurableLog`
 with this extension's fsync policy and segment size. Damaged records found there are
 skipped, counted in ``otelpy_storage_corrupt_records_total{storage,queue}`` and logged;
-they never stop the start. ``shutdown`` closes any log its user left open.
+they never stop the start. A failed fdatasync of a log (under ``interval``: acknowledged
+records that may not be on stable storage) is counted in
+``otelpy_storage_fsync_failures_total{storage,queue}`` and logged. ``shutdown`` closes
+any log its user left open.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class FileStorageExtension(ComponentBase):
             "otelpy_storage_corrupt_records",
             "Records found damaged in a storage log (bad checksum, torn tail, unreadable "
             "bytes) and skipped", ["storage", "queue"])
+        self._fsync_failed = settings.telemetry.counter(
+            "otelpy_storage_fsync_failures",
+            "fdatasync calls on a storage log's segment files that failed (the records "
+            "they covered may not be on stable storage)", ["storage", "queue"])
         self._open: list[DurableLog] = []
         self._started = False
 
@@ -84,14 +91,19 @@ class FileStorageExtension(ComponentBase):
                 break  # the open below fails with StorageLocked after `timeout`
             await asyncio.sleep(0.05)
         queue = f"{owner}/{name}"
-        on_corrupt = functools.partial(self._corrupted, queue)
-        log = await DurableLog.open(path, self._options, on_corrupt)
+        log = await DurableLog.open(path, self._options,
+                                    functools.partial(self._corrupted, queue),
+                                    functools.partial(self._sync_failed, queue))
         self._open = [lg for lg in self._open if not lg.closed] + [log]
         return log
 
     def _corrupted(self, queue: str, count: int, message: str) -> None:
         self._corrupt.labels(storage=self._id, queue=queue).inc(count)
         self._log.error("%d damaged record(s) skipped in queue %s: %s", count, queue, message)
+
+    def _sync_failed(self, queue: str, count: int, message: str) -> None:
+        self._fsync_failed.labels(storage=self._id, queue=queue).inc(count)
+        self._log.error("queue %s: %s", queue, message)
 
     async def shutdown(self) -> None:
         """Close every log its user left open. Idempotent."""

@@ -16,7 +16,13 @@ from otelpy.storage.errors import (
     StorageLocked,
 )
 from otelpy.storage.lock import DirectoryLock
-from otelpy.storage.log import CorruptHandler, DurableLog, FsyncPolicy, LogOptions
+from otelpy.storage.log import (
+    CorruptHandler,
+    DurableLog,
+    FsyncPolicy,
+    LogOptions,
+    SyncFailureHandler,
+)
 from otelpy.storage.records import RecordRef
 
 __all__ = [
@@ -32,5 +38,6 @@ __all__ = [
     "RecordRef",
     "StorageError",
     "StorageLocked",
+    "SyncFailureHandler",
     "log_directory",
 ]

@@ -4,10 +4,15 @@ Appends are group-committed by one writer thread; an append returns once its rec
 is as durable as the fsync policy promises:
 
 * ``batch``: after an fdatasync that covers it (concurrent appends share one);
-* ``interval``: after the next periodic fdatasync (at most one per ``fsync_interval``;
-  the first after an idle period starts at once), which covers every append before it;
+* ``interval``: after ``write()``, like ``never``, and a periodic fdatasync (at most
+  one per ``fsync_interval``; the first after an idle period starts at once) follows:
+  kill -9 loses nothing; a power loss or kernel crash loses at most the appends of the
+  last ``fsync_interval``;
 * ``never``: after ``write()``: in the page cache, so it survives the process being
   killed (kill -9, OOM kill) but not a power loss or kernel crash.
+
+A failed fdatasync is reported to the log's sync-failure handler (counted and logged by
+the file_storage extension); under ``batch`` the appends it covered fail as well.
 
 Every record gets a sequence number. :meth:`DurableLog.ack` marks one delivered; the
 acknowledgement state (every record below a pointer, plus those acknowledged out of
@@ -45,11 +50,12 @@ from otelpy.storage.segments import (
 )
 
 __all__ = ["DurableLog", "FsyncPolicy", "LogOptions", "StorageError", "LogClosed",
-           "AppendFailed", "CorruptRecord", "CorruptHandler"]
+           "AppendFailed", "CorruptRecord", "CorruptHandler", "SyncFailureHandler"]
 
 log = logging.getLogger("otelpy.storage")
 T = TypeVar("T")
 CorruptHandler = Callable[[int, str], None]  # (records lost, what happened)
+SyncFailureHandler = Callable[[int, str], None]  # (failed fdatasyncs, what happened)
 _GroupResult = tuple[list[RecordRef | OSError], OSError | None]
 
 
@@ -80,13 +86,17 @@ class DurableLog:
 
     def __init__(self, directory: Path, options: LogOptions, recovery: Recovery,
                  lock: DirectoryLock, writer_ex: ThreadPoolExecutor,
-                 on_corrupt: CorruptHandler) -> None:
+                 on_corrupt: CorruptHandler,
+                 on_sync_failure: SyncFailureHandler | None = None) -> None:
         self.directory = directory
         self.options = options
         self.recovery = recovery
         self._loop = asyncio.get_running_loop()
         self._lock = lock
         self._on_corrupt = on_corrupt
+        self._on_sync_failure = on_sync_failure or _log_sync_failure
+        self._sync_failures_seen = 0
+        self._syncs = 0  # the writer's count, as of its last job seen on the loop
         policy = options.fsync_policy
         self._writer = SegmentWriter(directory, recovery.next_seq, options.segment_size,
                                      durable=policy is not FsyncPolicy.NEVER)
@@ -95,7 +105,7 @@ class DurableLog:
         self._reader_ex = ThreadPoolExecutor(1, thread_name_prefix="otelpy-log-reader")
         self._pending: list[_Append] = []
         self._write_fut: asyncio.Future[_GroupResult] | None = None
-        self._unsynced: list[tuple[_Append, RecordRef]] = []
+        self._unsynced = 0  # appends acknowledged under `interval`, not yet fdatasynced
         self._sync_wanted = asyncio.Event()
         self._sync_task: asyncio.Task[None] | None = None
         self._last_sync = float("-inf")
@@ -119,11 +129,14 @@ class DurableLog:
 
     @classmethod
     async def open(cls, directory: Path, options: LogOptions,
-                   on_corrupt: CorruptHandler) -> DurableLog:
+                   on_corrupt: CorruptHandler,
+                   on_sync_failure: SyncFailureHandler | None = None) -> DurableLog:
         """Lock ``directory`` (created if missing), scan it, and return the open log.
 
-        Damaged records are reported to ``on_corrupt`` and skipped. Raises StorageLocked
-        when another process holds the directory, OSError when it is not usable.
+        Damaged records are reported to ``on_corrupt`` and skipped. Each failed fdatasync
+        of segment data is reported to ``on_sync_failure`` (default: logged at ERROR).
+        Raises StorageLocked when another process holds the directory, OSError when it
+        is not usable.
         """
         loop = asyncio.get_running_loop()
         writer_ex = ThreadPoolExecutor(1, thread_name_prefix="otelpy-log-writer")
@@ -139,15 +152,17 @@ class DurableLog:
             raise
         for count, message in recovery.corrupt:
             on_corrupt(count, message)
-        return cls(directory, options, recovery, lock, writer_ex, on_corrupt)
+        return cls(directory, options, recovery, lock, writer_ex, on_corrupt,
+                   on_sync_failure)
 
     # -- appending ----------------------------------------------------------------------
     async def append(self, parts: Sequence[bytes], meta: int,
                      on_written: Callable[[RecordRef | None], None]) -> RecordRef:
         """Append one record (the concatenation of ``parts``); return once it is durable
-        per the fsync policy. ``on_written`` is called on the loop as soon as the write
-        is done (before it is durable under ``interval``) with the record, or with None
-        when it was not written: also when the caller was cancelled meanwhile.
+        per the fsync policy (under ``interval`` and ``never``: once written).
+        ``on_written`` is called on the loop as soon as the write is done (before the
+        append returns) with the record, or with None when it was not written: also when
+        the caller was cancelled meanwhile.
 
         Raises LogClosed, AppendFailed.
         """
@@ -186,11 +201,13 @@ class DurableLog:
             if sync_error is not None:
                 _fail(item.future, AppendFailed(f"fsync of {self.directory} failed: "
                                                 f"{sync_error}", written=True))
-            elif interval:
-                self._unsynced.append((item, res))
+                continue
+            if interval:  # acknowledged once written; the periodic fdatasync follows
+                self._unsynced += 1
                 self._sync_wanted.set()
-            elif not item.future.done():
+            if not item.future.done():
                 item.future.set_result(res)
+        self._writer_done()  # also a rotation's fdatasync of the last segment
         self._kick()
 
     def _track(self, ref: RecordRef) -> None:
@@ -206,7 +223,7 @@ class DurableLog:
 
     async def _sync_loop(self) -> None:
         """``interval`` policy: one fdatasync at most every ``fsync_interval`` while
-        there are unsynced appends; each resolves the appends written before it."""
+        there are unsynced appends; each covers the appends written before it."""
         interval = self.options.fsync_interval
         while True:
             await self._sync_wanted.wait()
@@ -218,22 +235,40 @@ class DurableLog:
             await self._sync_now()
 
     async def _sync_now(self) -> None:
-        waiters, self._unsynced = self._unsynced, []
-        if not waiters:
+        count = self._unsynced
+        if not count:
             return
-        try:
+        try:  # cancelled (closing): the final sync at close covers them
             await self._loop.run_in_executor(self._writer_ex, self._writer.sync)
-        except asyncio.CancelledError:  # closing: the final sync at close resolves them
-            self._unsynced = waiters + self._unsynced
-            raise
-        except OSError as exc:
-            for item, _ in waiters:
-                _fail(item.future, AppendFailed(f"fsync of {self.directory} failed: {exc}",
-                                                written=True))
+        except OSError:  # the kernel may have dropped those pages: no retry can help
+            self._writer_done(count)
+        else:
+            self._writer_done()
+        self._unsynced -= count
+
+    def _writer_done(self, unsynced: int = 0) -> None:
+        """Take in the writer's sync count; report its fdatasync failures not reported
+        yet (``unsynced``: acknowledged records the failure may have lost)."""
+        self._syncs = self._writer.syncs
+        failed = self._writer.sync_failures - self._sync_failures_seen
+        if failed <= 0:
             return
-        for item, ref in waiters:
-            if not item.future.done():
-                item.future.set_result(ref)
+        self._sync_failures_seen += failed
+        what = f"fsync of {self.directory} failed: {self._writer.sync_error}"
+        if unsynced:
+            what += (f"; {unsynced} acknowledged record(s) may not be on stable storage "
+                     "(lost on a power loss or kernel crash)")
+        self._on_sync_failure(failed, what)
+
+    @property
+    def unsynced(self) -> int:
+        """Appends acknowledged under ``interval`` not yet covered by an fdatasync."""
+        return self._unsynced
+
+    @property
+    def syncs(self) -> int:
+        """fdatasync calls on segment data that succeeded so far."""
+        return self._syncs
 
     # -- reading and acknowledging ------------------------------------------------------
     async def read(self, ref: RecordRef) -> bytes:
@@ -317,7 +352,7 @@ class DurableLog:
         """Finish pending appends, fsync (unless the policy is ``never``), save the ack
         state with fsync, close the files and release the lock. Idempotent.
 
-        Raises OSError when the final sync fails (appends waiting for it fail too).
+        Raises OSError when the final sync fails (also reported as a sync failure).
         """
         if self._closing:
             return
@@ -327,18 +362,14 @@ class DurableLog:
         if self._sync_task is not None:
             self._sync_task.cancel()
             await asyncio.gather(self._sync_task, return_exceptions=True)
+        unsynced, self._unsynced = self._unsynced, 0
         try:
             await self._loop.run_in_executor(self._writer_ex, self._writer.close)
-        except OSError as exc:
-            waiters, self._unsynced = self._unsynced, []
-            for item, _ in waiters:
-                _fail(item.future, AppendFailed(f"final fsync failed: {exc}", written=True))
+        except OSError:
+            self._writer_done(unsynced)
             await self._release()
             raise
-        waiters, self._unsynced = self._unsynced, []
-        for item, ref in waiters:
-            if not item.future.done():
-                item.future.set_result(ref)
+        self._writer_done()  # one a cancelled periodic sync may have left
         await self._release()
 
     async def _release(self) -> None:
@@ -371,6 +402,10 @@ def _abandon(lock: DirectoryLock, executor: ThreadPoolExecutor,
     if not fut.cancelled() and fut.exception() is None:
         executor.submit(lock.release)
     executor.shutdown(wait=False)
+
+
+def _log_sync_failure(failed: int, what: str) -> None:
+    log.error("%s", what)
 
 
 def _fail(fut: asyncio.Future[T], exc: BaseException) -> None:

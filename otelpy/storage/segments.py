@@ -115,6 +115,8 @@ class SegmentWriter:
 
     With ``durable`` (every policy but ``never``), a finished segment is fsynced before
     it is closed and a new segment's directory entry is fsynced when it is created.
+    ``syncs`` and ``sync_failures`` count the fdatasync calls on segment data that
+    succeeded and failed; ``sync_error`` is the last failure.
     """
 
     def __init__(self, directory: Path, next_seq: int, segment_size: int,
@@ -126,6 +128,18 @@ class SegmentWriter:
         self.active = 0  # first seq of the segment being written (0: none yet)
         self._fd = -1
         self._size = 0
+        self.syncs = 0
+        self.sync_failures = 0
+        self.sync_error: OSError | None = None
+
+    def _fdatasync(self, fd: int) -> None:
+        try:
+            os.fdatasync(fd)
+        except OSError as exc:
+            self.sync_failures += 1
+            self.sync_error = exc
+            raise
+        self.syncs += 1
 
     def _rotate(self) -> None:
         self._close_active()
@@ -142,7 +156,7 @@ class SegmentWriter:
             fd, self._fd = self._fd, -1
             try:
                 if self.durable:
-                    os.fdatasync(fd)
+                    self._fdatasync(fd)
             finally:
                 os.close(fd)
 
@@ -162,7 +176,7 @@ class SegmentWriter:
         sync_error = None
         if sync and self._fd >= 0:
             try:
-                os.fdatasync(self._fd)
+                self._fdatasync(self._fd)
             except OSError as exc:
                 sync_error = exc
         return results, sync_error
@@ -198,7 +212,7 @@ class SegmentWriter:
     def sync(self) -> None:
         """fdatasync the segment being written. Raises OSError."""
         if self._fd >= 0:
-            os.fdatasync(self._fd)
+            self._fdatasync(self._fd)
 
     def close(self) -> None:
         """Sync (when durable) and close the segment being written. Raises OSError."""

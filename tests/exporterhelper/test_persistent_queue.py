@@ -16,7 +16,7 @@ from otelpy.errors import ComponentStartError, PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper, QueueSettings, RetrySettings
 from otelpy.extensions.file_storage import FileStorageConfig, FileStorageExtension
 from otelpy.pdata import Batch
-from otelpy.storage import log_directory
+from otelpy.storage import DurableLog, log_directory
 from otelpy.telemetry import Telemetry
 from otelpy.testing.samples import logs_request, traces_request
 from otelpy.testing.sink import FakeHost
@@ -271,17 +271,50 @@ async def test_reload_hands_the_queue_over(env: Env) -> None:
     await new.shutdown()
 
 
-async def test_interval_policy_consume_waits_for_the_sync(tmp_path: Path) -> None:
-    env = Env(tmp_path, Telemetry(), fsync_policy="interval", fsync_interval="300ms")
-    await env.ext.start(env.host)
-    ex = env.helper(Backend())
-    await ex.start(env.host)
-    await ex.consume_traces(spans(1))  # the first sync after idle is immediate
+class RecordingStorage(ComponentBase):
+    """The file_storage extension, keeping the logs it opens for the test to look at."""
+
+    def __init__(self, ext: FileStorageExtension) -> None:
+        self.ext = ext
+        self.logs: list[DurableLog] = []
+
+    async def start(self, host: Any) -> None:
+        await self.ext.start(host)
+
+    async def shutdown(self) -> None:
+        await self.ext.shutdown()
+
+    async def open_log(self, owner: str, name: str) -> DurableLog:
+        log = await self.ext.open_log(owner, name)
+        self.logs.append(log)
+        return log
+
+    def in_use_here(self, owner: str, name: str) -> bool:
+        return self.ext.in_use_here(owner, name)
+
+
+async def test_interval_policy_consume_returns_before_the_periodic_sync(tmp_path: Path) -> None:
+    env = Env(tmp_path, Telemetry(), fsync_policy="interval", fsync_interval="400ms")
+    storage = RecordingStorage(env.ext)
+    host = FakeHost(extensions={STORAGE: storage})
+    await storage.start(host)
+    be = Backend()
+    ex = env.helper(be)
+    await ex.start(host)
+    await ex.consume_traces(spans(1))
+    [log] = storage.logs
+    await until(lambda: log.unsynced == 0, 0.2)  # idle: the first periodic sync is at once
+    assert log.syncs == 1
     start = time.monotonic()
     await asyncio.gather(*(ex.consume_traces(spans(2, seed=i)) for i in range(5)))
-    assert 0.2 < time.monotonic() - start < 1.0  # one group commit for all five
+    assert time.monotonic() - start < 0.2  # acknowledged once written
+    await until(lambda: be.spans() == 11, 0.2)  # and sent without waiting for the sync
+    assert log.unsynced == 5 and log.syncs == 1
+    await until(lambda: log.unsynced == 0, 0.4 + 0.3)  # one fdatasync covers all five
+    assert time.monotonic() - start > 0.3 and log.syncs == 2
     await ex.shutdown()
-    await env.ext.shutdown()
+    await storage.shutdown()
+    assert log.closed and log.unsynced == 0
 
 
 async def test_exhausted_retries_requeue_instead_of_dropping(env: Env) -> None:

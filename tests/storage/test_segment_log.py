@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -257,23 +259,65 @@ async def test_append_after_close_is_refused(tmp_path: Path) -> None:
         await log.append([b"x"], 0, lambda r: None)
 
 
-async def test_interval_policy_waits_for_the_periodic_sync(tmp_path: Path) -> None:
-    log = await open_log(tmp_path, fsync_policy=FsyncPolicy.INTERVAL, fsync_interval=0.3)
+async def until(cond: Callable[[], bool], limit: float) -> float:
+    """Seconds until ``cond()`` holds; fails after ``limit``."""
+    start = time.monotonic()
+    async with asyncio.timeout(limit):
+        while not cond():  # noqa: ASYNC110
+            await asyncio.sleep(0.002)
+    return time.monotonic() - start
+
+
+async def test_interval_policy_returns_on_write_and_syncs_within_the_interval(
+        tmp_path: Path) -> None:
+    log = await open_log(tmp_path, fsync_policy=FsyncPolicy.INTERVAL, fsync_interval=0.4)
     written: list[RecordRef | None] = []
     start = time.monotonic()
-    await log.append([b"a"], 0, written.append)  # idle: synced at once
-    first = time.monotonic() - start
-    task = asyncio.create_task(log.append([b"b"], 0, written.append))
-    await asyncio.sleep(0.05)
-    assert len(written) == 2 and not task.done()  # written, not yet durable
-    await task
-    second = time.monotonic() - start
-    assert first < 0.2 and second >= 0.28
-    # appends waiting for a sync are resolved by close
-    task = asyncio.create_task(log.append([b"c"], 0, written.append))
-    await asyncio.sleep(0.02)
+    await log.append([b"a"], 0, written.append)
+    assert time.monotonic() - start < 0.1 and log.syncs == 0 and log.unsynced == 1
+    await until(lambda: log.unsynced == 0, 0.3)  # idle: the periodic sync starts at once
+    assert log.syncs == 1
+    start = time.monotonic()
+    refs = [await log.append([payload(i)], i, written.append) for i in range(3)]
+    # acknowledged before any sync: written, not yet on stable storage
+    assert time.monotonic() - start < 0.1
+    assert log.syncs == 1 and log.unsynced == 3 and len(written) == 4
+    # one fdatasync covers all three, at most fsync_interval after the previous one
+    await until(lambda: log.unsynced == 0, 0.4 + 0.2)
+    assert time.monotonic() - start > 0.3 and log.syncs == 2
+    await log.append([b"c"], 0, written.append)  # the next periodic sync is 0.4 s away
+    assert log.unsynced == 1 and log.syncs == 2
+    await log.close()  # syncs the rest
+    assert log.unsynced == 0 and log.syncs == 3
+    log = await open_log(tmp_path)
+    assert [r.seq for r in log.recovery.records] == [1, *(r.seq for r in refs), 5]
     await log.close()
-    assert (await task).seq == 3
+
+
+async def test_failed_periodic_sync_is_reported_not_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures: list[tuple[int, str]] = []
+    log = await DurableLog.open(tmp_path, LogOptions(FsyncPolicy.INTERVAL, 0.05),
+                                Corruption(), lambda n, what: failures.append((n, what)))
+    real = os.fdatasync
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", broken)
+    ref = await log.append([b"a"], 0, lambda r: None)  # acknowledged: written
+    assert ref.seq == 1
+    await until(lambda: bool(failures), 0.5)
+    await asyncio.sleep(0.15)  # three periods: no retry
+    assert log.unsynced == 0 and log.syncs == 0
+    assert failures == [(1, f"fsync of {tmp_path} failed: [Errno 5] Input/output error; "
+                            "1 acknowledged record(s) may not be on stable storage (lost on "
+                            "a power loss or kernel crash)")]
+    monkeypatch.setattr(os, "fdatasync", real)
+    await log.append([b"b"], 0, lambda r: None)
+    await until(lambda: log.syncs == 1, 0.5)
+    await log.close()
+    assert len(failures) == 1 and log.syncs == 2
 
 
 async def test_never_policy_returns_after_write(tmp_path: Path) -> None:

@@ -1,8 +1,12 @@
-"""The file_storage extension: config rules, directory checks, log layout, damage reporting."""
+"""The file_storage extension: config rules, directory checks, log layout, damage and
+fsync-failure reporting."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +111,30 @@ async def test_damage_is_counted_and_logged_without_stopping(
     errors = [r.getMessage() for r in caplog.records]
     assert len(errors) == 1 and "1 damaged record(s) skipped in queue otlp/logs" in errors[0]
     await ext.shutdown()
+
+
+async def test_failed_fsync_is_counted_and_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    tel = Telemetry()
+    ext = make(tmp_path, tel, fsync_policy="interval", fsync_interval="50ms")
+    await ext.start(FakeHost())
+    log = await ext.open_log("otlp", "logs")
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    labels = {"storage": "file_storage/q", "queue": "otlp/logs"}
+    with caplog.at_level(logging.ERROR, "otelpy.test.file_storage"):
+        monkeypatch.setattr(os, "fdatasync", broken)
+        await log.append([b"x" * 100], 1, lambda r: None)  # acknowledged once written
+        async with asyncio.timeout(1):
+            while tel.value("otelpy_storage_fsync_failures_total", labels) == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        monkeypatch.undo()
+    assert tel.value("otelpy_storage_fsync_failures_total", labels) == 1
+    errors = [r.getMessage() for r in caplog.records]
+    assert len(errors) == 1
+    assert errors[0].startswith("queue otlp/logs: fsync of ") and "Input/output error" in errors[0]
+    assert "1 acknowledged record(s) may not be on stable storage" in errors[0]
+    await ext.shutdown()
+    assert tel.value("otelpy_storage_fsync_failures_total", labels) == 1
