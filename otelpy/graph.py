@@ -9,6 +9,8 @@ processors (last to first in each pipeline), receivers; shutdown is the reverse.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -96,7 +98,8 @@ class Graph:
     config: Any  # otelpy.config.ValidatedConfig
     registry: Registry
     telemetry: Telemetry
-    shutdown_timeout: float = 10.0
+    shutdown_timeout: float = 10.0  # bound on each component's shutdown
+    drain_timeout: float = 5.0  # what exporters get to drain their sending queue
     previous: Graph | None = None  # on reload: running instances with unchanged config are kept
     _retargets: list[tuple[ObservedReceiverConsumer, Consumer]] = field(default_factory=list)
     _activated: bool = False
@@ -313,8 +316,12 @@ class Graph:
             self._status[pid] = "stopped"
 
     async def _stop(self, inst: _Instance) -> None:
+        shutdown = inst.component.shutdown
+        if inst.kind is Kind.EXPORTER and "drain_timeout" in inspect.signature(
+                shutdown).parameters:
+            shutdown = functools.partial(shutdown, drain_timeout=self.drain_timeout)
         try:
-            await asyncio.wait_for(inst.component.shutdown(), self.shutdown_timeout)
+            await asyncio.wait_for(shutdown(), self.shutdown_timeout)
         except TimeoutError:
             log.error("%s %s did not stop within %ss", inst.kind, inst.id, self.shutdown_timeout)
         except (OSError, RuntimeError, ConsumerError) as exc:

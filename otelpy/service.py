@@ -80,7 +80,9 @@ class Service:
             log.warning("%s", warning)
         await self._start_metrics(cfg)
         old = self.graph
-        graph = Graph(cfg, self.registry, self.telemetry, previous=old)
+        graph = Graph(cfg, self.registry, self.telemetry, previous=old,
+                      shutdown_timeout=cfg.shutdown_timeout + 5.0,
+                      drain_timeout=cfg.shutdown_timeout)
         graph.build()
         if old is not None:
             await old.stop_receivers(keep=graph.adopted())

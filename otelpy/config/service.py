@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from otelpy.component import ComponentID
-from otelpy.config.types import ConfigModel
+from otelpy.config.types import DURATION_PATTERN, ConfigModel
 
 PIPELINE_KEY_PATTERN = r"^(traces|metrics|logs)(/.+)?$"
 
@@ -101,5 +101,13 @@ def service_schema(telemetry_ref: str) -> dict[str, Any]:
                 "additionalProperties": False,
             },
             "telemetry": {"anyOf": [{"$ref": telemetry_ref}, {"type": "null"}]},
+            "shutdown_timeout": {
+                "anyOf": [{"type": "string", "pattern": DURATION_PATTERN},
+                          {"type": "number", "minimum": 0}],
+                "default": "5s",
+                "description": "otelpy: how long each exporter's sending queue may drain on "
+                               "shutdown (SIGTERM) or reload; what is left after that is "
+                               "counted as dropped (or stays on disk with a persistent queue)",
+            },
         },
     }

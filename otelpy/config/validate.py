@@ -27,6 +27,7 @@ from otelpy.config.schema import (
     document_schema,
 )
 from otelpy.config.service import PipelineConfig, TelemetryConfig
+from otelpy.config.types import parse_duration
 from otelpy.errors import ConfigError
 from otelpy.registry import Registry
 
@@ -48,6 +49,7 @@ class ValidatedConfig:
     telemetry: TelemetryConfig
     warnings: tuple[str, ...]
     document: dict[str, Any]
+    shutdown_timeout: float = 5.0  # seconds; service::shutdown_timeout
 
     def components(self, kind: Kind) -> dict[ComponentID, BaseModel]:
         """The typed configs of one kind."""
@@ -82,7 +84,14 @@ def validate(loaded: LoadedConfig, registry: Registry) -> ValidatedConfig:
         telemetry=telemetry if isinstance(telemetry, TelemetryConfig) else TelemetryConfig(),
         warnings=tuple(sort_problems(warnings, [*loaded.sources, SET_SOURCE])),
         document=doc,
+        shutdown_timeout=_shutdown_timeout(doc),
     )
+
+
+def _shutdown_timeout(doc: dict[str, Any]) -> float:
+    """``service::shutdown_timeout`` in seconds (the schema already checked its form)."""
+    value = _at(doc, ("service", "shutdown_timeout"))
+    return 5.0 if value is None else parse_duration(value)
 
 
 def loaded_problem(loaded: LoadedConfig, path: Path, message: str) -> Problem:
