@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from otelpy.component import ComponentID, Kind, Settings, Signal
+from otelpy.component import Component, ComponentID, Kind, Settings, Signal
 from otelpy.consumer import Consumer
 from otelpy.pdata import Batch
 from otelpy.registry import load_registry
@@ -188,11 +188,24 @@ async def _send_sample(type_: str, cfg: Any) -> None:
 async def test_extension(type_: str, env: Env) -> None:
     factory = REGISTRY.get(Kind.EXTENSION, type_)
     assert factory is not None
-    ext = factory.create(_settings(Kind.EXTENSION, type_, Telemetry()),
-                         _config(Kind.EXTENSION, type_, env))
+    cfg = _config(Kind.EXTENSION, type_, env)
+    ext = factory.create(_settings(Kind.EXTENSION, type_, Telemetry()), cfg)
+    assert isinstance(ext, Component)
+    endpoint = getattr(cfg, "endpoint", None)
     await ext.start(FakeHost({"traces": "ok"}))
+    if endpoint:  # a serving extension listens after start and not after shutdown
+        assert _listening(endpoint), f"{type_} does not listen on {endpoint}"
     await ext.shutdown()
     await ext.shutdown()
+    if endpoint:
+        assert not _listening(endpoint), f"{type_} still listens on {endpoint}"
+
+
+def _listening(endpoint: str) -> bool:
+    host, _, port = endpoint.rpartition(":")
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        return s.connect_ex((host, int(port))) == 0
 
 
 def test_every_component_has_conformance_settings(tmp_path: Path) -> None:
