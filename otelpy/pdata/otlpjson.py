@@ -14,7 +14,8 @@ Decoding an ID that is not a hex string of the right length (16 bytes for trace 
 item holding it (the span, the log record, or the metric data point whose exemplar
 holds it) and reports how many items it dropped, for OTLP partial success.
 
-Both directions are driven by the protobuf descriptors (not ``json_format``, which is
+Both directions (encoding in :mod:`otelpy.pdata.otlpjson_encode`, re-exported
+here) are driven by the protobuf descriptors (not ``json_format``, which is
 several times slower and gets the IDs wrong): decoding turns the JSON document into
 constructor arguments and builds the message with one constructor call, in C.
 """
@@ -28,27 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from otelpy.component import Signal
 from otelpy.errors import PermanentError
 from otelpy.pdata import SPECS
+from otelpy.pdata.otlpjson_encode import ID_FIELDS, encode, encode_bytes
+from otelpy.pdata.otlpjson_encode import PKG as _PKG
 
 __all__ = ["Decoded", "decode", "decode_dict", "decode_partial", "encode", "encode_bytes"]
 
-_PKG = "opentelemetry.proto."
 # deepest message nesting accepted (the request is depth 1): what protobuf's parser (upb)
 # accepts, so that whatever is decoded from JSON can be parsed again from its bytes
 MAX_DEPTH = 100
-# messages holding hex IDs: {message: {field: byte length}}
-_ID_FIELDS: dict[str, dict[str, int]] = {
-    _PKG + "trace.v1.Span": {"trace_id": 16, "span_id": 8, "parent_span_id": 8},
-    _PKG + "trace.v1.Span.Link": {"trace_id": 16, "span_id": 8},
-    _PKG + "logs.v1.LogRecord": {"trace_id": 16, "span_id": 8},
-    _PKG + "metrics.v1.Exemplar": {"trace_id": 16, "span_id": 8},
-}
 # the items a bad ID drops in partial decoding (counted as OTLP partial success counts them)
 _ITEMS = {_PKG + name for name in (
     "trace.v1.Span", "logs.v1.LogRecord", "metrics.v1.NumberDataPoint",
@@ -238,7 +232,7 @@ class _Plan:
         plan = cls._cache.get(desc.full_name)
         if plan is None:
             plan = cls._cache[desc.full_name] = cls()  # cached first: types recurse
-            ids = _ID_FIELDS.get(desc.full_name, {})
+            ids = ID_FIELDS.get(desc.full_name, {})
             for f in desc.fields:
                 spec = (f.name, _converter(f, ids), f.is_repeated,
                         f.message_type is not None and f.message_type.full_name in _ITEMS)
@@ -359,77 +353,3 @@ def decode_partial(signal: Signal, data: bytes | str) -> Decoded:
     Raises PermanentError for everything else :func:`decode` refuses.
     """
     return decode_dict(signal, _loads(data), partial=True)
-
-
-# -- encoding --------------------------------------------------------------------------
-def _float_json(v: float) -> Any:
-    if v != v:
-        return "NaN"
-    if v in (float("inf"), float("-inf")):
-        return "Infinity" if v > 0 else "-Infinity"
-    return v
-
-
-def _b64_json(v: bytes) -> str:
-    return base64.b64encode(v).decode("ascii")
-
-
-def _hex_json(v: bytes) -> str:
-    return v.hex()
-
-
-def _same(v: Any) -> Any:
-    return v
-
-
-_INT64 = {_F.TYPE_INT64, _F.TYPE_UINT64, _F.TYPE_FIXED64, _F.TYPE_SFIXED64, _F.TYPE_SINT64}
-# field descriptor -> (JSON key, value encoder, repeated)
-_ENCODERS: dict[FieldDescriptor, tuple[str, Callable[[Any], Any], bool]] = {}
-
-
-def _encoder(field: FieldDescriptor) -> tuple[str, Callable[[Any], Any], bool]:
-    enc = _ENCODERS.get(field)
-    if enc is None:
-        conv: Callable[[Any], Any]
-        if field.message_type is not None:
-            conv = _encode_message
-        elif field.type in _INT64:
-            conv = str
-        elif field.type in (_F.TYPE_DOUBLE, _F.TYPE_FLOAT):
-            conv = _float_json
-        elif field.type == _F.TYPE_BYTES:
-            owner = field.containing_type
-            ids = _ID_FIELDS.get(owner.full_name, {}) if owner is not None else {}
-            conv = _hex_json if field.name in ids else _b64_json
-        else:  # strings, bools, 32-bit integers, enums (as integers)
-            conv = _same
-        enc = _ENCODERS[field] = (field.json_name, conv, field.is_repeated)
-    return enc
-
-
-def _encode_message(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    encoders = _ENCODERS
-    for field, value in message.ListFields():
-        key, conv, repeated = encoders.get(field) or _encoder(field)
-        out[key] = [conv(v) for v in value] if repeated else conv(value)
-    return out
-
-
-def encode(message: Message) -> dict[str, Any]:
-    """A message -> its OTLP/JSON document: lowerCamelCase keys, hex trace/span IDs (in
-    spans, links, log records and exemplars), other bytes in base64, integer enums, 64-bit
-    integers as strings, NaN and infinities as "NaN"/"Infinity"/"-Infinity", default values
-    omitted. Messages holding ``google.protobuf.Any`` (google.rpc.Status with details) get
-    protobuf's own JSON mapping.
-    """
-    if any(f.message_type is not None and f.message_type.full_name == "google.protobuf.Any"
-           for f in message.DESCRIPTOR.fields):
-        doc: dict[str, Any] = json_format.MessageToDict(message, use_integers_for_enums=True)
-        return doc
-    return _encode_message(message)
-
-
-def encode_bytes(message: Message) -> bytes:
-    """:func:`encode` serialized as compact UTF-8 JSON."""
-    return json.dumps(encode(message), separators=(",", ":"), ensure_ascii=False).encode()
