@@ -151,7 +151,9 @@ class GRPCServerSettings(_ServerSettings):
     max_connections: int = Field(
         default=0, ge=0, le=2**31 - 1,
         description="otelpy addition: most open connections; grpc closes further ones at "
-                    "once (clients see UNAVAILABLE and retry). 0 = unlimited.")
+                    "once, before any HTTP/2 exchange (clients see UNAVAILABLE and retry). "
+                    "These refusals are not counted: grpc makes them silently (no log, "
+                    "channelz entry or metric). 0 = unlimited.")
     max_metadata_size: int = Field(
         default=0, ge=0, le=2**31 - 1,
         description="otelpy addition: largest request metadata (HTTP/2 header list) in bytes; "
@@ -255,8 +257,11 @@ ReadHeaderTimeout = Annotated[Duration, Field(
                 "start (first request) or a request's first byte; slower clients get 408 and "
                 "are disconnected. 0 = read_timeout, or no limit when that is 0 too.")]
 WriteTimeout = Annotated[Duration, Field(
-    description="Time allowed to write a response. Accepted for Collector compatibility; "
-                "not enforced (answers are small and never wait for the client to read).")]
+    description="Time allowed from the end of a request's headers until its response is "
+                "written (Go's WriteTimeout): covers reading the body, the pipeline's "
+                "answer and a client slow to read. Past it the connection is closed without "
+                "an answer (counted with reason write_timeout); a request already handed to "
+                "the pipeline is not withdrawn, so the client may retry it. 0 = no limit.")]
 IdleTimeout = Annotated[Duration, Field(
     description="Close a keep-alive connection idle this long. 0 = read_timeout, or no limit "
                 "when that is 0 too.")]

@@ -19,6 +19,7 @@ METHOD = "method_not_allowed"
 TIMEOUT = "read_timeout"
 HEADER_TIMEOUT = "read_header_timeout"
 TOO_MANY_CONNECTIONS = "too_many_connections"
+WRITE_TIMEOUT = "write_timeout"  # HTTP response not written in time; the connection is closed
 
 
 class MalformedRequests:
@@ -26,12 +27,12 @@ class MalformedRequests:
 
     def __init__(self, settings: Settings) -> None:
         self._receiver = str(settings.id)
-        self._logger = settings.logger
+        self.logger = settings.logger  # the receiver's
         self._counter = settings.telemetry.counter(
             METRIC, "Requests refused or partly dropped because their input was invalid",
             ["receiver", "transport", "reason"])
 
     def record(self, transport: str, reason: str, detail: str, count: int = 1) -> None:
         self._counter.labels(self._receiver, transport, reason).inc(count)
-        if self._logger.isEnabledFor(logging.DEBUG):
-            self._logger.debug("refused %s request (%s): %s", transport, reason, detail)
+        if self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.debug("refused %s request (%s): %s", transport, reason, detail)
