@@ -2,8 +2,11 @@
 
 Servers call :func:`grpc_server_security` / :func:`http_server_security` in ``start``:
 certificates are read in a worker thread, the authenticator extension is looked up on
-the host. Clients call :func:`client_authenticator`. Every failure is a
-ComponentStartError naming the YAML path (``where`` is the path of the settings
+the host; the result's ``close()`` belongs in the server's shutdown (it stops watching
+certificate files, see :mod:`otelpy.tlsreload`). Clients call
+:func:`client_authenticator`, and :func:`http_client_tls` / :func:`grpc_client_tls` for
+TLS material that follows ``reload_interval`` (``stop()`` it on shutdown). Every failure
+is a ComponentStartError naming the YAML path (``where`` is the path of the settings
 holding ``tls`` and ``auth``, e.g. ``protocols::grpc``; empty for top-level keys).
 """
 
@@ -12,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import grpc
@@ -26,14 +30,16 @@ from otelpy.config.tls import TLSClientSettings, TLSServerSettings
 from otelpy.tlsbuild import (
     client_ssl_context,
     grpc_channel_credentials,
+    grpc_server_certificates,
     grpc_server_credentials,
     server_ssl_context,
     warn_if_unverified,
 )
+from otelpy.tlsreload import TLSReloader, dynamic_server_credentials, following_server_context
 
 __all__ = ["GRPCServerSecurity", "HTTPServerSecurity", "client_authenticator",
-           "grpc_client_credentials", "grpc_server_security", "http_client_ssl",
-           "http_server_security"]
+           "grpc_client_tls", "grpc_server_security",
+           "http_client_tls", "http_server_security"]
 
 
 def _path(where: str, key: str) -> str:
@@ -46,6 +52,12 @@ class GRPCServerSecurity:
 
     credentials: grpc.ServerCredentials | None = None
     interceptors: tuple[grpc.aio.ServerInterceptor, ...] = ()
+    tls: TLSReloader[Any] | None = None
+
+    async def close(self) -> None:
+        """Stop watching certificate files; idempotent."""
+        if self.tls is not None:
+            await self.tls.stop()
 
 
 @dataclass(frozen=True)
@@ -54,49 +66,94 @@ class HTTPServerSecurity:
 
     ssl_context: ssl.SSLContext | None = None
     middlewares: tuple[Callable[..., Any], ...] = field(default=())
+    tls: TLSReloader[Any] | None = None
+
+    async def close(self) -> None:
+        """Stop watching certificate files; idempotent."""
+        if self.tls is not None:
+            await self.tls.stop()
+
+
+async def _grpc_server_tls(tls: TLSServerSettings, settings: Settings, where: str
+                           ) -> tuple[grpc.ServerCredentials, TLSReloader[Any] | None]:
+    if not tls.reload_files():
+        return await asyncio.to_thread(grpc_server_credentials, tls, where), None
+    reloader = TLSReloader(tls, partial(grpc_server_certificates, tls, where), settings,
+                           where)
+    await reloader.start()
+    return dynamic_server_credentials(reloader, bool(tls.client_ca_file)), reloader
+
+
+async def _auth_gate(host: Host | None, auth: AuthSettings, settings: Settings, where: str,
+                     transport: str, reloader: TLSReloader[Any] | None) -> AuthGate:
+    """The server authenticator ``auth`` names; stops ``reloader`` if it cannot be found."""
+    try:
+        authenticator = resolve_server(host, auth, _path(where, "auth"))
+    except BaseException:
+        if reloader is not None:
+            await reloader.stop()
+        raise
+    return AuthGate(authenticator, settings, transport)
 
 
 async def grpc_server_security(tls: TLSServerSettings | None, auth: AuthSettings | None,
                                host: Host | None, settings: Settings,
                                where: str) -> GRPCServerSecurity:
-    """TLS credentials and the auth interceptor of a gRPC server."""
-    credentials = None
+    """TLS credentials (following ``reload_interval``) and the auth interceptor of a
+    gRPC server."""
+    credentials, reloader = None, None
     if tls is not None:
-        credentials = await asyncio.to_thread(grpc_server_credentials, tls,
-                                              _path(where, "tls"))
+        credentials, reloader = await _grpc_server_tls(tls, settings, _path(where, "tls"))
     interceptors: tuple[grpc.aio.ServerInterceptor, ...] = ()
     if auth is not None:
-        authenticator = resolve_server(host, auth, _path(where, "auth"))
-        interceptors = (GrpcAuthInterceptor(AuthGate(authenticator, settings, "grpc")),)
-    return GRPCServerSecurity(credentials, interceptors)
+        gate = await _auth_gate(host, auth, settings, where, "grpc", reloader)
+        interceptors = (GrpcAuthInterceptor(gate),)
+    return GRPCServerSecurity(credentials, interceptors, reloader)
 
 
 async def http_server_security(tls: TLSServerSettings | None, auth: AuthSettings | None,
                                host: Host | None, settings: Settings,
                                where: str) -> HTTPServerSecurity:
-    """The SSLContext and the auth middleware of an HTTP server."""
-    context = None
+    """The SSLContext (following ``reload_interval``) and the auth middleware of an
+    HTTP server."""
+    context, reloader = None, None
     if tls is not None:
-        context = await asyncio.to_thread(server_ssl_context, tls, _path(where, "tls"))
+        path = _path(where, "tls")
+        reloader = TLSReloader(tls, partial(server_ssl_context, tls, path), settings, path)
+        await reloader.start()
+        context = following_server_context(reloader)
     middlewares: tuple[Callable[..., Any], ...] = ()
     if auth is not None:
-        authenticator = resolve_server(host, auth, _path(where, "auth"))
-        middlewares = (http_auth_middleware(AuthGate(authenticator, settings, "http")),)
-    return HTTPServerSecurity(context, middlewares)
+        gate = await _auth_gate(host, auth, settings, where, "http", reloader)
+        middlewares = (http_auth_middleware(gate),)
+    return HTTPServerSecurity(context, middlewares, reloader)
 
 
-async def grpc_client_credentials(tls: TLSClientSettings, logger: logging.Logger,
-                                  where: str = "") -> grpc.ChannelCredentials:
-    """Channel credentials of a TLS gRPC client (read in a worker thread)."""
-    warn_if_unverified(tls, logger, _path(where, "tls"))
-    return await asyncio.to_thread(grpc_channel_credentials, tls, _path(where, "tls"))
+async def http_client_tls(tls: TLSClientSettings, settings: Settings, where: str = "",
+                          on_change: Callable[[ssl.SSLContext], None] | None = None
+                          ) -> TLSReloader[ssl.SSLContext]:
+    """The SSLContext of an HTTPS client, started (read in a worker thread): ``current``
+    is the context for new connections, renewed as ``reload_interval`` says."""
+    path = _path(where, "tls")
+    warn_if_unverified(tls, settings.logger, path)
+    reloader = TLSReloader(tls, partial(client_ssl_context, tls, path), settings, path,
+                           on_change)
+    await reloader.start()
+    return reloader
 
 
-async def http_client_ssl(tls: TLSClientSettings, logger: logging.Logger,
-                          where: str = "") -> ssl.SSLContext:
-    """The SSLContext of an HTTPS client (read in a worker thread)."""
-    warn_if_unverified(tls, logger, _path(where, "tls"))
-    return await asyncio.to_thread(client_ssl_context, tls, _path(where, "tls"))
+async def grpc_client_tls(
+        tls: TLSClientSettings, settings: Settings, where: str = "",
+        on_change: Callable[[grpc.ChannelCredentials], Awaitable[None] | None] | None = None,
+) -> TLSReloader[grpc.ChannelCredentials]:
+    """Channel credentials of a TLS gRPC client, started (read in a worker thread);
+    ``on_change`` gets new credentials as ``reload_interval`` says."""
+    path = _path(where, "tls")
+    warn_if_unverified(tls, settings.logger, path)
+    reloader = TLSReloader(tls, partial(grpc_channel_credentials, tls, path), settings,
+                           path, on_change)
+    await reloader.start()
+    return reloader
 
 
 def client_authenticator(auth: AuthSettings | None, host: Host | None,

@@ -24,7 +24,8 @@ from otelpy.config.tls import GO_CIPHER_SUITES, TLSClientSettings, TLSServerSett
 from otelpy.errors import ComponentStartError
 
 __all__ = ["TLSSetupError", "server_ssl_context", "client_ssl_context",
-           "grpc_server_credentials", "grpc_channel_credentials", "warn_if_unverified"]
+           "grpc_server_credentials", "grpc_server_certificates", "grpc_channel_credentials",
+           "warn_if_unverified"]
 
 _VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
              "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
@@ -185,10 +186,9 @@ def client_ssl_context(tls: TLSClientSettings, where: str) -> ssl.SSLContext:
     return ctx
 
 
-def grpc_server_credentials(tls: TLSServerSettings, where: str) -> grpc.ServerCredentials:
-    """grpc server credentials; with ``client_ca_file``, client certificates are required
-    and verified (mutual TLS). The material is checked as for an SSLContext first, so a
-    bad PEM fails here, not at the first handshake. Raises TLSSetupError."""
+def _grpc_server_parts(tls: TLSServerSettings,
+                       where: str) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """(key, certificate chain) pairs and the client CAs (None = no mutual TLS)."""
     m = _material(tls, where)
     _server_context(tls, m, where)  # validation only
     if m.cert is None or m.key is None:  # the model requires both; kept for the type checker
@@ -197,8 +197,24 @@ def grpc_server_credentials(tls: TLSServerSettings, where: str) -> grpc.ServerCr
     roots = m.client_ca
     if roots is not None and tls.include_system_ca_certs_pool:
         roots = roots + b"\n" + _system_roots(where)
-    return grpc.ssl_server_credentials([(m.key, m.cert)], root_certificates=roots,
+    return [(m.key, m.cert)], roots
+
+
+def grpc_server_credentials(tls: TLSServerSettings, where: str) -> grpc.ServerCredentials:
+    """grpc server credentials; with ``client_ca_file``, client certificates are required
+    and verified (mutual TLS). The material is checked as for an SSLContext first, so a
+    bad PEM fails here, not at the first handshake. Raises TLSSetupError."""
+    pairs, roots = _grpc_server_parts(tls, where)
+    return grpc.ssl_server_credentials(pairs, root_certificates=roots,
                                        require_client_auth=roots is not None)
+
+
+def grpc_server_certificates(tls: TLSServerSettings,
+                             where: str) -> grpc.ServerCertificateConfiguration:
+    """The same material as :func:`grpc_server_credentials` as a certificate
+    configuration, for ``grpc.dynamic_ssl_server_credentials``. Raises TLSSetupError."""
+    pairs, roots = _grpc_server_parts(tls, where)
+    return grpc.ssl_server_certificate_configuration(pairs, root_certificates=roots)
 
 
 def grpc_channel_credentials(tls: TLSClientSettings, where: str) -> grpc.ChannelCredentials:

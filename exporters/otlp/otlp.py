@@ -30,7 +30,8 @@ from otelpy.pdata.rpcstatus import (
     decode_partial_success,
     decode_status,
 )
-from otelpy.security import client_authenticator, grpc_client_credentials
+from otelpy.security import client_authenticator, grpc_client_tls
+from otelpy.tlsreload import TLSReloader, retire_channel
 
 __all__ = ["OTLPExporter", "METHODS", "RETRYABLE_CODES", "map_rpc_error"]
 
@@ -39,6 +40,8 @@ METHODS = {
     Signal.METRICS: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
     Signal.LOGS: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 }
+
+RETIRE_GRACE = 30.0  # seconds an old channel's calls get after new TLS material (no timeout)
 
 RETRYABLE_CODES = frozenset({
     grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED,
@@ -86,6 +89,7 @@ class OTLPExporter(ExporterHelper):
         self._calls: dict[Signal, Any] = {}
         self._partial_log = ThrottledLog(settings.logger, logging.WARNING)
         self._auth: ClientAuthenticator | None = None
+        self._tls: TLSReloader[grpc.ChannelCredentials] | None = None
 
     def _open_channel(self, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
         cfg = self.cfg
@@ -102,21 +106,36 @@ class OTLPExporter(ExporterHelper):
         """Create the channel (it connects lazily) and start the queue workers."""
         if self._channel is None:
             log = self.settings.logger
-            credentials = (None if self.cfg.plaintext()
-                           else await grpc_client_credentials(self.cfg.tls, log))
             self._auth = client_authenticator(self.cfg.auth, host, log, self.cfg.plaintext())
-            channel = self._open_channel(credentials)
-            self._channel = channel
-            self._calls = {
-                s: channel.unary_unary(METHODS[s], request_serializer=None,
-                                       response_deserializer=None)
-                for s in self.signals
-            }
+            if not self.cfg.plaintext():
+                self._tls = await grpc_client_tls(self.cfg.tls, self.settings,
+                                                  on_change=self._credentials_changed)
+            self._use_channel(self._open_channel(
+                None if self._tls is None else self._tls.current))
         await super().start(host)
+
+    def _use_channel(self, channel: grpc.aio.Channel) -> None:
+        self._channel = channel
+        self._calls = {
+            s: channel.unary_unary(METHODS[s], request_serializer=None,
+                                   response_deserializer=None)
+            for s in self.signals
+        }
+
+    async def _credentials_changed(self, credentials: grpc.ChannelCredentials) -> None:
+        """New TLS material (tls::reload_interval): new calls go to a new channel; the
+        old one is closed once its calls are done."""
+        old = self._channel
+        if old is None:
+            return
+        self._use_channel(self._open_channel(credentials))
+        await retire_channel(old, self._call_timeout or RETIRE_GRACE)
 
     async def shutdown(self, drain_timeout: float | None = None) -> None:
         """Drain the queue (see ExporterHelper.shutdown), then close the channel. Idempotent."""
         await super().shutdown(drain_timeout)
+        if self._tls is not None:
+            await self._tls.stop()
         if self._channel is not None:
             channel, self._channel = self._channel, None
             self._calls = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -34,7 +35,8 @@ from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.otlphttp.config import OTLPHTTPConfig
 from otelpy.pdata import SPECS, Batch, otlpjson
 from otelpy.pdata.rpcstatus import decode_partial_success, decode_status
-from otelpy.security import client_authenticator, http_client_ssl
+from otelpy.security import client_authenticator, http_client_tls
+from otelpy.tlsreload import TLSReloader
 
 __all__ = ["OTLPHTTPExporter", "RETRYABLE_STATUS"]
 
@@ -100,6 +102,7 @@ class OTLPHTTPExporter(ExporterHelper):
             headers["Content-Encoding"] = encoding
         self._headers = headers
         self._session: aiohttp.ClientSession | None = None
+        self._tls: TLSReloader[ssl.SSLContext] | None = None
         self._partial_log = ThrottledLog(settings.logger, logging.WARNING)
 
     async def start(self, host: Host) -> None:
@@ -108,10 +111,14 @@ class OTLPHTTPExporter(ExporterHelper):
             cfg = self.cfg
             log = self.settings.logger
             https = any(u.scheme == "https" for u in self.urls.values())
-            context = await http_client_ssl(cfg.tls, log) if https else None
+            self._auth = client_authenticator(cfg.auth, host, log, plaintext=not https)
+            if https:
+                self._tls = await http_client_tls(cfg.tls, self.settings,
+                                                  on_change=self._use_ssl_context)
+                self._use_ssl_context(self._tls.current)
+            context = self._tls.current if self._tls is not None else None
             if https and cfg.tls.server_name_override:
                 self._request_options["server_hostname"] = cfg.tls.server_name_override
-            self._auth = client_authenticator(cfg.auth, host, log, plaintext=not https)
             connector = aiohttp.TCPConnector(
                 limit=cfg.max_idle_conns, limit_per_host=cfg.max_conns_per_host,
                 keepalive_timeout=cfg.idle_conn_timeout or None, ttl_dns_cache=300,
@@ -125,9 +132,16 @@ class OTLPHTTPExporter(ExporterHelper):
     async def shutdown(self, drain_timeout: float | None = None) -> None:
         """Drain the queue (see ExporterHelper.shutdown), then close the client. Idempotent."""
         await super().shutdown(drain_timeout)
+        if self._tls is not None:
+            await self._tls.stop()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+    def _use_ssl_context(self, context: ssl.SSLContext) -> None:
+        # per request: aiohttp pools connections per context, so new certificates
+        # (tls::reload_interval) are used by new connections only
+        self._request_options["ssl"] = context
 
     def _body(self, batch: Batch) -> bytes:
         if self._json:

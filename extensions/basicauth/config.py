@@ -10,7 +10,8 @@ from otelpy.config.types import ConfigModel, Secret
 class HtpasswdSettings(ConfigModel):
     """Server side: the accepted users, in htpasswd format."""
 
-    file: str = Field(default="", description="Path of an htpasswd file (read at start).")
+    file: str = Field(default="", description="Path of an htpasswd file, read at start and "
+                                              "re-read within a second of a change.")
     inline: Secret | None = Field(
         default=None, description="htpasswd entries inline, one `user:hash` per line "
                                   "(merged with file; a user here wins).")

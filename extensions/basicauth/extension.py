@@ -7,6 +7,9 @@ check is remembered (as a keyed digest, never the password) so a client sending 
 same credentials costs one HMAC per request afterwards. Unknown users are checked
 against a decoy hash as slow as the real ones, so timing does not reveal which users
 exist.
+
+``htpasswd.file`` is checked every :data:`HTPASSWD_POLL` seconds and re-read when it
+changes; a file that cannot be read or parsed keeps the previous users (WARNING once).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import hmac
 import os
 from collections import OrderedDict
 from collections.abc import Mapping, MutableMapping
+from functools import partial
 
+from otelpy.auth.watched import WatchedFiles, read_limited
 from otelpy.component import ComponentBase, Host, Settings
 from otelpy.errors import AuthError, ComponentStartError
 from otelpy.extensions.basicauth.config import ClientAuthSettings, HtpasswdSettings
@@ -28,11 +33,29 @@ from otelpy.extensions.basicauth.htpasswd import Htpasswd, HtpasswdError
 SLOW_CHECKS = 2  # concurrent bcrypt/MD5-crypt checks
 CACHE_SIZE = 1024  # remembered successful (user, password) pairs
 CHALLENGE = 'Basic realm="otelpy", charset="UTF-8"'
+HTPASSWD_POLL = 1.0  # seconds between two looks at htpasswd.file
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
+class _FileError(Exception):
+    """htpasswd::file cannot be read; the message names the key."""
+
+
+def _load_users(cfg: HtpasswdSettings) -> Htpasswd:
+    """The users of ``file`` then ``inline`` (inline wins). Raises _FileError or
+    HtpasswdError naming the key (and line) at fault."""
+    users = Htpasswd()
+    if cfg.file:
+        try:
+            text = read_limited(cfg.file).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _FileError(f"htpasswd::file: cannot read {cfg.file!r}: {why}") from None
+        users.add(text, "htpasswd::file")
+    if cfg.inline:
+        users.add(cfg.inline.reveal(), "htpasswd::inline")
+    if not len(users):
+        raise HtpasswdError("htpasswd: no users defined")
+    return users
 
 
 def _credentials(headers: Mapping[str, str]) -> tuple[str, bytes]:
@@ -63,27 +86,31 @@ class BasicAuthServer(ComponentBase):
         self._key = os.urandom(32)
         self._verified: OrderedDict[bytes, None] = OrderedDict()
         self._slow = asyncio.Semaphore(SLOW_CHECKS)
+        self._watch = (WatchedFiles([cfg.file], partial(_load_users, cfg), self._use,
+                                    settings.logger, HTPASSWD_POLL,
+                                    what=f"htpasswd::file {cfg.file!r}",
+                                    errors=(_FileError, HtpasswdError))
+                       if cfg.file else None)
+
+    def _use(self, users: Htpasswd) -> None:
+        self._users = users
+        self._verified.clear()  # a password taken out must not pass from the cache
 
     async def start(self, host: Host) -> None:
-        """Load the users; ComponentStartError naming the key and line at fault."""
-        users = Htpasswd()
+        """Load the users (and watch htpasswd::file); ComponentStartError naming the key
+        and line at fault."""
         try:
-            if self._cfg.file:
-                try:
-                    text = await asyncio.to_thread(_read_text, self._cfg.file)
-                except (OSError, UnicodeDecodeError) as exc:
-                    why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-                    raise ComponentStartError(
-                        f"htpasswd::file: cannot read {self._cfg.file!r}: {why}") from None
-                users.add(text, "htpasswd::file")
-            if self._cfg.inline:
-                users.add(self._cfg.inline.reveal(), "htpasswd::inline")
-        except HtpasswdError as exc:
+            if self._watch is not None:
+                await self._watch.start()
+            else:
+                self._use(await asyncio.to_thread(_load_users, self._cfg))
+        except (_FileError, HtpasswdError) as exc:
             raise ComponentStartError(str(exc)) from None
-        if not len(users):
-            raise ComponentStartError("htpasswd: no users defined")
-        self._users = users
-        self._verified.clear()
+
+    async def shutdown(self) -> None:
+        """Stop watching htpasswd::file; idempotent."""
+        if self._watch is not None:
+            await self._watch.stop()
 
     async def authenticate(self, headers: Mapping[str, str]) -> None:
         """Pass for a known user with the right password; raises AuthError otherwise."""
@@ -103,7 +130,7 @@ class BasicAuthServer(ComponentBase):
                 return
             async with self._slow:
                 ok = await asyncio.to_thread(entry.check, password)
-            if ok and real is not None:
+            if ok and real is not None and users is self._users:  # not reloaded meanwhile
                 self._verified[digest] = None
                 if len(self._verified) > CACHE_SIZE:
                     self._verified.popitem(last=False)

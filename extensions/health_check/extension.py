@@ -20,7 +20,7 @@ from otelpy.config.server import Endpoint
 from otelpy.config.types import format_duration
 from otelpy.errors import ComponentStartError
 from otelpy.extensions.health_check.config import HealthCheckConfig
-from otelpy.security import http_server_security
+from otelpy.security import HTTPServerSecurity, http_server_security
 
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
 _JSON = "application/json"
@@ -39,6 +39,7 @@ class HealthCheckExtension(ComponentBase):
         self._cfg = cfg
         self._host: Host | None = None
         self._runner: web.AppRunner | None = None
+        self._security = HTTPServerSecurity()  # closed (stops certificate reloads) on shutdown
         self._up_since: float | None = None  # wall time a probe first saw all pipelines ok
         self._up_mono = 0.0
         self.port: int | None = None  # the bound port, once started
@@ -54,8 +55,8 @@ class HealthCheckExtension(ComponentBase):
             self._log.warning("check_collector_pipeline is deprecated and has no effect; "
                               "health follows every pipeline's status")
         endpoint = Endpoint.parse(self._cfg.endpoint)
-        security = await http_server_security(self._cfg.tls, self._cfg.auth, host,
-                                              self._settings, "")
+        security = self._security = await http_server_security(
+            self._cfg.tls, self._cfg.auth, host, self._settings, "")
         app = web.Application(middlewares=security.middlewares)
         app.router.add_get(self._cfg.path, self._health)
         app.router.add_get(self._cfg.status_path, self._status)
@@ -66,6 +67,7 @@ class HealthCheckExtension(ComponentBase):
                               ssl_context=security.ssl_context).start()
         except OSError as exc:
             await runner.cleanup()
+            await security.close()
             raise ComponentStartError(
                 f"cannot listen on {self._cfg.endpoint}: {exc.strerror or exc}") from exc
         self._runner = runner
@@ -78,6 +80,7 @@ class HealthCheckExtension(ComponentBase):
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._security.close()
 
     # -- answers -------------------------------------------------------------------------
     def _pipelines(self) -> Mapping[str, str]:

@@ -8,7 +8,9 @@ validate`` reports them with their YAML path.
 
 Certificates and keys are read when a component starts (:mod:`otelpy.tlsbuild`
 turns settings into an :class:`ssl.SSLContext` or grpc credentials); an unreadable
-file or a bad PEM fails the start with an error naming the YAML key.
+file or a bad PEM fails the start with an error naming the YAML key. With
+``reload_interval`` (and, for a server's client CA, ``client_ca_file_reload``) the files
+are watched and new connections use new files once they load (:mod:`otelpy.tlsreload`).
 
 grpcio offers no TLS version or cipher setting (it negotiates TLS 1.2 or 1.3, with
 BoringSSL's suites) and cannot skip certificate verification, so the gRPC server
@@ -22,10 +24,10 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from otelpy.config.types import ConfigModel, Secret
+from otelpy.config.types import ConfigModel, Duration, Secret
 
 __all__ = ["TLSServerSettings", "TLSClientSettings", "TLSVersion", "GO_CIPHER_SUITES",
-           "check_grpc_tls", "version_number"]
+           "check_grpc_tls", "version_number", "CLIENT_CA_POLL"]
 
 TLSVersion = Literal["", "1.0", "1.1", "1.2", "1.3"]
 
@@ -48,6 +50,13 @@ GO_CIPHER_SUITES: dict[str, str | None] = {
 }
 
 DEFAULT_MIN_VERSION: TLSVersion = "1.2"
+
+_RELOAD_NOTE = ("Files that do not load keep the previous material (WARNING, "
+                "otelpy_tls_reload_failures_total). 0 = read at start only; inline *_pem "
+                "values are never reloaded.")
+
+# how often client_ca_file is checked with client_ca_file_reload and no reload_interval
+CLIENT_CA_POLL = 1.0
 
 
 def version_number(version: str) -> float:
@@ -83,6 +92,10 @@ class _TLSSettings(ConfigModel):
         description="TLS 1.2 cipher suites allowed, by Go name (e.g. "
                     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256); empty = OpenSSL's defaults. TLS 1.3 "
                     "suite names are accepted and, as in the Collector, have no effect.")
+    reload_interval: Duration = Field(
+        default=0.0, description="Check cert_file, key_file and ca_file this often; when "
+                                 "one changed and the new files load, new connections use "
+                                 "them (open connections keep theirs). " + _RELOAD_NOTE)
 
     @property
     def has_cert(self) -> bool:
@@ -91,6 +104,16 @@ class _TLSSettings(ConfigModel):
     @property
     def has_key(self) -> bool:
         return bool(self.key_file or self.key_pem)
+
+    def reload_files(self) -> list[str]:
+        """The files to watch for changes (empty when nothing is reloaded)."""
+        if not self.reload_interval:
+            return []
+        return [p for p in (self.cert_file, self.key_file, self.ca_file) if p]
+
+    def reload_period(self) -> float:
+        """Seconds between two looks at :meth:`reload_files` (0 = never)."""
+        return self.reload_interval
 
     def _shared_problems(self) -> list[str]:
         problems = []
@@ -128,6 +151,24 @@ class TLSServerSettings(_TLSSettings):
         default="", description="Path of the CA certificate(s) that client certificates must "
                                 "chain to; when set, a client without a valid certificate is "
                                 "refused during the handshake (mutual TLS).")
+    reload_interval: Duration = Field(
+        default=0.0, description="Check cert_file, key_file and client_ca_file this often; "
+                                 "when one changed and the new files load, new handshakes "
+                                 "use them (open connections keep theirs). " + _RELOAD_NOTE)
+    client_ca_file_reload: bool = Field(
+        default=False, description="Re-read client_ca_file when it changes (checked every "
+                                   "reload_interval, or every second without one); new "
+                                   "handshakes then verify client certificates with it.")
+
+    def reload_files(self) -> list[str]:
+        """cert/key (with reload_interval) and client_ca_file (with either setting)."""
+        files = [p for p in (self.cert_file, self.key_file) if p and self.reload_interval]
+        if self.client_ca_file and (self.reload_interval or self.client_ca_file_reload):
+            files.append(self.client_ca_file)
+        return files
+
+    def reload_period(self) -> float:
+        return self.reload_interval or (CLIENT_CA_POLL if self.client_ca_file_reload else 0.0)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -81,6 +81,7 @@ class GRPCServer:
         self._name = name
         self.endpoint = Endpoint.parse(cfg.endpoint)
         self._server: grpc.aio.Server | None = None
+        self._security = GRPCServerSecurity()  # closed (stops certificate reloads) on shutdown
         self.port: int | None = None
         self._calls = CallStats()
         self._refusals: GrpcRefusals | None = None
@@ -98,7 +99,7 @@ class GRPCServer:
     async def start(self, security: GRPCServerSecurity | None = None) -> None:
         """Bind and serve (with ``security``'s TLS and auth interceptors); raises
         ComponentStartError naming the endpoint if it cannot bind."""
-        security = security or GRPCServerSecurity()
+        security = self._security = security or GRPCServerSecurity()
         server = grpc.aio.server(options=self._cfg.grpc_options(),
                                  interceptors=security.interceptors)
         self._refusals = refusals = GrpcRefusals(self._calls, self._malformed)  # right after
@@ -128,3 +129,4 @@ class GRPCServer:
             await self._refusals.stop()
         if server is not None:
             await server.stop(grace)
+        await self._security.close()

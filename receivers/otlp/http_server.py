@@ -90,6 +90,7 @@ class HTTPServer:
         cors = CORS(cfg.cors) if cfg.cors is not None else None
         self._cors = cors if cors is not None and cors.enabled else None
         self._runner: web.AppRunner | None = None
+        self._security = HTTPServerSecurity()  # closed (stops certificate reloads) on shutdown
         self.port: int | None = None
 
     def _app(self, security: HTTPServerSecurity) -> web.Application:
@@ -105,7 +106,7 @@ class HTTPServer:
     async def start(self, grace: float, security: HTTPServerSecurity | None = None) -> None:
         """Bind and serve (with ``security``'s TLS and auth middleware); raises
         ComponentStartError naming the endpoint if it cannot bind."""
-        security = security or HTTPServerSecurity()
+        security = self._security = security or HTTPServerSecurity()
         runner = GuardedAppRunner(
             self._guard, self._app(security), handle_signals=False, access_log=None,
             auto_decompress=False,
@@ -129,6 +130,7 @@ class HTTPServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._security.close()
 
     # -- request handling ----------------------------------------------------------------
     def _refuse(self, reason: str, detail: str) -> None:
