@@ -6,12 +6,15 @@ otlpexporter: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE
 and DATA_LOSS are retryable, RESOURCE_EXHAUSTED only when the server sent a
 RetryInfo; every other code is permanent. A RetryInfo delay (from the
 ``grpc-status-details-bin`` trailer) becomes the next retry's wait. A partial
-success in the (small) response is decoded and logged.
+success in the (small) response is decoded and logged. With
+``tls::insecure_skip_verify`` (which grpcio cannot do) the channel connects in plaintext
+to an in-process TLS bridge, :mod:`otelpy.grpcbridge`.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +27,7 @@ from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.otlp.config import OTLPConfig
+from otelpy.grpcbridge import CONNECT_TIMEOUT, GrpcTLSBridge, parse_target
 from otelpy.pdata import SPECS, Batch
 from otelpy.pdata.rpcstatus import (
     STATUS_DETAILS_KEY,
@@ -90,12 +94,16 @@ class OTLPExporter(ExporterHelper):
         self._partial_log = ThrottledLog(settings.logger, logging.WARNING)
         self._auth: ClientAuthenticator | None = None
         self._tls: TLSReloader[grpc.ChannelCredentials] | None = None
+        self._bridge: GrpcTLSBridge | None = None  # tls::insecure_skip_verify
 
     def _open_channel(self, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
         cfg = self.cfg
         options = [*cfg.channel_options(),
                    ("grpc.primary_user_agent", f"otelpy/{__version__}")]
         compression = grpc.Compression.Gzip if cfg.compression == "gzip" else None
+        if self._bridge is not None:
+            return grpc.aio.insecure_channel(self._bridge.target, compression=compression,
+                                             options=self._bridge.channel_options(options))
         if credentials is None:
             return grpc.aio.insecure_channel(self.target, options=options,
                                              compression=compression)
@@ -107,8 +115,16 @@ class OTLPExporter(ExporterHelper):
         if self._channel is None:
             log = self.settings.logger
             self._auth = client_authenticator(self.cfg.auth, host, log, self.cfg.plaintext())
-            if not self.cfg.plaintext():
-                self._tls = await grpc_client_tls(self.cfg.tls, self.settings,
+            tls = None if self.cfg.plaintext() else self.cfg.tls
+            if tls is not None and tls.insecure_skip_verify:
+                # grpcio cannot skip verification: TLS through otelpy.grpcbridge instead
+                self._bridge = GrpcTLSBridge(
+                    parse_target(self.target), tls, self.settings,
+                    connect_timeout=self._call_timeout or CONNECT_TIMEOUT,
+                    on_change=self._credentials_changed)
+                await self._bridge.start()
+            elif tls is not None:
+                self._tls = await grpc_client_tls(tls, self.settings,
                                                   on_change=self._credentials_changed)
             self._use_channel(self._open_channel(
                 None if self._tls is None else self._tls.current))
@@ -122,13 +138,15 @@ class OTLPExporter(ExporterHelper):
             for s in self.signals
         }
 
-    async def _credentials_changed(self, credentials: grpc.ChannelCredentials) -> None:
-        """New TLS material (tls::reload_interval): new calls go to a new channel; the
-        old one is closed once its calls are done."""
+    async def _credentials_changed(self, material: grpc.ChannelCredentials | ssl.SSLContext
+                                   ) -> None:
+        """New TLS material (tls::reload_interval): new calls go to a new channel (a new
+        connection, through the bridge too); the old one is closed once its calls are done."""
         old = self._channel
         if old is None:
             return
-        self._use_channel(self._open_channel(credentials))
+        self._use_channel(self._open_channel(
+            material if isinstance(material, grpc.ChannelCredentials) else None))
         await retire_channel(old, self._call_timeout or RETIRE_GRACE)
 
     async def shutdown(self, drain_timeout: float | None = None) -> None:
@@ -140,6 +158,9 @@ class OTLPExporter(ExporterHelper):
             channel, self._channel = self._channel, None
             self._calls = {}
             await channel.close()
+        if self._bridge is not None:
+            bridge, self._bridge = self._bridge, None
+            await bridge.stop()
 
     async def _send(self, batch: Batch) -> None:
         """One Export call; raises RetryableError / PermanentError as the status says."""

@@ -15,7 +15,8 @@ are watched and new connections use new files once they load (:mod:`otelpy.tlsre
 grpcio offers no TLS version or cipher setting (it negotiates TLS 1.2 or 1.3, with
 BoringSSL's suites) and cannot skip certificate verification, so the gRPC server
 and client models call :func:`check_grpc_tls`, which refuses what grpcio cannot
-honour instead of silently ignoring it.
+honour instead of silently ignoring it. A gRPC client with ``insecure_skip_verify``
+goes through :mod:`otelpy.grpcbridge` (Python's ssl), which honours all of them.
 """
 
 from __future__ import annotations
@@ -190,8 +191,10 @@ class TLSClientSettings(_TLSSettings):
                                    "exactly for `https://` URLs.")
     insecure_skip_verify: bool = Field(
         default=False, description="Use TLS but do not verify the server's certificate "
-                                   "(a WARNING is logged at start). HTTP clients only: grpcio "
-                                   "cannot skip verification.")
+                                   "(a WARNING is logged at start). For test and development "
+                                   "only. gRPC clients then connect through an in-process TLS "
+                                   "bridge (Python's ssl), which also honours min_version, "
+                                   "max_version and cipher_suites.")
     server_name_override: str = Field(
         default="", description="Server name expected in the server's certificate (and sent "
                                 "as SNI) instead of the endpoint's host.")
@@ -208,9 +211,13 @@ def check_grpc_tls(tls: TLSServerSettings | TLSClientSettings | None) -> None:
     """Raise ValueError when ``tls`` asks for something grpcio cannot do.
 
     grpcio exposes no TLS version, cipher or skip-verify setting: TLS 1.2 is always its
-    minimum and 1.3 its maximum.
+    minimum and 1.3 its maximum. A client with ``insecure_skip_verify`` (and not
+    ``insecure``) is the exception: it must connect through :mod:`otelpy.grpcbridge`,
+    whose TLS is Python's ssl, so versions and cipher suites are honoured there.
     """
     if tls is None:
+        return
+    if isinstance(tls, TLSClientSettings) and tls.insecure_skip_verify and not tls.insecure:
         return
     problems = []
     if version_number(tls.min_version) > 1.2:
@@ -222,9 +229,5 @@ def check_grpc_tls(tls: TLSServerSettings | TLSClientSettings | None) -> None:
     if tls.cipher_suites:
         problems.append("cipher_suites is not supported for gRPC: grpcio uses BoringSSL's "
                         "fixed suites")
-    if isinstance(tls, TLSClientSettings) and tls.insecure_skip_verify and not tls.insecure:
-        problems.append("insecure_skip_verify is not supported for gRPC: grpcio always "
-                        "verifies the server; set ca_file to the server's CA (or its "
-                        "self-signed certificate) and server_name_override if needed")
     if problems:
         raise ValueError("; ".join(problems))

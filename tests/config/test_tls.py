@@ -71,12 +71,39 @@ def test_grpc_refuses_what_grpcio_cannot_do() -> None:
     assert "min_version 1.3 is not supported for gRPC" in _error(
         GRPCServerSettings, {"tls": tls})
     assert HTTPServerSettings.model_validate({"tls": tls}).tls is not None  # HTTP can
-    msg = _error(GRPCClientSettings, {"endpoint": "h:4317", "tls": {"insecure_skip_verify": True}})
-    assert "insecure_skip_verify is not supported for gRPC" in msg
     # plaintext: TLS options do not matter
     plain = GRPCClientSettings.model_validate(
         {"endpoint": "http://h:4317", "tls": {"insecure_skip_verify": True}})
     assert plain.plaintext()
+
+
+# gRPC clients with insecure_skip_verify use otelpy.grpcbridge (Python's ssl): versions and
+# cipher suites are honoured there, so only they accept them.
+_PYTHON_SSL_ONLY = {"min_version": "1.3", "max_version": "1.2",
+                    "cipher_suites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]}
+
+
+@pytest.mark.parametrize(("key", "fragment"), [
+    ("min_version", "min_version 1.3 is not supported for gRPC"),
+    ("max_version", "max_version 1.2 is not supported for gRPC"),
+    ("cipher_suites", "cipher_suites is not supported for gRPC"),
+], ids=["min-version", "max-version", "cipher-suites"])
+def test_grpc_skip_verify_client_accepts_python_ssl_settings(key: str, fragment: str) -> None:
+    value = _PYTHON_SSL_ONLY[key]
+    skip = GRPCClientSettings.model_validate(
+        {"endpoint": "h:4317", "tls": {"insecure_skip_verify": True, key: value}})
+    assert skip.tls.insecure_skip_verify and getattr(skip.tls, key) == value
+    assert not skip.plaintext()
+    # a verifying gRPC client, and any gRPC server, still refuse them
+    assert fragment in _error(GRPCClientSettings, {"endpoint": "h:4317", "tls": {key: value}})
+    assert fragment in _error(GRPCServerSettings, {"tls": {
+        "cert_file": "a", "key_file": "k", key: value}})
+
+
+def test_grpc_skip_verify_client_accepted() -> None:
+    cfg = GRPCClientSettings.model_validate(
+        {"endpoint": "h:4317", "tls": {"insecure_skip_verify": True}})
+    assert cfg.tls.insecure_skip_verify and not cfg.plaintext()
 
 
 def test_secret_pems_never_print(certs: TLSFiles) -> None:
