@@ -85,8 +85,9 @@ class PersistentQueues:
                 log = await ext.open_log(self._owner, signal.value)
                 redelivered = telemetry.items(
                     "otelpy_exporter_queue_redelivered", signal,
-                    "Items recovered from a persistent queue that had already been handed to "
-                    "a sender before a restart (sent again: possible duplicates)",
+                    "Items recovered from a persistent queue that had been handed to a "
+                    "sender since the previous start and not acknowledged (sent again: "
+                    "possible duplicates)",
                     ["exporter"]).labels(exporter=self._owner)
                 opened[signal] = PersistentQueue(
                     log, signal, self._cfg.queue_size, self._cfg.max_bytes, self._send,

@@ -17,8 +17,9 @@ One :class:`PersistentQueue` per exporter and signal, in the log
   nothing is lost while the queue has room. A retryable failure while stopping
   leaves the batch on disk, unacknowledged.
 * On open, every batch not acknowledged before is queued again, oldest first. Those
-  already handed to a sender before the restart may reach the destination twice: their
-  items are counted in ``otelpy_exporter_queue_redelivered_<items>``.
+  handed to a sender since the previous open and not acknowledged (the storage saves
+  both facts as they happen) may reach the destination twice: their items are counted
+  in ``otelpy_exporter_queue_redelivered_<items>``.
 * :meth:`PersistentQueue.close` stops the workers (a send in progress gets
   ``drain_timeout`` seconds to finish), fsyncs and closes the log: what is not
   acknowledged stays on disk for the next start.
@@ -154,7 +155,7 @@ class PersistentQueue:
             self._room.force(ref.length)
             self._ready.append(_Entry(ref, None))
             self.unacked_items += ref.meta
-            if ref.seq <= recovery.state.dispatched:
+            if recovery.state.was_dispatched(ref.seq):
                 again += ref.meta
         if again:
             redelivered.inc(again)
@@ -250,7 +251,7 @@ class PersistentQueue:
         batch = await self._load(entry)
         if batch is None:
             return
-        await self.log.mark_dispatched(entry.ref.seq)
+        self.log.mark_dispatched(entry.ref.seq)
         try:
             await self._send(batch)
         except RetryableError as exc:

@@ -7,9 +7,10 @@ A log directory is any directory (``DIR`` itself or below it) holding segment fi
   segments, records, records not yet acknowledged, bytes, damaged records, and the ack
   position. Exit status 1 when anything is damaged.
 * **repair** rewrites each damaged segment with only its valid records (a torn tail is
-  cut off, corrupt records dropped), deletes empty segments, and removes a damaged ack
-  file (every record is then delivered again). It refuses a log that a running process
-  holds. Exit status 0 once every log is clean.
+  cut off, corrupt records dropped), deletes empty segments, cuts a damaged
+  acknowledgement journal back to its valid events, and removes a damaged ack
+  file (every record not acknowledged in a journal is then delivered again). It
+  refuses a log that a running process holds. Exit status 0 once every log is clean.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from otelpy.storage.ackfile import ACK_FILE, AckState, CorruptAckFile, load_ack, sync_directory
+from otelpy.storage.ackfile import (
+    ACK_FILE,
+    AckState,
+    CorruptAckFile,
+    load_ack,
+    replay_journals,
+    sync_directory,
+    truncate_damaged_journals,
+)
 from otelpy.storage.lock import DirectoryLock, StorageLocked
 from otelpy.storage.records import SegmentScan, encode_header, scan_segment
 from otelpy.storage.segments import list_segments
@@ -44,6 +53,7 @@ class LogReport:
     in_use: bool = False
     scans: list[SegmentScan] = field(default_factory=list)
     ack_damaged: bool = False
+    journal_damaged: bool = False
 
 
 def find_logs(root: Path) -> list[Path]:
@@ -60,12 +70,18 @@ def check_log(directory: Path) -> LogReport:
     """Scan one log directory (read only). Raises OSError when it cannot be read."""
     report = LogReport(directory, in_use=DirectoryLock.is_locked(directory))
     try:
-        report.state = load_ack(directory)
+        saved = load_ack(directory)
     except CorruptAckFile as exc:
+        saved = None
         report.ack_damaged = True
         report.corrupt += 1
         report.problems.append(f"{ACK_FILE}: {exc}")
-    state = report.state or AckState(pointer=0)
+    problems: list[str] = []
+    state, _ = replay_journals(directory, saved or AckState(pointer=0), problems)
+    report.corrupt += len(problems)
+    report.problems += problems
+    report.journal_damaged = bool(problems)
+    report.state = state if saved is not None or state.acked or state.dispatched else None
     for first, path in list_segments(directory):
         scan = scan_segment(path, first)
         report.scans.append(scan)
@@ -96,6 +112,8 @@ def repair_log(directory: Path) -> list[str]:
                 _rewrite(scan)
                 done.append(f"{scan.path.name}: rewritten with its {len(scan.records)} valid "
                             f"records ({scan.corrupt} damaged dropped)")
+        if report.journal_damaged:
+            done += truncate_damaged_journals(directory)
         if report.ack_damaged:
             (directory / ACK_FILE).unlink()
             done.append(f"{ACK_FILE}: damaged, removed (every record will be delivered again)")
@@ -131,8 +149,10 @@ def _print_reports(root: Path, reports: list[LogReport]) -> None:
           f"{'CORRUPT':>8}  ACK")
     for r in reports:
         ack = ("none" if r.state is None else
-               f"pointer {r.state.pointer}, dispatched {r.state.dispatched}, "
-               f"{len(r.state.acked)} out of order")
+               f"pointer {r.state.pointer}, {len(r.state.acked)} out of order, "
+               f"{sum(1 for s in r.state.dispatched if not r.state.is_acked(s))} handed to a "
+               f"sender" + (f" (all up to {r.state.dispatched_upto})"
+                            if r.state.dispatched_upto else ""))
         note = "  (in use by a running process)" if r.in_use else ""
         print(f"{_name(root, r.directory):<36} {r.segments:>8} {r.records:>8} {r.pending:>8} "
               f"{r.bytes:>12} {r.corrupt:>8}  {ack}{note}")

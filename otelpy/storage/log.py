@@ -14,22 +14,21 @@ is as durable as the fsync policy promises:
 A failed fdatasync is reported to the log's sync-failure handler (counted and logged by
 the file_storage extension); under ``batch`` the appends it covered fail as well.
 
-Every record gets a sequence number. :meth:`DurableLog.ack` marks one delivered; the
-acknowledgement state (every record below a pointer, plus those acknowledged out of
-order) is saved by a second thread after each change, without fsync (it survives
-kill -9; after a power loss an older state only means more duplicates), and with
-fsync at close. A segment whose records are all acknowledged is deleted. The
-highest sequence number handed to a sender is saved too (:meth:`mark_dispatched`),
-so a restart knows which recovered records may have reached the destination already.
+Every record gets a sequence number. :meth:`DurableLog.ack` marks one delivered and
+:meth:`DurableLog.mark_dispatched` one handed to a sender; each is saved before it
+returns (a small write to a journal, no fsync: it survives kill -9; after a power loss
+an older state only means more duplicates), the whole state now and then and at close
+with fsync (:mod:`otelpy.storage.acks`). A segment whose records are all acknowledged
+is deleted. A restart thus knows which recovered records were handed to a sender and
+may have reached the destination already (``recovery.state.was_dispatched``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-from collections import deque
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,17 +36,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from otelpy.storage.ackfile import AckState
+from otelpy.storage.acks import AckBook, Prepared, prepare
 from otelpy.storage.errors import AppendFailed, CorruptRecord, LogClosed, StorageError
 from otelpy.storage.lock import DirectoryLock
-from otelpy.storage.records import RecordRef, segment_name
-from otelpy.storage.segments import (
-    Recovery,
-    SegmentInfo,
-    SegmentReader,
-    SegmentWriter,
-    recover,
-)
+from otelpy.storage.records import RecordRef
+from otelpy.storage.segments import Recovery, SegmentReader, SegmentWriter, recover
 
 __all__ = ["DurableLog", "FsyncPolicy", "LogOptions", "StorageError", "LogClosed",
            "AppendFailed", "CorruptRecord", "CorruptHandler", "SyncFailureHandler"]
@@ -85,7 +78,7 @@ class DurableLog:
     """One log directory, opened with :meth:`open`, closed with :meth:`close`."""
 
     def __init__(self, directory: Path, options: LogOptions, recovery: Recovery,
-                 lock: DirectoryLock, writer_ex: ThreadPoolExecutor,
+                 journal_fd: int, lock: DirectoryLock, writer_ex: ThreadPoolExecutor,
                  on_corrupt: CorruptHandler,
                  on_sync_failure: SyncFailureHandler | None = None) -> None:
         self.directory = directory
@@ -109,23 +102,11 @@ class DurableLog:
         self._sync_wanted = asyncio.Event()
         self._sync_task: asyncio.Task[None] | None = None
         self._last_sync = float("-inf")
-        # acknowledgement state
-        self._unacked: deque[int] = deque(r.seq for r in recovery.records)
-        self._acked: set[int] = set()
-        self._next_seq = recovery.next_seq
-        self._dispatched = recovery.state.dispatched
-        self._segments: deque[SegmentInfo] = deque(recovery.segments)
-        self._active = 0
-        self._to_delete: list[int] = []
-        self._save_fut: asyncio.Future[None] | None = None
-        self._save_waiters: list[asyncio.Future[None]] = []
-        self._dirty = False
+        self._acks = AckBook(directory, recovery, journal_fd, self._reader, self._reader_ex)
         self._closing = False
-        self._closed = False
         if policy is FsyncPolicy.INTERVAL:
             self._sync_task = self._loop.create_task(self._sync_loop(),
                                                      name=f"fsync {directory}")
-        self._schedule_save()  # drop segments the recovered state already acknowledges
 
     @classmethod
     async def open(cls, directory: Path, options: LogOptions,
@@ -143,7 +124,7 @@ class DurableLog:
         lock = DirectoryLock(directory)
         fut = loop.run_in_executor(writer_ex, _open_sync, directory, lock, options)
         try:
-            recovery = await asyncio.shield(fut)
+            recovery, prepared = await asyncio.shield(fut)
         except asyncio.CancelledError:  # the thread goes on: let go of what it takes
             fut.add_done_callback(functools.partial(_abandon, lock, writer_ex))
             raise
@@ -152,8 +133,10 @@ class DurableLog:
             raise
         for count, message in recovery.corrupt:
             on_corrupt(count, message)
-        return cls(directory, options, recovery, lock, writer_ex, on_corrupt,
-                   on_sync_failure)
+        for message in prepared.warnings:
+            log.warning("%s", message)
+        return cls(directory, options, recovery, prepared.journal_fd, lock, writer_ex,
+                   on_corrupt, on_sync_failure)
 
     # -- appending ----------------------------------------------------------------------
     async def append(self, parts: Sequence[bytes], meta: int,
@@ -196,7 +179,7 @@ class DurableLog:
                 _fail(item.future, AppendFailed(f"write to {self.directory} failed: {res}",
                                                 written=False))
                 continue
-            self._track(res)
+            self._acks.track(res)
             item.on_written(res)
             if sync_error is not None:
                 _fail(item.future, AppendFailed(f"fsync of {self.directory} failed: "
@@ -209,17 +192,6 @@ class DurableLog:
                 item.future.set_result(res)
         self._writer_done()  # also a rotation's fdatasync of the last segment
         self._kick()
-
-    def _track(self, ref: RecordRef) -> None:
-        self._unacked.append(ref.seq)
-        self._next_seq = ref.seq + 1
-        self._active = ref.segment
-        segments = self._segments
-        if segments and segments[-1].first == ref.segment:
-            segments[-1].last = ref.seq
-        else:
-            segments.append(SegmentInfo(ref.segment, ref.seq,
-                                        self.directory / segment_name(ref.segment)))
 
     async def _sync_loop(self) -> None:
         """``interval`` policy: one fdatasync at most every ``fsync_interval`` while
@@ -280,22 +252,14 @@ class DurableLog:
             self._on_corrupt(1, f"{self.directory}: {exc}")
             raise
 
-    async def mark_dispatched(self, seq: int) -> None:
-        """Record that ``seq`` is being handed to a sender; returns once that is saved."""
-        self._dispatched = max(self._dispatched, seq)
-        fut: asyncio.Future[None] = self._loop.create_future()
-        self._save_waiters.append(fut)
-        self._schedule_save()
-        await fut
+    def mark_dispatched(self, seq: int) -> None:
+        """Record that ``seq`` is being handed to a sender; saved when this returns."""
+        self._acks.mark_dispatched(seq)
 
     def ack(self, seq: int) -> None:
-        """``seq`` needs no more delivery; saved soon, its segment deleted once all its
-        records are acknowledged."""
-        self._acked.add(seq)
-        unacked, acked = self._unacked, self._acked
-        while unacked and unacked[0] in acked:
-            acked.discard(unacked.popleft())
-        self._schedule_save()
+        """``seq`` needs no more delivery; saved when this returns, its segment deleted
+        once all its records are acknowledged."""
+        self._acks.ack(seq)
 
     @property
     def closed(self) -> bool:
@@ -305,47 +269,12 @@ class DurableLog:
     @property
     def pointer(self) -> int:
         """Every record below this sequence number is acknowledged."""
-        return self._unacked[0] if self._unacked else self._next_seq
+        return self._acks.pointer
 
-    def _state(self) -> AckState:
-        return AckState(self.pointer, self._dispatched, frozenset(self._acked))
-
-    def _deletable(self) -> list[int]:
-        pointer, out = self.pointer, []
-        while (self._segments and self._segments[0].first != self._active
-               and self._segments[0].last < pointer):
-            out.append(self._segments.popleft().first)
-        return out
-
-    def _schedule_save(self) -> None:
-        self._dirty = True
-        if self._save_fut is None and not self._closed:
-            self._start_save(sync=False)
-
-    def _start_save(self, sync: bool) -> asyncio.Future[None]:
-        delete = self._to_delete + self._deletable()
-        self._to_delete = []
-        waiters, self._save_waiters = self._save_waiters, []
-        self._dirty = False
-        fut = self._loop.run_in_executor(self._reader_ex, self._reader.save, self._state(),
-                                         delete, sync)
-        self._save_fut = fut
-        fut.add_done_callback(functools.partial(self._saved, waiters, delete))
-        return fut
-
-    def _saved(self, waiters: list[asyncio.Future[None]], delete: list[int],
-               fut: asyncio.Future[None]) -> None:
-        self._save_fut = None
-        exc = None if fut.cancelled() else fut.exception()
-        if exc is not None:
-            self._to_delete.extend(delete)
-            log.warning("saving the acknowledgement state of %s failed: %s", self.directory,
-                        exc)
-        for w in waiters:
-            if not w.done():
-                w.set_result(None)
-        if self._dirty and not self._closing:
-            self._start_save(sync=False)
+    @property
+    def dispatched(self) -> frozenset[int]:
+        """Records handed to a sender since the log was opened, not acknowledged."""
+        return self._acks.dispatched
 
     # -- closing ------------------------------------------------------------------------
     async def close(self) -> None:
@@ -373,33 +302,33 @@ class DurableLog:
         await self._release()
 
     async def _release(self) -> None:
-        self._active = 0  # closed: a fully acknowledged last segment goes too
-        while self._save_fut is not None:
-            await asyncio.wait((self._save_fut,))
-        sync = self.options.fsync_policy is not FsyncPolicy.NEVER
-        with contextlib.suppress(OSError):  # logged by _saved
-            await self._start_save(sync)
-        self._closed = True
+        await self._acks.close(sync=self.options.fsync_policy is not FsyncPolicy.NEVER)
         await self._loop.run_in_executor(self._reader_ex, self._reader.close)
         await self._loop.run_in_executor(self._writer_ex, self._lock.release)
         self._reader_ex.shutdown(wait=False)
         self._writer_ex.shutdown(wait=False)
 
 
-def _open_sync(directory: Path, lock: DirectoryLock, options: LogOptions) -> Recovery:
+def _open_sync(directory: Path, lock: DirectoryLock,
+               options: LogOptions) -> tuple[Recovery, Prepared]:
     directory.mkdir(parents=True, exist_ok=True, mode=0o750)
     lock.acquire(options.lock_timeout)
     try:
-        return recover(directory)
+        recovery = recover(directory)
+        return recovery, prepare(directory, recovery)
     except BaseException:
         lock.release()
         raise
 
 
 def _abandon(lock: DirectoryLock, executor: ThreadPoolExecutor,
-             fut: asyncio.Future[Recovery]) -> None:
-    """An open was cancelled while its thread ran: release the lock it took, if any."""
+             fut: asyncio.Future[tuple[Recovery, Prepared]]) -> None:
+    """An open was cancelled while its thread ran: release the lock it took and close
+    the journal it opened, if any."""
     if not fut.cancelled() and fut.exception() is None:
+        journal_fd = fut.result()[1].journal_fd
+        if journal_fd >= 0:
+            os.close(journal_fd)
         executor.submit(lock.release)
     executor.shutdown(wait=False)
 

@@ -19,6 +19,7 @@ from otelpy.storage.ackfile import (
     AckState,
     CorruptAckFile,
     load_ack,
+    replay_journals,
     save_ack,
     sync_directory,
 )
@@ -57,6 +58,7 @@ class Recovery:
     next_seq: int
     corrupt: list[tuple[int, str]] = field(default_factory=list)  # (records lost, why)
     had_ack_file: bool = True
+    generation: int = 1  # of the acknowledgement journal to start (see ackfile.py)
 
 
 def list_segments(directory: Path) -> list[tuple[int, Path]]:
@@ -69,12 +71,24 @@ def list_segments(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _load_state(directory: Path, corrupt: list[tuple[int, str]]) -> AckState | None:
+def _load_state(directory: Path, corrupt: list[tuple[int, str]]) -> tuple[AckState | None, int]:
+    """The saved acknowledgement state (snapshot plus journals; None when neither exists)
+    and the highest journal generation found. Damage goes to ``corrupt``: a damaged
+    snapshot leaves only what the journals say, a damaged journal what comes before the
+    damage (the records it no longer acknowledges are delivered again). Raises OSError."""
     try:
-        return load_ack(directory)
+        saved = load_ack(directory)
     except CorruptAckFile as exc:
-        corrupt.append((1, f"{directory / ACK_FILE}: {exc}; delivering every record found"))
-        return None
+        corrupt.append((1, f"{directory / ACK_FILE}: {exc}; delivering every record not "
+                           "acknowledged in a journal"))
+        saved = None
+    problems: list[str] = []
+    state, top = replay_journals(directory, saved or AckState(pointer=0), problems)
+    corrupt += [(1, f"{directory / p}; records it acknowledged are delivered again")
+                for p in problems]
+    if saved is None and top == 0:  # no snapshot, no journal
+        return None, 0
+    return state, top
 
 
 def recover(directory: Path) -> Recovery:
@@ -84,7 +98,7 @@ def recover(directory: Path) -> Recovery:
     when the directory or a file cannot be read.
     """
     corrupt: list[tuple[int, str]] = []
-    saved = _load_state(directory, corrupt)
+    saved, generation = _load_state(directory, corrupt)
     state = saved or AckState(pointer=0)
     (directory / (ACK_FILE + ".tmp")).unlink(missing_ok=True)
     records: list[RecordRef] = []
@@ -105,9 +119,9 @@ def recover(directory: Path) -> Recovery:
             top = max(top, ref.seq)
             if not state.is_acked(ref.seq) and (not records or ref.seq > records[-1].seq):
                 records.append(ref)
-    acked_top = max(state.acked, default=0)
-    next_seq = max(top + 1, state.pointer, acked_top + 1, state.dispatched + 1, 1)
-    return Recovery(records, segments, state, next_seq, corrupt, saved is not None)
+    next_seq = max(top + 1, state.top + 1, 1)
+    return Recovery(records, segments, state, next_seq, corrupt, saved is not None,
+                    generation + 1)
 
 
 class SegmentWriter:
@@ -247,7 +261,8 @@ class SegmentReader:
         return read_record(fd, ref)
 
     def save(self, state: AckState, delete: Sequence[int], sync: bool) -> None:
-        """Write ``state``, then delete the segments named by their first seqs.
+        """Write ``state`` as the new snapshot (deleting the journals it covers), then
+        delete the segments named by their first seqs.
 
         Raises OSError (the state is then not saved, or some segment not deleted).
         """

@@ -125,11 +125,18 @@ async def test_large_record_gets_a_segment_of_its_own(tmp_path: Path) -> None:
 async def test_dispatch_mark_is_saved(tmp_path: Path) -> None:
     log = await open_log(tmp_path)
     await append_many(log, 4)
-    await log.mark_dispatched(2)
+    log.mark_dispatched(2)
+    assert log.dispatched == {2}
     await log.close()
     log = await open_log(tmp_path)
-    assert log.recovery.state.dispatched == 2
+    assert log.recovery.state.dispatched == {2}
+    assert [log.recovery.state.was_dispatched(s) for s in (1, 2, 3, 4)] == [
+        False, True, False, False]
     assert [r.seq for r in log.recovery.records] == [1, 2, 3, 4]
+    assert log.dispatched == set()  # counted by this open: not again by the next one
+    await log.close()
+    log = await open_log(tmp_path)
+    assert log.recovery.state.dispatched == set()
     await log.close()
 
 
