@@ -23,11 +23,18 @@ class RetryableError(ConsumerError):
     """Refused for now (backpressure, backend down); sending again later may succeed.
 
     ``retry_after`` is the server's hint in seconds, when it gave one.
+    ``may_have_arrived`` is False only when the data certainly did not reach the
+    destination (the connection could not be established, or the server answered that
+    it did not take the data); True (the default) when it may have, e.g. a timeout or a
+    connection reset while sending. The persistent queue uses it to count possible
+    duplicates after a restart.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 may_have_arrived: bool = True) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.may_have_arrived = may_have_arrived
 
 
 class PermanentError(ConsumerError):

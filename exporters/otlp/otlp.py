@@ -69,9 +69,12 @@ def map_rpc_error(err: grpc.aio.AioRpcError, target: str) -> RetryableError | Pe
     trailers = err.trailing_metadata()
     delay = _retry_delay(trailers)
     msg = f"export to {target} failed: {code.name}: {err.details()}"
-    if code in RETRYABLE_CODES or (code is grpc.StatusCode.RESOURCE_EXHAUSTED
-                                   and delay is not None):
+    if code in RETRYABLE_CODES:
         return RetryableError(msg, retry_after=delay if delay else None)
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None:
+        # RetryInfo came from the server's trailers: it answered that it took nothing
+        return RetryableError(msg, retry_after=delay if delay else None,
+                              may_have_arrived=False)
     return PermanentError(msg)
 
 

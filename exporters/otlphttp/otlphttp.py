@@ -7,7 +7,9 @@ bodies within 1% of zlib level 1 and 11% larger than level 6) or zstd at level 1
 One ClientSession with a keep-alive connection pool per exporter.
 Answers are mapped as the Collector does: 2xx accepted (a partial success is
 logged), 429/502/503/504 retryable (with Retry-After on 429/503), any other status
-permanent; connection errors retryable.
+permanent; connection errors retryable. A refused connection and a 429/503 answer
+certainly did not deliver the batch (``may_have_arrived=False``); a timeout, a reset
+or a 502/504 may have.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class OTLPHTTPExporter(ExporterHelper):
         """One POST of ``batch``; raises RetryableError / PermanentError as the answer says."""
         session = self._session
         if session is None:
-            raise RetryableError("otlphttp exporter is not started")
+            raise RetryableError("otlphttp exporter is not started", may_have_arrived=False)
         url = self.urls[batch.signal]
         body = self._body(batch)
         try:
@@ -167,8 +169,11 @@ class OTLPHTTPExporter(ExporterHelper):
                 retry_after = resp.headers.get("Retry-After")
         except (aiohttp.ClientError, OSError) as exc:
             shown = self._shown[batch.signal]
+            # no connection, so no byte of the request was written
+            unsent = isinstance(exc, aiohttp.ClientConnectorError)
             raise RetryableError(f"POST {shown}: {type(exc).__name__}: "
-                                 f"{redact_url_userinfo(str(exc))}") from None
+                                 f"{redact_url_userinfo(str(exc))}",
+                                 may_have_arrived=not unsent) from None
         if 200 <= status < 300:
             if payload:
                 self._check_partial(batch.signal, payload)
@@ -185,7 +190,9 @@ class OTLPHTTPExporter(ExporterHelper):
         msg = f"POST {url} answered HTTP {status}{detail}"
         if status in RETRYABLE_STATUS:
             hint = parse_retry_after(retry_after) if status in _THROTTLE_STATUS else None
-            return RetryableError(msg, retry_after=hint)
+            # 429/503: the server answered that it did not take the data
+            return RetryableError(msg, retry_after=hint,
+                                  may_have_arrived=status not in _THROTTLE_STATUS)
         return PermanentError(msg)
 
     def _check_partial(self, signal: Signal, payload: bytes) -> None:

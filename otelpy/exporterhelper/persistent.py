@@ -19,7 +19,11 @@ One :class:`PersistentQueue` per exporter and signal, in the log
 * On open, every batch not acknowledged before is queued again, oldest first. Those
   handed to a sender since the previous open and not acknowledged (the storage saves
   both facts as they happen) may reach the destination twice: their items are counted
-  in ``otelpy_exporter_queue_redelivered_<items>``.
+  in ``otelpy_exporter_queue_redelivered_<items>``. The mark "handed to a sender" is
+  undone after every attempt that certainly did not reach the destination (a
+  RetryableError with ``may_have_arrived`` False, e.g. connection refused, HTTP 503)
+  unless an earlier attempt since the open may have; it is set again before the next
+  attempt. So a batch retried only while the backend refused it is not counted.
 * :meth:`PersistentQueue.close` stops the workers (a send in progress gets
   ``drain_timeout`` seconds to finish), fsyncs and closes the log: what is not
   acknowledged stays on disk for the next start.
@@ -43,6 +47,7 @@ from otelpy.errors import ConsumerError, RetryableError
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporterhelper.metrics import SignalCounters
 from otelpy.exporterhelper.queue import QueueClosed
+from otelpy.exporterhelper.retry import attempt_watcher
 from otelpy.pdata import SPECS, Batch
 from otelpy.storage import AppendFailed, CorruptRecord, DurableLog, LogClosed, RecordRef
 
@@ -55,10 +60,33 @@ CACHE_BYTES = 32 * 1024 * 1024
 class _Entry:
     ref: RecordRef
     batch: Batch | None  # None: read it back from disk
+    marked: bool = False  # its dispatch mark is set in the log
+    reached: bool = False  # an attempt since the open may have reached the destination
 
     @property
     def items(self) -> int:
         return self.ref.meta
+
+
+class _Dispatch:
+    """Keeps an entry's dispatch mark as its attempts go (a retry AttemptWatcher)."""
+
+    def __init__(self, log: DurableLog, entry: _Entry) -> None:
+        self._log, self._entry = log, entry
+
+    def before(self) -> None:
+        entry = self._entry
+        if not entry.marked:
+            self._log.mark_dispatched(entry.ref.seq)
+            entry.marked = True
+
+    def failed(self, exc: RetryableError) -> None:
+        entry = self._entry
+        if exc.may_have_arrived:
+            entry.reached = True
+        elif entry.marked and not entry.reached:
+            self._log.unmark_dispatched(entry.ref.seq)
+            entry.marked = False
 
 
 class _Room:
@@ -251,9 +279,8 @@ class PersistentQueue:
         batch = await self._load(entry)
         if batch is None:
             return
-        self.log.mark_dispatched(entry.ref.seq)
         try:
-            await self._send(batch)
+            await self._send_marked(entry, batch)
         except RetryableError as exc:
             if self._stopping():
                 return  # stays on disk for the next start
@@ -275,6 +302,20 @@ class PersistentQueue:
             return
         self._counters.sent.inc(entry.items)
         self._done(entry)
+
+    async def _send_marked(self, entry: _Entry, batch: Batch) -> None:
+        """``send``, with the entry marked as handed to a sender (saved first) while an
+        attempt may reach the destination; raises what ``send`` raises."""
+        watch = _Dispatch(self.log, entry)
+        watch.before()
+        token = attempt_watcher.set(watch)
+        try:
+            await self._send(batch)
+        except RetryableError as exc:
+            watch.failed(exc)  # the final error (a send without a RetryPolicy too)
+            raise
+        finally:
+            attempt_watcher.reset(token)
 
     def _failed(self, entry: _Entry, exc: BaseException) -> None:
         self._counters.send_failed.inc(entry.items)

@@ -15,9 +15,14 @@ highest sequence number ever handed to a sender), count u32, count x u64 (acknow
 out of order)``; every record up to ``dispatched`` then counts as handed to a sender.
 
 ``ack-<generation, 20 digits>.jnl``, the journals: 16-byte events appended with one
-``write()`` each as they happen (``ACK seq``, ``DISPATCH seq``)::
+``write()`` each as they happen (``ACK seq`` = 1, ``DISPATCH seq`` = 2, ``UNDISPATCH seq``
+= 3: every send of it since the open certainly did not reach the destination)::
 
     magic u16 0x4A41, kind u8, pad u8, seq u64, crc u32 (CRC-32 of the 12 bytes before)
+
+Kind 3 came later: journals without it read as before. A release that does not know it
+stops reading a journal at the first one (as if damaged): more records then count as
+handed to a sender (possible duplicates), none is lost.
 
 The state is the newest readable snapshot with every journal of its generation or later
 replayed in order; a journal is read up to its first damaged event (what follows is
@@ -34,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["AckState", "CorruptAckFile", "load_ack", "save_ack", "ACK_FILE",
-           "EV_ACK", "EV_DISPATCH", "encode_event", "journal_name", "list_journals",
-           "replay_journals", "sync_directory", "truncate_damaged_journals"]
+           "EV_ACK", "EV_DISPATCH", "EV_UNDISPATCH", "encode_event", "journal_name",
+           "list_journals", "replay_journals", "sync_directory", "truncate_damaged_journals"]
 
 ACK_FILE = "ack"
 _MAGIC = 0x4F54414B
@@ -45,7 +50,8 @@ _CRC = struct.Struct("<I")
 _EVENT = struct.Struct("<HBxQ")
 _EVENT_MAGIC = 0x4A41
 EVENT_SIZE = _EVENT.size + _CRC.size  # 16
-EV_ACK, EV_DISPATCH = 1, 2
+EV_ACK, EV_DISPATCH, EV_UNDISPATCH = 1, 2, 3
+_KINDS = (EV_ACK, EV_DISPATCH, EV_UNDISPATCH)
 _JOURNAL_PREFIX, _JOURNAL_SUFFIX = "ack-", ".jnl"
 
 
@@ -114,6 +120,8 @@ class AckState:
             if kind == EV_ACK:
                 acked.add(seq)
                 sent.discard(seq)
+            elif kind == EV_UNDISPATCH:
+                sent.discard(seq)
             elif seq not in acked:
                 sent.add(seq)
         return AckState(self.pointer, frozenset(acked), frozenset(sent), self.dispatched_upto,
@@ -121,7 +129,7 @@ class AckState:
 
 
 def encode_event(kind: int, seq: int) -> bytes:
-    """One journal event (``EV_ACK`` or ``EV_DISPATCH``)."""
+    """One journal event (``EV_ACK``, ``EV_DISPATCH`` or ``EV_UNDISPATCH``)."""
     head = _EVENT.pack(_EVENT_MAGIC, kind, seq)
     return head + _CRC.pack(zlib.crc32(head))
 
@@ -148,7 +156,7 @@ def _read_journal(path: Path) -> tuple[list[tuple[int, int]], str | None]:
         head = data[pos:pos + _EVENT.size]
         magic, kind, seq = _EVENT.unpack(head)
         (crc,) = _CRC.unpack_from(data, pos + _EVENT.size)
-        if magic != _EVENT_MAGIC or kind not in (EV_ACK, EV_DISPATCH) or zlib.crc32(head) != crc:
+        if magic != _EVENT_MAGIC or kind not in _KINDS or zlib.crc32(head) != crc:
             return events, f"damaged event at offset {pos}, the rest ignored"
         events.append((kind, seq))
     if len(data) % EVENT_SIZE:

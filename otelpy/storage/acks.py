@@ -27,6 +27,7 @@ from pathlib import Path
 from otelpy.storage.ackfile import (
     EV_ACK,
     EV_DISPATCH,
+    EV_UNDISPATCH,
     AckState,
     encode_event,
     journal_name,
@@ -128,6 +129,15 @@ class AckBook:
         """``seq`` is being handed to a sender; saved (kill -9 safe) when this returns."""
         self._dispatched.add(seq)
         self._journal(EV_DISPATCH, seq)
+
+    def unmark_dispatched(self, seq: int) -> None:
+        """Every send of ``seq`` since the open certainly did not reach the destination:
+        undo :meth:`mark_dispatched`; saved (kill -9 safe) when this returns. Nothing
+        when ``seq`` is not marked (acknowledged, or never handed to a sender)."""
+        if seq not in self._dispatched:
+            return
+        self._dispatched.discard(seq)
+        self._journal(EV_UNDISPATCH, seq)
 
     def ack(self, seq: int) -> None:
         """``seq`` needs no more delivery; saved (kill -9 safe) when this returns. Its

@@ -256,6 +256,11 @@ class DurableLog:
         """Record that ``seq`` is being handed to a sender; saved when this returns."""
         self._acks.mark_dispatched(seq)
 
+    def unmark_dispatched(self, seq: int) -> None:
+        """Undo :meth:`mark_dispatched`: no send of ``seq`` reached the destination
+        (one 16-byte journal write, saved when this returns)."""
+        self._acks.unmark_dispatched(seq)
+
     def ack(self, seq: int) -> None:
         """``seq`` needs no more delivery; saved when this returns, its segment deleted
         once all its records are acknowledged."""

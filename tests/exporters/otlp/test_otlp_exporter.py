@@ -185,9 +185,12 @@ def test_status_code_mapping_matches_collector(code: grpc.StatusCode) -> None:
     if code in RETRYABLE_CODES:
         assert isinstance(plain, RetryableError) and plain.retry_after is None
         assert isinstance(hinted, RetryableError) and hinted.retry_after == 1.5
+        # UNAVAILABLE etc. may come from the client side or after the data arrived
+        assert plain.may_have_arrived and hinted.may_have_arrived
     elif code is grpc.StatusCode.RESOURCE_EXHAUSTED:
         assert isinstance(plain, PermanentError)
         assert isinstance(hinted, RetryableError) and hinted.retry_after == 1.5
+        assert hinted.may_have_arrived is False  # the server answered it took nothing
     else:
         assert isinstance(plain, PermanentError) and isinstance(hinted, PermanentError)
     assert {c.name for c in RETRYABLE_CODES} == {
