@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -24,24 +21,7 @@ from otelpy.storage.ackfile import (
     replay_journals,
 )
 
-CHILD = """
-import asyncio, sys, time
-from pathlib import Path
-from otelpy.storage import DurableLog, LogOptions
-
-async def main():
-    log = await DurableLog.open(Path(sys.argv[1]), LogOptions(), lambda n, m: None)
-    state = log.recovery.state
-    again = [r.seq for r in log.recovery.records if state.was_dispatched(r.seq)]
-    for seq in map(int, filter(None, sys.argv[2].split(","))):
-        log.mark_dispatched(seq)
-    for seq in map(int, filter(None, sys.argv[3].split(","))):
-        log.ack(seq)
-    print("ready", ",".join(map(str, again)), flush=True)
-    time.sleep(60)  # blocks the loop: nothing more can be saved before the kill
-
-asyncio.run(main())
-"""
+from .killedlog import fill, run_and_kill
 
 
 class Corruption:
@@ -56,27 +36,6 @@ async def open_log(path: Path, corruption: Corruption | None = None) -> DurableL
     return await DurableLog.open(path, LogOptions(), corruption or Corruption())
 
 
-async def fill(path: Path, n: int) -> None:
-    log = await open_log(path)
-    for i in range(n):
-        await log.append([b"%d" % i], 10 + i, lambda ref: None)
-    await log.close()
-
-
-def run_and_kill(path: Path, dispatched: str, acked: str) -> str:
-    """A process opens the log, marks and acknowledges, then gets SIGKILL (no close).
-    Returns the recovered records it found handed to a sender before ("1,3")."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), dispatched, acked],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate(timeout=10)
-    assert line.startswith(b"ready"), err.decode()
-    assert proc.returncode == -signal.SIGKILL
-    return line.decode().split(" ")[1].strip()
-
-
 def v1_ack_file(pointer: int, dispatched: int, acked: list[int]) -> bytes:
     """The version 1 layout, written by earlier otelpy."""
     body = struct.pack("<IIQQI", 0x4F54414B, 1, pointer, dispatched, len(acked))
@@ -87,9 +46,9 @@ def v1_ack_file(pointer: int, dispatched: int, acked: list[int]) -> bytes:
 async def test_marks_and_acks_survive_kill_9_and_count_exactly(tmp_path: Path) -> None:
     await fill(tmp_path, 10)
     # 3 of 10 handed to a sender, 1 of those acknowledged, then kill -9
-    assert run_and_kill(tmp_path, "1,2,3", "2") == ""
+    assert run_and_kill(tmp_path, "d1", "d2", "d3", "a2")[0] == ""
     # the next start finds exactly the 2 handed over and not acknowledged; killed at once
-    assert run_and_kill(tmp_path, "", "") == "1,3"
+    assert run_and_kill(tmp_path)[0] == "1,3"
     # they were counted by that start and not sent since: not counted again
     log = await open_log(tmp_path)
     assert [r.seq for r in log.recovery.records] == [1, 3, 4, 5, 6, 7, 8, 9, 10]
@@ -99,7 +58,7 @@ async def test_marks_and_acks_survive_kill_9_and_count_exactly(tmp_path: Path) -
 
 async def test_out_of_order_acks_stay_acked_over_reopens(tmp_path: Path) -> None:
     await fill(tmp_path, 5)
-    run_and_kill(tmp_path, "", "1,2,4")
+    run_and_kill(tmp_path, "a1", "a2", "a4")
     for _ in range(3):
         log = await open_log(tmp_path)
         assert [r.seq for r in log.recovery.records] == [3, 5]

@@ -4,9 +4,6 @@ and a clean close, and journals without that event kind load as before."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from otelpy.storage import DurableLog, LogOptions
@@ -21,43 +18,7 @@ from otelpy.storage.ackfile import (
     replay_journals,
 )
 
-# argv: directory, then steps "d3" (mark 3 dispatched), "u3" (undo), "a3" (ack)
-CHILD = """
-import asyncio, sys, time
-from pathlib import Path
-from otelpy.storage import DurableLog, LogOptions
-
-async def main():
-    log = await DurableLog.open(Path(sys.argv[1]), LogOptions(), lambda n, m: None)
-    do = {"d": log.mark_dispatched, "u": log.unmark_dispatched, "a": log.ack}
-    for step in sys.argv[2:]:
-        do[step[0]](int(step[1:]))
-    print("ready", ",".join(map(str, sorted(log.dispatched))), flush=True)
-    time.sleep(60)  # blocks the loop: nothing more can be saved before the kill
-
-asyncio.run(main())
-"""
-
-
-def run_and_kill(path: Path, *steps: str) -> str:
-    """A process applies ``steps`` to the log, then gets SIGKILL (no close); returns the
-    records it had marked as handed to a sender ("1,3")."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path), *steps],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate(timeout=10)
-    assert line.startswith(b"ready"), err.decode()
-    assert proc.returncode == -signal.SIGKILL
-    return line.decode().split(" ")[1].strip()
-
-
-async def fill(path: Path, n: int) -> None:
-    log = await DurableLog.open(path, LogOptions(), lambda n, m: None)
-    for i in range(n):
-        await log.append([b"%d" % i], 10 + i, lambda ref: None)
-    await log.close()
+from .killedlog import fill, run_and_kill
 
 
 async def dispatched_at_open(path: Path) -> list[int]:
@@ -71,7 +32,7 @@ async def dispatched_at_open(path: Path) -> list[int]:
 async def test_undo_survives_kill_9(tmp_path: Path) -> None:
     await fill(tmp_path, 5)
     steps = ("d1", "d2", "d3", "u2", "d4", "u4", "d4", "u5")
-    assert await asyncio.to_thread(run_and_kill, tmp_path, *steps) == "1,3,4"
+    assert (await asyncio.to_thread(run_and_kill, tmp_path, *steps))[1] == "1,3,4"
     # 2 undone; 4 undone then handed over again; 5 never marked: the undo is a no-op
     assert await dispatched_at_open(tmp_path) == [1, 3, 4]
 
