@@ -23,14 +23,55 @@ system-deps: ## install the Debian packages the tests use (needs root or sudo)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml setup.py
+# Python packages come from requirements.lock only: exact versions with hashes, resolved by
+# uv for every platform (`make lock`). uv itself is bootstrapped with pip from the same lock.
+LOCK := requirements.lock
+UV := $(BIN)/uv
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
+export UV_PYTHON_DOWNLOADS := never
+NODE_DIR := tests/integration/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+
+$(UV): $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@if ! $(UV) --version 2>/dev/null | grep -qx "uv $(UV_VERSION)"; then \
+	  awk '/^uv==/{on=1} on&&/^[^ ]/&&!/^uv==/{on=0} on' $(LOCK) > $(VENV)/uv-bootstrap.txt; \
+	  echo "$(BIN)/python -m pip install --require-hashes uv==$(UV_VERSION)"; \
+	  $(BIN)/python -m pip install -q --no-deps --require-hashes -r $(VENV)/uv-bootstrap.txt; \
+	fi
+	touch $(UV)
+
+$(STAMP): $(UV) $(LOCK) pyproject.toml setup.py
+	$(UV) pip sync -q --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+$(NODE_STAMP): $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 .PHONY: setup
-setup: system-deps $(STAMP) ## create .venv and install otelpy with its test dependencies
+setup: system-deps $(STAMP) $(NODE_STAMP) ## install exactly the lock files: Debian packages, .venv, Node packages
+
+.PHONY: lock
+lock: $(UV) ## re-resolve requirements.lock after a pyproject.toml change (keeps current pins)
+	$(UV) pip compile -q pyproject.toml --extra test --universal --python-version 3.11 \
+	  --generate-hashes --no-header -o $(LOCK) $(LOCK_ARGS)
+
+.PHONY: upgrade
+upgrade: ## re-resolve requirements.lock to the newest releases (then run make test)
+	$(MAKE) --no-print-directory lock LOCK_ARGS=--upgrade
+
+LATEST := .venv-latest
+.PHONY: test-latest
+test-latest: $(UV) ## newest releases in a scratch venv ($(LATEST)): lint, types, unit tests
+	rm -rf $(LATEST)
+	$(UV) venv -q --python $(PY) $(LATEST)
+	$(UV) pip install -q --refresh --python $(LATEST)/bin/python -e '.[test]'
+	$(UV) pip freeze --python $(LATEST)/bin/python | grep -iE '^(protobuf|grpcio|mypy|pydantic|ruff|opentelemetry-proto)=='
+	$(LATEST)/bin/ruff check otelpy receivers processors exporters connectors extensions tests benchmarks
+	$(LATEST)/bin/mypy
+	$(LATEST)/bin/python -m pytest -q -m 'not integration' $(PYTEST_ARGS)
 
 .PHONY: run
 run: $(STAMP) ## run otelpy on the embedded default config (OTLP in on 4317/4318 -> batch -> debug)
@@ -51,6 +92,11 @@ typecheck: $(STAMP) ## mypy --strict on otelpy/ (settings in pyproject.toml)
 unit: $(STAMP) ## unit tests only (no subprocesses, no Node)
 	$(BIN)/python -m pytest -q -m 'not integration' $(PYTEST_ARGS)
 
+FUZZ_SCALE ?= 20
+.PHONY: fuzz
+fuzz: $(STAMP) ## random property fuzzing, $(FUZZ_SCALE)x the CI budgets (benchmarks/fuzz/README.md)
+	HYPOTHESIS_PROFILE=fuzz OTELPY_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q tests/fuzz tests/pdata $(PYTEST_ARGS)
+
 .PHONY: schema
 schema: $(STAMP) ## regenerate config-examples/otelpy.schema.json and the README config tables
 	$(BIN)/otelpy schema > config-examples/otelpy.schema.json
@@ -62,4 +108,4 @@ bench: setup ## run the OTLP passthrough benchmark against rotel
 
 .PHONY: clean
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache .mypy_cache

@@ -16,8 +16,9 @@ Servers (receivers, test sinks) use the ``encode`` side, clients (exporters) the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import DecodeError, Message
@@ -119,8 +120,8 @@ def export_response(signal: Signal, rejected: int = 0, error_message: str = "") 
     response_type = _RESPONSES[signal]
     if not rejected and not error_message:
         return response_type()
-    return response_type(partial_success={_REJECTED[signal]: rejected,
-                                          "error_message": error_message})
+    build = cast(Callable[..., Message], response_type)  # protobuf stubs type no fields
+    return build(partial_success={_REJECTED[signal]: rejected, "error_message": error_message})
 
 
 def encode_partial_success(signal: Signal, rejected: int, message: str) -> bytes:
