@@ -13,6 +13,7 @@ returns False instead. :func:`until` returns how long the wait took.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -26,15 +27,20 @@ DEFAULT_WITHIN = 10.0  # seconds: a ceiling, reached only when the condition nev
 
 async def until(predicate: Callable[[], object], within: float = DEFAULT_WITHIN,
                 what: str = "the condition", interval: float = 0.005) -> float:
-    """Poll ``predicate()`` on the running loop until it is truthy; return the seconds it
-    took. Raises AssertionError naming ``what`` once ``within`` seconds pass first."""
+    """Poll ``predicate()`` on the running loop until it is truthy (an awaitable it returns
+    is awaited first); return the seconds it took. Raises AssertionError naming ``what``
+    once ``within`` seconds pass first."""
     loop = asyncio.get_running_loop()
     start = loop.time()
-    while not predicate():
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return loop.time() - start
         if loop.time() - start > within:
             raise AssertionError(f"timed out after {within:.1f}s waiting for {what}")
         await asyncio.sleep(interval)
-    return loop.time() - start
 
 
 def eventually(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
