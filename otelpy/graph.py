@@ -340,5 +340,13 @@ class Graph:
     def components(self) -> list[tuple[Kind, ComponentID, PipelineID | None]]:
         return [(i.kind, i.id, i.pipeline) for i in self._start_order()]
 
+    def component(self, kind: Kind, component_id: ComponentID) -> Any:
+        """The instance of a receiver, exporter or extension (the first one of a processor
+        or connector) in this graph, or None: a reload keeps unchanged ones the same."""
+        for inst in self._start_order():
+            if inst.kind is kind and inst.id == component_id:
+                return inst.component
+        return None
+
 
 __all__ = ["Graph", "ObservedReceiverConsumer"]

@@ -33,6 +33,9 @@ SAMPLES = {
     Signal.LOGS: lambda: logs_request(5).SerializeToString(),
 }
 COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
+# (connector type, source signal, destination signal) -> items that one sample yields,
+# for connectors that turn one signal into another (same-signal ones must pass it through)
+CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {}
 
 
 def _free_port() -> int:
@@ -151,9 +154,17 @@ async def test_connector(type_: str, env: Env) -> None:
         conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry()),
                               _config(Kind.CONNECTOR, type_, env), Signal(src), Signal(dst), sink)
         await conn.start(FakeHost())
-        await conn.consume(_batch(Signal(src)))
+        sent = _batch(Signal(src))
+        await conn.consume(sent)
         await conn.shutdown()
-        assert sink.total() > 0
+        assert {b.signal for b in sink.batches} == {Signal(dst)}, f"{type_} {src}->{dst}"
+        if src == dst:  # what went in came out: every item, unchanged, once
+            out = Batch.merge(Signal(dst), sink.batches)
+            assert out.message == _batch(Signal(src)).message, f"{type_} {src}->{dst}"
+        else:
+            expected = CONNECTOR_OUTPUT.get((type_, src, dst))
+            assert expected is not None, f"{type_} {src}->{dst}: say what comes out"
+            assert sink.items[Signal(dst)] == expected, f"{type_} {src}->{dst}"
 
 
 @pytest.mark.parametrize("type_", _ids(Kind.RECEIVER))

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from otelpy.receivers.otlp import OTLPReceiver
 from otelpy.telemetry import Telemetry
 from otelpy.testing.authhost import create_component
 from otelpy.testing.certs import CertificateAuthority
+from otelpy.testing.polling import until
 from otelpy.testing.samples import traces_request
 from otelpy.testing.servers import GRPC_METHODS
 from otelpy.testing.sink import FakeHost, SinkConsumer
@@ -140,13 +141,6 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     r = Rig(tmp_path)
     yield r
     await r.close()
-
-
-async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def _http_context(trust: PKI, client: PKI | None) -> ssl.SSLContext:
@@ -318,7 +312,7 @@ async def test_grpc_exporter_lets_an_in_flight_call_finish(
                                             "reload_interval": INTERVAL})
     rig.sink.hold()
     call = asyncio.create_task(exp.consume(Batch.from_bytes(Signal.TRACES, BODY)))
-    await asyncio.sleep(0.2)
+    await until(lambda: rig.sink.in_flight == 1)  # the call is in flight, held by the server
     rig.files.publish({"ca.crt": b.ca.cert_pem})
     await until(lambda: rig.count("exporter", "otlp/client", "tls") == 1)
     rig.sink.release()

@@ -19,12 +19,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+
+from otelpy.testing.polling import eventually, wait_until
 
 __all__ = [
     "OtelpyProcess",
@@ -92,31 +94,6 @@ def _connects(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def eventually(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate()`` until it is truthy (True) or ``timeout`` passes (False)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
-def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``predicate()`` until it returns a truthy value (returned) or ``timeout`` passes.
-
-    Raises AssertionError naming ``what`` on timeout.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from otelpy.extensions.file_storage import FileStorageConfig, FileStorageExtensi
 from otelpy.pdata import Batch
 from otelpy.storage import DurableLog, log_directory
 from otelpy.telemetry import Telemetry
+from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, traces_request
 from otelpy.testing.sink import FakeHost
 
@@ -85,12 +85,6 @@ async def env(tmp_path: Path) -> Any:
     await e.ext.start(e.host)
     yield e
     await e.ext.shutdown()
-
-
-async def until(cond: Any, limit: float = 3.0) -> None:
-    async with asyncio.timeout(limit):
-        while not cond():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
 
 
 async def test_enqueued_batches_survive_a_restart_of_the_helper(env: Env) -> None:
@@ -173,7 +167,8 @@ async def test_drop_newest_counts(env: Env) -> None:
     ex = env.helper(be, queue={"queue_size": 1, "overflow": "drop_newest"})
     await ex.start(env.host)
     await ex.consume_traces(spans(4))
-    await asyncio.wait_for(ex.consume_traces(spans(5)), 0.5)  # dropped at once
+    # dropped at once (the gate is closed: waiting for room would never end)
+    await asyncio.wait_for(ex.consume_traces(spans(5)), 10)
     assert env.value("otelcol_exporter_enqueue_failed_spans_total") == 5
     be.gate.set()
     await until(lambda: be.spans() == 4)
@@ -259,9 +254,8 @@ async def test_reload_hands_the_queue_over(env: Env) -> None:
     await old.consume_traces(spans(5))
     new_be = Backend()
     new = env.helper(new_be)
-    start = time.monotonic()
-    await new.start(env.host)
-    assert time.monotonic() - start < 0.5
+    # returns at once: waiting for the old instance to let go would never end here
+    await asyncio.wait_for(new.start(env.host), 10)
     waiting = asyncio.create_task(new.consume_traces(spans(6)))
     await asyncio.sleep(0.1)
     assert not waiting.done()
@@ -294,24 +288,28 @@ class RecordingStorage(ComponentBase):
 
 
 async def test_interval_policy_consume_returns_before_the_periodic_sync(tmp_path: Path) -> None:
-    env = Env(tmp_path, Telemetry(), fsync_policy="interval", fsync_interval="400ms")
+    interval = 1.5  # long enough that no stall of a loaded machine reaches it between steps
+    env = Env(tmp_path, Telemetry(), fsync_policy="interval", fsync_interval=f"{interval}s")
     storage = RecordingStorage(env.ext)
     host = FakeHost(extensions={STORAGE: storage})
     await storage.start(host)
     be = Backend()
     ex = env.helper(be)
     await ex.start(host)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     await ex.consume_traces(spans(1))
     [log] = storage.logs
-    await until(lambda: log.unsynced == 0, 0.2)  # idle: the first periodic sync is at once
+    # idle: the first periodic sync is at once, long before an interval has passed
+    await until(lambda: log.unsynced == 0, interval / 2, "the first periodic sync")
     assert log.syncs == 1
-    start = time.monotonic()
     await asyncio.gather(*(ex.consume_traces(spans(2, seed=i)) for i in range(5)))
-    assert time.monotonic() - start < 0.2  # acknowledged once written
-    await until(lambda: be.spans() == 11, 0.2)  # and sent without waiting for the sync
-    assert log.unsynced == 5 and log.syncs == 1
-    await until(lambda: log.unsynced == 0, 0.4 + 0.3)  # one fdatasync covers all five
-    assert time.monotonic() - start > 0.3 and log.syncs == 2
+    assert log.unsynced == 5 and log.syncs == 1  # acknowledged once written
+    await until(lambda: be.spans() == 11, what="the five batches to be sent")
+    assert log.unsynced == 5 and log.syncs == 1  # and sent without waiting for the sync
+    # one fdatasync covers all five, no sooner than an interval after the first
+    await until(lambda: log.unsynced == 0, 10 * interval, "the second periodic sync")
+    assert loop.time() - began >= interval and log.syncs == 2
     await ex.shutdown()
     await storage.shutdown()
     assert log.closed and log.unsynced == 0

@@ -1,6 +1,8 @@
 """``otelpy`` with no --config runs the built-in config: OTLP on localhost:4317 (gRPC) and
 localhost:4318 (HTTP), batched, written by the debug exporter to stderr, own metrics on
-127.0.0.1:8888. The fixed ports must be free here: a busy port fails the test (never skips)."""
+127.0.0.1:8888. The test runs in a private network namespace (``otelpy.testing.netns``),
+where those fixed ports are free whatever else runs on the machine; without the privilege
+for one, they must be free here: a busy port fails the test (never skips)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import uuid
 import grpc
 import pytest
 
+from otelpy.testing.netns import run_on_fixed_ports
 from otelpy.testing.process import port_is_free, wait_until
 
 from .clients import curl_post, grpc_export
@@ -27,10 +30,10 @@ def _debug_lines(stderr: str, spans: int) -> list[str]:
 
 
 def test_default_config_receives_on_4317_and_4318_and_prints(start_otelpy: StartOtelpy) -> None:
-    busy = [p for p in DEFAULT_PORTS if not port_is_free(p)]
-    if busy:
-        pytest.fail(f"port(s) {busy} are in use on this machine; the default config needs "
-                    f"{DEFAULT_PORTS} free. Stop whatever holds them and re-run.")
+    run_on_fixed_ports(lambda: _receive_and_print(start_otelpy), DEFAULT_PORTS)
+
+
+def _receive_and_print(start_otelpy: StartOtelpy) -> None:
     proc = start_otelpy(None, name="default-config", extra_ports=DEFAULT_PORTS,
                         metrics_address="127.0.0.1:8888")
 
@@ -51,3 +54,4 @@ def test_default_config_receives_on_4317_and_4318_and_prints(start_otelpy: Start
                                    {"receiver": "otlp"}) == 7, 5.0, "7 accepted spans on :8888")
     for port in (4317, 4318):
         assert not port_is_free(port)
+    proc.stop()

@@ -12,7 +12,7 @@ import base64
 import json
 import subprocess
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,19 +65,11 @@ LOG_SPAN_ID = "00f067aa0ba902b7"
 
 
 @dataclass
-class Ledger:
-    """What every test sent, for the final exactly-once check after shutdown."""
-
-    sent: dict[str, tuple[str, list[Item]]] = field(default_factory=dict)
-
-
-@dataclass
 class Target:
     proc: OtelpyProcess
     out: Path
     grpc: int
     http: int
-    ledger: Ledger
 
     def url(self, transport: str, signal: str) -> str:
         if transport == "grpc":
@@ -85,13 +77,15 @@ class Target:
         return f"http://127.0.0.1:{self.http}/v1/{signal}"
 
 
+def start_target(start: StartOtelpy, out: Path) -> Target:
+    grpc, http, metrics = free_ports(3)
+    proc = start(configs.receiver_to_file(out, grpc, http, metrics), name="node-target")
+    return Target(proc, out, grpc, http)
+
+
 @pytest.fixture(scope="module")
 def target(start_module_otelpy: StartOtelpy, tmp_path_factory: pytest.TempPathFactory) -> Target:
-    grpc, http, metrics = free_ports(3)
-    out = tmp_path_factory.mktemp("node-out") / "out.jsonl"
-    cfg = configs.receiver_to_file(out, grpc, http, metrics)
-    proc = start_module_otelpy(cfg, name="node-target")
-    return Target(proc, out, grpc, http, Ledger())
+    return start_target(start_module_otelpy, tmp_path_factory.mktemp("node-out") / "out.jsonl")
 
 
 def run_sender(node_dir: Path, signal: str, transport: str, url: str, run: str,
@@ -232,7 +226,6 @@ def test_node_sdk_to_file(target: Target, node_sender_dir: Path, tmp_path: Path,
     sent = run_sender(node_sender_dir, signal, transport, target.url(transport, signal), run,
                       tmp_path / "record.json")
     CHECKS[signal](sent, transport, run)  # the sender sent what we think it sent
-    target.ledger.sent[run] = (signal, sent)
     received = wait_for_items(target.out, signal, {"test.run": run}, len(sent))
     assert_same_items(sent, received, f"node {signal} via {transport}")
     CHECKS[signal](received, transport, run)
@@ -242,11 +235,21 @@ def test_node_sdk_to_file(target: Target, node_sender_dir: Path, tmp_path: Path,
     assert accepted == len(sent), f"{accepted_metric} grew by {accepted}, sent {len(sent)}"
 
 
-def test_node_everything_exactly_once_after_shutdown(target: Target) -> None:
-    """After a clean SIGTERM, each run's items are in the file exactly once."""
-    assert target.ledger.sent, "no Node test ran before this one"
+def test_node_everything_exactly_once_after_shutdown(start_otelpy: StartOtelpy,
+                                                     node_sender_dir: Path,
+                                                     tmp_path: Path) -> None:
+    """An otelpy of its own: each signal over a different transport, then a clean
+    SIGTERM; each run's items are in the file exactly once."""
+    target = start_target(start_otelpy, tmp_path / "out.jsonl")
+    sent: dict[str, tuple[str, list[Item]]] = {}
+    for signal, transport in (("traces", "grpc"), ("metrics", "proto"), ("logs", "http")):
+        run = f"node-once-{signal}-{transport}-{uuid.uuid4().hex[:8]}"
+        sent[run] = (signal, run_sender(node_sender_dir, signal, transport,
+                                        target.url(transport, signal), run,
+                                        tmp_path / f"record-{signal}.json"))
     target.proc.stop()
     target.proc.assert_no_errors()
     requests = read_requests(target.out)
-    for run, (signal, sent) in target.ledger.sent.items():
-        assert_same_items(sent, items_in(requests, signal, {"test.run": run}), run)
+    for run, (signal, items) in sent.items():
+        assert items, run
+        assert_same_items(items, items_in(requests, signal, {"test.run": run}), run)

@@ -10,7 +10,7 @@ the SDK exported, unchanged, exactly once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,6 @@ class Relay:
     b: OtelpyProcess
     out: Path
     a_ports: dict[str, dict[str, int]]  # route -> {"grpc": port, "http": port}
-    sent: dict[str, tuple[str, list[Item]]] = field(default_factory=dict)
 
     def endpoint(self, route: str, transport: str) -> str:
         return f"127.0.0.1:{self.a_ports[route][transport]}"
@@ -58,16 +57,20 @@ def relay_configs(out: Path, ports: list[int]) -> tuple[dict, dict]:
     return a_cfg, b_cfg
 
 
-@pytest.fixture(scope="module")
-def relay(start_module_otelpy: StartOtelpy, tmp_path_factory: pytest.TempPathFactory) -> Relay:
+def start_relay(start: StartOtelpy, out: Path) -> Relay:
+    """B (writing ``out``), then A in front of it."""
     ports = free_ports(8)
-    out = tmp_path_factory.mktemp("relay-out") / "b.jsonl"
     a_cfg, b_cfg = relay_configs(out, ports)
-    b = start_module_otelpy(b_cfg, name="relay-b")
-    a = start_module_otelpy(a_cfg, name="relay-a")
+    b = start(b_cfg, name="relay-b")
+    a = start(a_cfg, name="relay-a")
     a_ports = {"otlp": {"grpc": ports[3], "http": ports[4]},
                "otlphttp": {"grpc": ports[5], "http": ports[6]}}
     return Relay(a, b, out, a_ports)
+
+
+@pytest.fixture(scope="module")
+def relay(start_module_otelpy: StartOtelpy, tmp_path_factory: pytest.TempPathFactory) -> Relay:
+    return start_relay(start_module_otelpy, tmp_path_factory.mktemp("relay-out") / "b.jsonl")
 
 
 Counters = dict[str, tuple[OtelpyProcess, str, dict[str, str]]]
@@ -108,7 +111,6 @@ def test_python_sdk_through_two_otelpys(relay: Relay, signal: str, transport: st
     before = _read(counters)
     sent = pysdk.SENDERS[signal](transport, relay.endpoint(route, transport), run)
     pysdk.CHECKS[signal](sent, run, transport)
-    relay.sent[run] = (signal, sent)
     received = wait_for_items(relay.out, signal, {"test.run": run}, len(sent))
     assert_same_items(sent, received, f"python {signal} via {transport} then {route}")
     pysdk.CHECKS[signal](received, run, transport)
@@ -121,18 +123,28 @@ def test_python_sdk_gzip_compressed(relay: Relay, transport: str) -> None:
     run = f"py-gzip-{transport}-{uuid.uuid4().hex[:8]}"
     sent = pysdk.send_traces(transport, relay.endpoint("otlp", transport), run,
                              compression="gzip")
-    relay.sent[run] = ("traces", sent)
     received = wait_for_items(relay.out, "traces", {"test.run": run}, len(sent))
     assert_same_items(sent, received, f"gzip traces via {transport}")
 
 
-def test_python_everything_exactly_once_after_shutdown(relay: Relay) -> None:
-    """Stop A then B with SIGTERM (exit 0 each); each run's items are in B's file once."""
-    assert relay.sent, "no Python SDK test ran before this one"
+def test_python_everything_exactly_once_after_shutdown(start_otelpy: StartOtelpy,
+                                                       tmp_path: Path) -> None:
+    """A relay of its own: each signal through each SDK transport and route, then A and
+    B stopped with SIGTERM (exit 0 each); each run's items are in B's file once."""
+    relay = start_relay(start_otelpy, tmp_path / "b.jsonl")
+    sent: dict[str, tuple[str, list[Item]]] = {}
+    for signal, transport, route in (("traces", "grpc", "otlphttp"),
+                                     ("metrics", "http", "otlp"),
+                                     ("logs", "grpc", "otlp"),
+                                     ("traces", "http", "otlphttp")):
+        run = f"py-once-{signal}-{transport}-{route}-{uuid.uuid4().hex[:8]}"
+        sent[run] = (signal, pysdk.SENDERS[signal](transport, relay.endpoint(route, transport),
+                                                    run))
     relay.a.stop()
     relay.b.stop()
     relay.a.assert_no_errors()
     relay.b.assert_no_errors()
     requests = read_requests(relay.out)
-    for run, (signal, sent) in relay.sent.items():
-        assert_same_items(sent, items_in(requests, signal, {"test.run": run}), run)
+    for run, (signal, items) in sent.items():
+        assert items, run
+        assert_same_items(items, items_in(requests, signal, {"test.run": run}), run)

@@ -4,6 +4,8 @@ config and keeps the old pipelines on an invalid one."""
 from __future__ import annotations
 
 import signal
+import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,9 +17,10 @@ import pytest
 from otelpy.testing.process import free_ports, wait_until
 
 from . import configs
-from .clients import grpc_export
+from .clients import EXPORT_METHODS, grpc_export
 from .conftest import StartOtelpy
 from .otlpfile import (
+    Item,
     assert_same_items,
     flatten,
     items_in,
@@ -31,27 +34,40 @@ pytestmark = pytest.mark.integration
 ACCEPTED = "otelcol_receiver_accepted_spans_total"
 
 
-# the codes an OTLP/gRPC client retries (OTLP spec, "Failures"); a reload may cause them
-RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.ABORTED,
-             grpc.StatusCode.DEADLINE_EXCEEDED}
-
-
 def export_ok(port: int, raw: bytes) -> None:
     """One gRPC export that must succeed at the first attempt."""
     code, _, details = grpc_export(port, "traces", raw, timeout=5)
     assert code == grpc.StatusCode.OK, f"export failed: {code} {details}"
 
 
-def send_until_ok(port: int, raw: bytes, timeout: float = 15.0) -> None:
-    """Export over gRPC, retrying OTLP-retryable failures (as an SDK would) until a deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        code, _, details = grpc_export(port, "traces", raw, timeout=5)
-        if code == grpc.StatusCode.OK:
-            return
-        if code not in RETRYABLE or time.monotonic() > deadline:
-            raise AssertionError(f"export failed: {code} {details}")
-        time.sleep(0.1)
+class SteadySender(threading.Thread):
+    """Exports back to back, never retrying: on one long-lived channel and on a new
+    connection in turn, every request tagged ``run``; records each status code."""
+
+    def __init__(self, port: int, run: str) -> None:
+        super().__init__(daemon=True)
+        self.port, self.run_tag = port, run
+        self.codes: list[grpc.StatusCode] = []
+        self.sent: list[Item] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+            export = channel.unary_unary(EXPORT_METHODS["traces"])
+            while not self.stop.is_set():
+                req = tagged_traces(self.run_tag, 2, seed=len(self.codes))
+                raw = req.SerializeToString()
+                if len(self.codes) % 2:
+                    code = grpc_export(self.port, "traces", raw, timeout=5)[0]
+                else:
+                    try:
+                        export(raw, timeout=5)
+                        code = grpc.StatusCode.OK
+                    except grpc.RpcError as exc:
+                        code = exc.code()
+                self.codes.append(code)
+                if code == grpc.StatusCode.OK:
+                    self.sent += flatten("traces", req)
 
 
 def test_sigterm_drains_in_flight_batch(start_otelpy: StartOtelpy, tmp_path: Path) -> None:
@@ -89,6 +105,39 @@ def test_sigterm_drains_in_flight_batch(start_otelpy: StartOtelpy, tmp_path: Pat
     b.assert_no_errors()
 
 
+def test_sigterm_drain_out_of_time_counts_and_logs_once(start_otelpy: StartOtelpy,
+                                                        tmp_path: Path) -> None:
+    """A backend that never answers: SIGTERM still exits 0, after the drain has waited
+    service::shutdown_timeout, with one log line naming exactly what was dropped."""
+    grpc_port, metrics_port = free_ports(2)
+    backend = socket.socket()  # takes connections, never answers: every send hangs
+    backend.bind(("127.0.0.1", 0))
+    backend.listen(64)
+    try:
+        proc = start_otelpy({
+            "receivers": {"otlp": configs.otlp_receiver(grpc_port, None)},
+            "exporters": {"otlphttp": {
+                "endpoint": f"http://127.0.0.1:{backend.getsockname()[1]}", "timeout": "30s"}},
+            "service": {"shutdown_timeout": "1s", "telemetry": configs.telemetry(metrics_port),
+                        "pipelines": configs.pipelines(["otlp"], ["otlphttp"],
+                                                       signals=("traces",))},
+        }, name="drain-out-of-time")
+        for n in (4, 6):
+            export_ok(grpc_port, tagged_traces("out-of-time", n, seed=n).SerializeToString())
+        wait_until(lambda: proc.metric(ACCEPTED, {"receiver": "otlp"}) == 10, 10.0,
+                   "10 accepted spans")
+        began = time.monotonic()
+        assert proc.stop(timeout=30.0) == 0
+        took = time.monotonic() - began
+    finally:
+        backend.close()
+    assert took >= 1.0, f"exited after {took:.2f}s: the drain did not wait shutdown_timeout"
+    dropped = [ln for ln in proc.stderr().splitlines() if "shutdown dropped" in ln]
+    assert len(dropped) == 1, dropped
+    assert "shutdown dropped 10 spans (not delivered while draining; drain_timeout 1s)" \
+        in dropped[0], dropped
+
+
 def _file_config(ports: list[int], files: dict[str, Path]) -> dict[str, Any]:
     grpc_port, http_port, metrics = ports
     return {
@@ -103,6 +152,9 @@ def _file_config(ports: list[int], files: dict[str, Path]) -> dict[str, Any]:
 
 
 def test_sighup_valid_config_adds_exporter(start_otelpy: StartOtelpy, tmp_path: Path) -> None:
+    """Requests sent back to back and never retried, across a SIGHUP that adds an
+    exporter: every one succeeds and is delivered exactly once; the new pipeline gets
+    what arrives after the swap."""
     ports = free_ports(3)
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     proc = start_otelpy(_file_config(ports, {"one": one}), name="sighup-valid")
@@ -111,19 +163,29 @@ def test_sighup_valid_config_adds_exporter(start_otelpy: StartOtelpy, tmp_path: 
     export_ok(ports[0], tagged_traces(before, 2).SerializeToString())
     wait_for_items(one, "traces", {"test.run": before}, 2)
 
-    proc.write_config(_file_config(ports, {"one": one, "two": two}))
-    proc.send_signal(signal.SIGHUP)
+    steady = SteadySender(ports[0], f"steady-{uuid.uuid4().hex[:8]}")
+    steady.start()
+    try:
+        wait_until(lambda: len(steady.codes) >= 10, 20.0, "10 requests before the reload")
+        proc.write_config(_file_config(ports, {"one": one, "two": two}))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: items_in(read_requests(two), "traces", {"test.run": steady.run_tag}),
+                   20.0, "the reloaded pipeline to write to file/two")
+        after_swap = len(steady.codes)
+        wait_until(lambda: len(steady.codes) >= after_swap + 10, 20.0,
+                   "10 requests after the reload")
+    finally:
+        steady.stop.set()
+        steady.join(20)
+    refused = [c for c in steady.codes if c != grpc.StatusCode.OK]
+    assert not refused, f"{len(refused)} of {len(steady.codes)} requests failed: {refused[:5]}"
+    got = wait_for_items(one, "traces", {"test.run": steady.run_tag}, len(steady.sent))
+    assert_same_items(steady.sent, got, "file/one across the reload")
+    assert "config reloaded" in proc.stderr()
 
-    def second_exporter_live() -> bool:
-        probe = f"probe-{uuid.uuid4().hex[:8]}"
-        send_until_ok(ports[0], tagged_traces(probe, 1).SerializeToString())
-        wait_for_items(one, "traces", {"test.run": probe}, 1, timeout=5.0)  # old or new pipeline
-        return bool(items_in(read_requests(two), "traces", {"test.run": probe}))
-
-    wait_until(second_exporter_live, 20.0, "the reloaded pipeline to write to file/two")
     after = f"after-{uuid.uuid4().hex[:8]}"
     req = tagged_traces(after, 4, seed=9)
-    export_ok(ports[0], req.SerializeToString())  # the reload is over: no retries now
+    export_ok(ports[0], req.SerializeToString())
     for path in (one, two):
         got = wait_for_items(path, "traces", {"test.run": after}, 4)
         assert_same_items(flatten("traces", req), got, f"after reload, {path.name}")

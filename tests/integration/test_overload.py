@@ -7,9 +7,10 @@ Python grpc.aio clients offer 10x that, every span's ID carrying a sequence numb
 The RSS of the otelpy process is sampled every 100 ms.
 
 Asserted: RSS never exceeds 200 MiB + 20%; clients got retryable refusals (UNAVAILABLE),
-counted in ``otelcol_receiver_refused_spans_total``; every span acknowledged with OK
-reaches the sink once the sink speeds up (none lost); otelpy is alive at the end and
-stops cleanly. ``OTELPY_OVERLOAD_SECONDS`` sets how long the load lasts (default 60).
+counted in ``otelcol_receiver_refused_spans_total`` exactly as many as the clients saw;
+no call timed out; every span acknowledged with OK reaches the sink once the sink speeds
+up (none lost), and only those, each once (no duplicates); otelpy is alive at the end
+and stops cleanly. ``OTELPY_OVERLOAD_SECONDS`` sets how long the load lasts (default 60).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ OFFERED = 10 * SUSTAINABLE
 SPANS_PER_CALL = 1000
 SPAN_PAYLOAD = 1000  # bytes of attribute per span: about 1.1 KB per span on the wire
 CLIENTS = 6
+CALL_TIMEOUT = 60.0  # seconds: a call that timed out would make the refusal count unexact
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 REFUSED = "otelcol_receiver_refused_spans_total"
 ACCEPTED = "otelcol_receiver_accepted_spans_total"
@@ -191,7 +193,7 @@ async def _drive(port: int, seconds: float, load: Load) -> None:
                 else:
                     first, next_seq[0] = next_seq[0], next_seq[0] + SPANS_PER_CALL
                 try:
-                    await export(body(first), timeout=5)
+                    await export(body(first), timeout=CALL_TIMEOUT)
                 except grpc.aio.AioRpcError as err:
                     if err.code() == grpc.StatusCode.UNAVAILABLE:
                         load.spans_refused += SPANS_PER_CALL
@@ -228,7 +230,9 @@ def test_overload_keeps_rss_bounded_and_loses_nothing(start_otelpy: StartOtelpy)
         sink.set_delay(0)
         wait_until(lambda: sink.stats()["spans"] >= load.spans_ok, 120,
                    "the sink to receive every acknowledged span")
-        time.sleep(0.5)
+        # and whatever else the receiver accepted (nothing, when no call timed out)
+        wait_until(lambda: sink.stats()["spans"] >= proc.metric(ACCEPTED, {"receiver": "otlp"}),
+                   60, "the sink to receive every accepted span")
         sampler.stopped.set()
         sampler.join()
         lost = missing(load.acked, sink.seen())
@@ -250,9 +254,13 @@ def test_overload_keeps_rss_bounded_and_loses_nothing(start_otelpy: StartOtelpy)
         }
         print(f"\noverload: {json.dumps(summary)}")
         assert not over, f"RSS above {RSS_CEILING / MIB:.0f} MiB at (s, MiB): {over[:20]}"
-        assert load.spans_refused > 0 and refused_counted >= load.spans_refused, summary
+        assert load.other == {} and load.spans_timed_out == 0, summary
+        # refusals counted exactly as the clients saw them
+        assert load.spans_refused > 0 and refused_counted == load.spans_refused, summary
+        assert accepted_counted == load.spans_ok, summary
         assert not lost, f"{len(lost)} acknowledged spans never arrived, e.g. {lost[:10]}"
-        assert load.other == {}, summary
+        # the sink got each acknowledged span once, and nothing else
+        assert stats["duplicates"] == 0 and stats["spans"] == load.spans_ok, summary
         assert proc.alive
         proc.stop()
     finally:

@@ -20,6 +20,7 @@ from otelpy.storage.ackfile import (
     load_ack,
     replay_journals,
 )
+from otelpy.testing.polling import until
 
 from .killedlog import fill, run_and_kill
 
@@ -96,8 +97,8 @@ async def test_snapshots_replace_the_journals_they_cover(tmp_path: Path,
         log.ack(ref.seq)
         await asyncio.sleep(0)
     log.mark_dispatched(refs[97].seq)
-    await asyncio.sleep(0.1)  # the last snapshot's thread deletes the journals before it
-    assert len(list_journals(tmp_path)) <= 2
+    # the last snapshot's thread deletes the journals before it
+    await until(lambda: len(list_journals(tmp_path)) <= 2, what="old journals to be deleted")
     await log.close()
     assert list_journals(tmp_path) == []
     log = await open_log(tmp_path)
@@ -130,9 +131,13 @@ async def test_a_journal_that_cannot_be_written_falls_back_to_snapshots(
     os.close(null)
     log.ack(1)  # EBADF: logged; a snapshot holds it, and a new journal takes over
     log.ack(2)
-    await asyncio.sleep(0.1)
+    def saved_with_1() -> bool:
+        saved = load_ack(tmp_path)
+        return saved is not None and saved.is_acked(1)
+
+    await until(saved_with_1, what="a snapshot holding ack 1")  # on disk before any close
     saved = load_ack(tmp_path)
-    assert saved is not None and saved.is_acked(1)  # on disk before any close
+    assert saved is not None
     state, _ = replay_journals(tmp_path, saved, [])
     assert [state.is_acked(s) for s in (1, 2, 3)] == [True, True, False]
     assert "writing the acknowledgement journal" in caplog.text

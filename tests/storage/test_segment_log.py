@@ -6,7 +6,6 @@ import asyncio
 import errno
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from otelpy.storage import (
 )
 from otelpy.storage.ackfile import ACK_FILE
 from otelpy.storage.records import HEADER_SIZE
+from otelpy.testing.polling import until
 
 
 class Corruption:
@@ -266,33 +266,27 @@ async def test_append_after_close_is_refused(tmp_path: Path) -> None:
         await log.append([b"x"], 0, lambda r: None)
 
 
-async def until(cond: Callable[[], bool], limit: float) -> float:
-    """Seconds until ``cond()`` holds; fails after ``limit``."""
-    start = time.monotonic()
-    async with asyncio.timeout(limit):
-        while not cond():  # noqa: ASYNC110
-            await asyncio.sleep(0.002)
-    return time.monotonic() - start
-
-
 async def test_interval_policy_returns_on_write_and_syncs_within_the_interval(
         tmp_path: Path) -> None:
-    log = await open_log(tmp_path, fsync_policy=FsyncPolicy.INTERVAL, fsync_interval=0.4)
+    interval = 1.5  # long enough that no stall of a loaded machine reaches it between steps
+    log = await open_log(tmp_path, fsync_policy=FsyncPolicy.INTERVAL, fsync_interval=interval)
+    loop = asyncio.get_running_loop()
     written: list[RecordRef | None] = []
-    start = time.monotonic()
+    began = loop.time()
     await log.append([b"a"], 0, written.append)
-    assert time.monotonic() - start < 0.1 and log.syncs == 0 and log.unsynced == 1
-    await until(lambda: log.unsynced == 0, 0.3)  # idle: the periodic sync starts at once
+    # acknowledged once written: no fdatasync has run for it when append returns
+    assert log.syncs == 0 and log.unsynced == 1
+    # idle: the periodic sync starts at once, long before an interval has passed
+    await until(lambda: log.unsynced == 0, interval / 2, "the first periodic sync")
     assert log.syncs == 1
-    start = time.monotonic()
     refs = [await log.append([payload(i)], i, written.append) for i in range(3)]
     # acknowledged before any sync: written, not yet on stable storage
-    assert time.monotonic() - start < 0.1
     assert log.syncs == 1 and log.unsynced == 3 and len(written) == 4
-    # one fdatasync covers all three, at most fsync_interval after the previous one
-    await until(lambda: log.unsynced == 0, 0.4 + 0.2)
-    assert time.monotonic() - start > 0.3 and log.syncs == 2
-    await log.append([b"c"], 0, written.append)  # the next periodic sync is 0.4 s away
+    # one fdatasync covers all three, no sooner than fsync_interval after the previous one
+    # (which started after `began`)
+    await until(lambda: log.unsynced == 0, 10 * interval, "the second periodic sync")
+    assert loop.time() - began >= interval and log.syncs == 2
+    await log.append([b"c"], 0, written.append)  # the next periodic sync is an interval away
     assert log.unsynced == 1 and log.syncs == 2
     await log.close()  # syncs the rest
     assert log.unsynced == 0 and log.syncs == 3
@@ -308,21 +302,24 @@ async def test_failed_periodic_sync_is_reported_not_retried(
                                 Corruption(), lambda n, what: failures.append((n, what)))
     real = os.fdatasync
 
+    attempts: list[int] = []
+
     def broken(fd: int) -> None:
+        attempts.append(fd)
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(os, "fdatasync", broken)
     ref = await log.append([b"a"], 0, lambda r: None)  # acknowledged: written
     assert ref.seq == 1
-    await until(lambda: bool(failures), 0.5)
-    await asyncio.sleep(0.15)  # three periods: no retry
-    assert log.unsynced == 0 and log.syncs == 0
+    await until(lambda: bool(failures), what="the failed sync to be reported")
+    await asyncio.sleep(0.15)  # three periods in which a retry would show
+    assert log.unsynced == 0 and log.syncs == 0 and len(attempts) == 1
     assert failures == [(1, f"fsync of {tmp_path} failed: [Errno 5] Input/output error; "
                             "1 acknowledged record(s) may not be on stable storage (lost on "
                             "a power loss or kernel crash)")]
     monkeypatch.setattr(os, "fdatasync", real)
     await log.append([b"b"], 0, lambda r: None)
-    await until(lambda: log.syncs == 1, 0.5)
+    await until(lambda: log.syncs == 1, what="a sync after the disk recovered")
     await log.close()
     assert len(failures) == 1 and log.syncs == 2
 

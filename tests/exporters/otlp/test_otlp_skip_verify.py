@@ -31,6 +31,7 @@ from otelpy.receivers.otlp import OTLPReceiver
 from otelpy.telemetry import Telemetry
 from otelpy.testing.authhost import create_component
 from otelpy.testing.certs import CertificateAuthority
+from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
@@ -255,10 +256,8 @@ async def test_reloaded_client_certificate_reaches_new_connections(
     await exp.consume(traces(6))
     publish(b)
     reloads = {"kind": "exporter", "component": "otlp/skip", "tls": "tls"}
-    deadline = asyncio.get_running_loop().time() + 5
-    while rig.telemetry.value("otelpy_tls_reloads_total", reloads) < 1:
-        assert asyncio.get_running_loop().time() < deadline, "no reload"
-        await asyncio.sleep(0.05)
+    await until(lambda: rig.telemetry.value("otelpy_tls_reloads_total", reloads) >= 1,
+                what="the exporter's TLS reload")
     await old.shutdown()
     await rig.receiver(server_pki.server_tls(client_ca=b), port=port)  # trusts only b
     await asyncio.wait_for(exp.consume(traces(7)), 15)
@@ -389,10 +388,8 @@ async def test_reload_moves_new_calls_to_a_new_connection(rig: Rig, tmp_path: Pa
         (live / "next").symlink_to(b.dir)
         os.replace(live / "next", live / "current")
         reloads = {"kind": "exporter", "component": "otlp/skip", "tls": "tls"}
-        deadline = asyncio.get_running_loop().time() + 5
-        while rig.telemetry.value("otelpy_tls_reloads_total", reloads) < 1:
-            assert asyncio.get_running_loop().time() < deadline, "no reload"
-            await asyncio.sleep(0.05)
+        await until(lambda: rig.telemetry.value("otelpy_tls_reloads_total", reloads) >= 1,
+                    what="the exporter's TLS reload")
         await exp.consume(traces(12, spans=4))
         await exp.shutdown()
     finally:

@@ -107,10 +107,10 @@ async def test_throttle_status_honours_retry_after(sink: HttpSink, status: int) 
     ex = await exporter(tel, sink.endpoint, retry_on_failure={"initial_interval": "10s"})
     sink.fail_next(1, status, "slow down", retry_after=0.2)
     start = time.monotonic()
-    await asyncio.wait_for(ex.consume_traces(spans(6)), 3)
+    await asyncio.wait_for(ex.consume_traces(spans(6)), 8)
     took = time.monotonic() - start
     await ex.shutdown()
-    assert 0.2 <= took < 2.0
+    assert 0.2 <= took < 8.0  # the hint, not initial_interval (10 s)
     assert (sink.requests, sink.total()) == (2, 6)
     assert tel.value("otelcol_exporter_sent_spans_total", LABELS) == 6
 
@@ -121,8 +121,8 @@ async def test_gateway_errors_are_retryable(sink: HttpSink, status: int) -> None
         "initial_interval": "20ms", "randomization_factor": 0})
     sink.fail_next(2, status, retry_after=30)  # Retry-After is ignored on 502/504
     start = time.monotonic()
-    await asyncio.wait_for(ex.consume_traces(spans(2)), 3)
-    assert time.monotonic() - start < 1.0
+    await asyncio.wait_for(ex.consume_traces(spans(2)), 10)
+    assert time.monotonic() - start < 10.0  # Retry-After (30 s) ignored
     assert sink.requests == 3 and sink.total() == 2
     await ex.shutdown()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from otelpy.extensions.basicauth import BasicAuthServer
 from otelpy.receivers.otlp import OTLPReceiver
 from otelpy.telemetry import Telemetry
 from otelpy.testing.authhost import create_component, extension_host, stop_extensions
+from otelpy.testing.polling import until
 from otelpy.testing.samples import traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
@@ -39,11 +39,18 @@ async def _passes(ext: BasicAuthServer, user: str, password: str) -> bool:
 
 
 async def _until_passes(ext: BasicAuthServer, user: str, password: str) -> None:
-    for _ in range(300):
-        if await _passes(ext, user, password):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{user} never accepted")
+    await until(lambda: _passes(ext, user, password), what=f"{user}'s password to be accepted")
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (the watcher never reads half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _cannot_reload(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "cannot reload" in r.getMessage()]
 
 
 @pytest.fixture
@@ -76,21 +83,27 @@ async def test_rotated_password_replaces_the_old_one(ext: BasicAuthServer,
 
 async def test_bad_or_missing_file_keeps_the_last_users(
         ext: BasicAuthServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The watcher first shows it is alive (a changed file is picked up); a deleted file
+    and then a bad one, each noticed and reported once, keep the last good users."""
     users = tmp_path / "users.htpasswd"
     caplog.set_level(logging.INFO)
-    users.write_text("alice:$6$rounds=5000$unsupported\n")
-    await asyncio.sleep(0.2)
-    assert await _passes(ext, "alice", "first")
-    users.unlink()
-    await asyncio.sleep(0.2)
-    assert await _passes(ext, "alice", "first")
-    warnings = [r.getMessage() for r in caplog.records if "cannot reload" in r.getMessage()]
-    assert len(warnings) == 1  # one per failure streak
-    assert "htpasswd::file line 1: unsupported hash format $6$" in warnings[0]
-    users.write_text("alice:third\n")
-    await _until_passes(ext, "alice", "third")
+    _replace(users, "alice:second\n")
+    await _until_passes(ext, "alice", "second")
     assert not await _passes(ext, "alice", "first")
+    users.unlink()
+    await until(lambda: len(_cannot_reload(caplog)) == 1, what="the deletion to be noticed")
+    assert "No such file" in _cannot_reload(caplog)[0]
+    assert await _passes(ext, "alice", "second")
+    assert not await _passes(ext, "alice", "first")
+    _replace(users, "alice:third\n")
+    await _until_passes(ext, "alice", "third")
     assert any("loaded again" in r.getMessage() for r in caplog.records)
+    _replace(users, "alice:$6$rounds=5000$unsupported\n")
+    await until(lambda: len(_cannot_reload(caplog)) == 2, what="the bad file to be noticed")
+    assert "htpasswd::file line 1: unsupported hash format $6$" in _cannot_reload(caplog)[1]
+    assert await _passes(ext, "alice", "third")
+    assert not await _passes(ext, "alice", "second")
+    assert len(_cannot_reload(caplog)) == 2  # one per failure streak
 
 
 async def test_receiver_follows_the_htpasswd_file(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from otelpy.errors import AuthError, ComponentStartError
 from otelpy.extensions.bearertokenauth import BearerTokenAuth, BearerTokenAuthConfig
 from otelpy.telemetry import Telemetry
 from otelpy.testing.authhost import create_component
+from otelpy.testing.polling import until
 from otelpy.testing.sink import FakeHost
 
 
@@ -82,7 +82,10 @@ async def test_client_sets_scheme_and_token(make: Any) -> None:
     assert headers == {"content-type": "application/x-protobuf", "authorization": "Token abc"}
 
 
-async def test_token_file_is_read_and_rotated(make: Any, tmp_path: Path) -> None:
+async def test_token_file_is_read_and_rotated(make: Any, tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    """The watcher first shows it is alive (a changed file is picked up), then that a
+    deleted file, which it notices and reports once, keeps the last token."""
     token_file = tmp_path / "token"
     token_file.write_text("first-token\n")
     ext = await make(filename=str(token_file))
@@ -90,19 +93,29 @@ async def test_token_file_is_read_and_rotated(make: Any, tmp_path: Path) -> None
     ext._watch.interval = 0.02
     assert await _passes(ext, {"authorization": "Bearer first-token"})
     token_file.write_text("second-token-longer")
-    for _ in range(200):
-        if await _passes(ext, {"authorization": "Bearer second-token-longer"}):
-            break
-        await asyncio.sleep(0.01)
-    assert await _passes(ext, {"authorization": "Bearer second-token-longer"})
+    await _until_passes(ext, "second-token-longer")
     assert not await _passes(ext, {"authorization": "Bearer first-token"})
     headers: dict[str, str] = {}
     ext.apply_headers(headers)
     assert headers == {"authorization": "Bearer second-token-longer"}
-    # an unreadable file keeps the last token
+    # a deleted file: the watcher reports it, and the last token stays in use
     token_file.unlink()
-    await asyncio.sleep(0.1)
+    await until(lambda: _cannot_reload(caplog), what="the watcher to notice the deletion")
     assert await _passes(ext, {"authorization": "Bearer second-token-longer"})
+    assert len(_cannot_reload(caplog)) == 1 and "No such file" in _cannot_reload(caplog)[0]
+    # and the watcher goes on: a new file is picked up
+    token_file.write_text("third-token")
+    await _until_passes(ext, "third-token")
+    assert not await _passes(ext, {"authorization": "Bearer second-token-longer"})
+
+
+def _cannot_reload(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "cannot reload" in r.getMessage()]
+
+
+async def _until_passes(ext: BearerTokenAuth, token: str) -> None:
+    await until(lambda: _passes(ext, {"authorization": f"Bearer {token}"}),
+                what=f"token {token!r} to be accepted")
 
 
 async def test_empty_token_file_authenticates_nobody(make: Any, tmp_path: Path) -> None:

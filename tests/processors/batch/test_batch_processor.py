@@ -14,6 +14,7 @@ from otelpy.errors import PermanentError, RetryableError
 from otelpy.pdata import Batch
 from otelpy.processors.batch import BatchConfig, BatchProcessor, factory
 from otelpy.telemetry import Telemetry
+from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
@@ -75,9 +76,8 @@ async def test_timeout_sends_what_is_buffered() -> None:
     t0 = time.monotonic()
     await proc.consume_traces(spans.batch(5))
     await proc.consume_traces(spans.batch(7))
-    await sink.wait_for_items(12)
-    elapsed = time.monotonic() - t0
-    assert 0.015 <= elapsed < 0.5
+    await sink.wait_for_items(12, within=10.0)  # the timer fired (10,000 is never reached)
+    assert time.monotonic() - t0 >= 0.015
     assert sink.sizes() == [12]
     assert start_times(sink.batches) == list(range(12))
     assert tel.value("otelcol_processor_batch_timeout_trigger_send_total", LABELS) == 1
@@ -86,7 +86,7 @@ async def test_timeout_sends_what_is_buffered() -> None:
     await asyncio.sleep(0.05)
     await proc.consume_traces(spans.batch(3))
     t1 = time.monotonic()
-    await sink.wait_for_items(15)
+    await sink.wait_for_items(15, within=10.0)
     assert time.monotonic() - t1 >= 0.015
     assert sink.sizes() == [12, 3]
     await proc.shutdown()
@@ -139,7 +139,7 @@ async def test_max_size_groups_whole_batches_and_splits_only_oversize_ones() -> 
     proc = await started(BatchConfig(send_batch_size=10, send_batch_max_size=100, timeout=60),
                          sink, tel)
     await proc.consume_traces(spans.batch(10))  # exported at once, held downstream
-    await asyncio.sleep(0.01)
+    await until(lambda: sink.in_flight == 1, what="the first export to be in flight")
     inputs = [spans.batch(n) for n in (40, 40, 30, 120)]  # 230 < pending limit 200 + 120
     for b in inputs:
         await proc.consume_traces(b)
@@ -218,10 +218,10 @@ async def test_shutdown_is_bounded_when_downstream_hangs() -> None:
                          shutdown_timeout=0.1)
     await proc.consume_traces(spans.batch(10))  # taken by the flusher, stuck downstream
     await proc.consume_traces(spans.batch(6))   # stays buffered
-    await asyncio.sleep(0.01)
+    await until(lambda: sink.in_flight == 1, what="the first export to be in flight")
     t0 = time.monotonic()
     await proc.shutdown()
-    assert time.monotonic() - t0 < 0.5
+    assert time.monotonic() - t0 < 5.0  # bounded (shutdown_timeout 0.1 s), not held forever
     assert sink.batches == []
     assert tel.value("otelcol_processor_dropped_spans_total", LABELS) == 16
 
@@ -233,8 +233,8 @@ async def test_full_buffer_makes_consume_wait_for_the_export_in_flight() -> None
     assert proc.pending_limit == 20
     await proc.consume_traces(spans.batch(5))
     await proc.consume_traces(spans.batch(5))  # size trigger: flusher exports 10, held
-    await asyncio.sleep(0.01)
-    assert sink.in_flight == 1 and proc.pending_items == 0
+    await until(lambda: sink.in_flight == 1, what="the export to be in flight")
+    assert proc.pending_items == 0
     for _ in range(4):
         await proc.consume_traces(spans.batch(5))  # buffered: 20 items
     assert proc.pending_items == 20
@@ -243,7 +243,7 @@ async def test_full_buffer_makes_consume_wait_for_the_export_in_flight() -> None
     assert not blocked.done()
     assert proc.pending_items == 20  # not accepted yet: the bound holds
     sink.release()
-    await asyncio.wait_for(blocked, 1.0)
+    await asyncio.wait_for(blocked, 10.0)
     await sink.wait_for_items(30)
     assert proc.pending_items == 5  # below send_batch_size: waits for the timer
     await proc.shutdown()
@@ -256,8 +256,8 @@ async def test_downstream_refusal_is_counted_not_raised() -> None:
     proc = await started(BatchConfig(send_batch_size=10, timeout=60), sink, tel)
     sink.fail_next(1, PermanentError("rejected"))
     await proc.consume_traces(spans.batch(10))  # accepted; the export fails later
-    await asyncio.sleep(0.02)
-    assert tel.value("otelcol_processor_dropped_spans_total", LABELS) == 10
+    await until(lambda: tel.value("otelcol_processor_dropped_spans_total", LABELS) == 10,
+                what="the refused export to be counted")
     await proc.consume_traces(spans.batch(12))
     await sink.wait_for_items(12)
     assert sink.sizes() == [12]
@@ -270,7 +270,8 @@ async def test_flusher_survives_an_unexpected_downstream_exception() -> None:
     sink.fail_next(1, RuntimeError("bug downstream"))
     proc = await started(BatchConfig(send_batch_size=1, timeout=60), sink, tel)
     await proc.consume_traces(spans.batch(3))
-    await asyncio.sleep(0.01)
+    await until(lambda: tel.value("otelcol_processor_dropped_spans_total", LABELS) == 3,
+                what="the failed export to be counted")
     await proc.consume_traces(spans.batch(4))
     await sink.wait_for_items(4)
     assert sink.sizes() == [4]

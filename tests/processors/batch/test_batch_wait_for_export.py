@@ -19,6 +19,7 @@ from otelpy.processors.batch import BatchConfig, WaitingBatchProcessor, factory
 from otelpy.storage import log_directory
 from otelpy.storage.inspect import check_log
 from otelpy.telemetry import Telemetry
+from otelpy.testing.polling import until
 from otelpy.testing.samples import traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
@@ -48,10 +49,10 @@ async def test_consume_returns_after_the_next_consumer_accepted() -> None:
     sink.hold()
     proc = await started(sink, tel, send_batch_size=1, timeout="1s")
     call = asyncio.create_task(proc.consume_traces(spans(5)))
-    await asyncio.sleep(0.05)
-    assert sink.in_flight == 1 and not call.done()
+    await until(lambda: sink.in_flight == 1, what="the export to be in flight")
+    assert not call.done()
     sink.release()
-    await asyncio.wait_for(call, 1)
+    await asyncio.wait_for(call, 10)
     assert sink.sizes() == [5]
     await proc.shutdown()
 
@@ -60,7 +61,7 @@ async def test_concurrent_callers_share_one_export() -> None:
     tel, sink = Telemetry(), SinkConsumer()
     proc = await started(sink, tel, send_batch_size=30, timeout="10s")
     inputs = [spans(10, seed=i) for i in range(3)]
-    await asyncio.wait_for(asyncio.gather(*(proc.consume_traces(b) for b in inputs)), 1)
+    await asyncio.wait_for(asyncio.gather(*(proc.consume_traces(b) for b in inputs)), 10)
     assert sink.calls == 1 and sink.sizes() == [30]
     assert sink.batches[0].data == b"".join(b.data for b in inputs)
     assert tel.value("otelcol_processor_batch_batch_size_trigger_send_total", LABELS) == 1
@@ -71,8 +72,8 @@ async def test_timeout_trigger_answers_a_lone_caller() -> None:
     tel, sink = Telemetry(), SinkConsumer()
     proc = await started(sink, tel, send_batch_size=1000, timeout="50ms")
     start = time.monotonic()
-    await asyncio.wait_for(proc.consume_traces(spans(3)), 1)
-    assert 0.04 <= time.monotonic() - start < 0.5
+    await asyncio.wait_for(proc.consume_traces(spans(3)), 10)  # 1000 is never reached
+    assert time.monotonic() - start >= 0.04
     assert sink.sizes() == [3]
     await proc.shutdown()
 
@@ -96,7 +97,7 @@ async def test_refusal_reaches_every_caller_of_the_batch(error: Exception) -> No
 async def test_split_batch_waits_for_all_its_pieces() -> None:
     tel, sink = Telemetry(), SinkConsumer()
     proc = await started(sink, tel, send_batch_size=10, send_batch_max_size=10, timeout="10s")
-    await asyncio.wait_for(proc.consume_traces(spans(25)), 1)
+    await asyncio.wait_for(proc.consume_traces(spans(25)), 10)
     assert sorted(sink.sizes()) == [5, 10, 10]
     sink.fail_next(1, RetryableError("one piece refused"))
     with pytest.raises(RetryableError, match="one piece refused"):
@@ -111,7 +112,7 @@ async def test_shutdown_flushes_waiting_callers() -> None:
     await asyncio.sleep(0.02)
     assert not any(c.done() for c in calls)
     await proc.shutdown()
-    await asyncio.wait_for(asyncio.gather(*calls), 1)
+    await asyncio.wait_for(asyncio.gather(*calls), 10)
     assert sink.total() == 12
 
 
@@ -123,7 +124,7 @@ async def test_shutdown_timeout_refuses_instead_of_dropping() -> None:
                                  sink, shutdown_timeout=0.1)
     await proc.start(FakeHost())
     call = asyncio.create_task(proc.consume_traces(spans(6)))
-    await asyncio.sleep(0.02)
+    await until(lambda: sink.in_flight == 1, what="the export to be in flight")
     await proc.shutdown()
     with pytest.raises(RetryableError, match="stopped before the export finished"):
         await call

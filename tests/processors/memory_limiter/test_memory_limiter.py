@@ -1,4 +1,8 @@
-"""memory_limiter with a fake memory reader and real asyncio timing."""
+"""memory_limiter with a fake memory reader and real asyncio timing.
+
+Each test waits for the checks it needs by polling their effect (``until``), never for
+a fixed number of intervals: a loaded machine runs fewer checks per second.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from otelpy.processors.memory_limiter import (
 )
 from otelpy.processors.memory_limiter.memory import MIB, limits, process_rss, total_memory
 from otelpy.telemetry import Telemetry
+from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, traces_request
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
@@ -31,9 +36,16 @@ class FakeMemory:
         self.used = mib * MIB
         self.freed_by_gc = freed_by_gc_mib * MIB
         self.collections = 0
+        self.reads = 0
 
     def read(self) -> int:
+        self.reads += 1
         return self.used
+
+    async def checks(self, n: int) -> None:
+        """Wait until at least ``n`` more checks ran (a check reads once or twice)."""
+        start = self.reads
+        await until(lambda: self.reads >= start + 2 * n, what=f"{n} memory checks")
 
     def collect(self) -> int:
         self.collections += 1
@@ -66,7 +78,7 @@ async def test_below_limit_passes_above_soft_limit_refuses_then_recovers() -> No
     assert sink.batches == [batch]  # passed through, same object
 
     mem.used = 85 * MIB  # above soft limit (80), below hard limit (100)
-    await asyncio.sleep(INTERVAL * 3)
+    await until(lambda: proc.refusing, what="the limiter to refuse")
     with pytest.raises(RetryableError) as info:
         await proc.consume_traces(spans(7))
     assert info.value.retry_after == pytest.approx(INTERVAL)
@@ -75,7 +87,7 @@ async def test_below_limit_passes_above_soft_limit_refuses_then_recovers() -> No
     assert tel.value("otelcol_processor_refused_spans_total", LABELS) == 7
 
     mem.used = 60 * MIB
-    await asyncio.sleep(INTERVAL * 3)
+    await until(lambda: not proc.refusing, what="the limiter to accept again")
     await proc.consume_traces(spans(4))
     assert sink.total() == 14
     assert tel.value("otelcol_processor_refused_spans_total", LABELS) == 7
@@ -98,8 +110,9 @@ async def test_gc_that_frees_enough_avoids_refusing() -> None:
     await proc.start(FakeHost())
     assert mem.collections == 0
     mem.used = 90 * MIB
-    await asyncio.sleep(INTERVAL * 3)
-    assert mem.collections == 1 and mem.used == 60 * MIB
+    await until(lambda: mem.collections == 1, what="a garbage collection")
+    await mem.checks(2)
+    assert mem.collections == 1 and mem.used == 60 * MIB and not proc.refusing
     await proc.consume_traces(spans(5))
     assert sink.total() == 5
     assert tel.value("otelpy_processor_memory_limiter_gc_total", LABELS) == 1
@@ -111,11 +124,11 @@ async def test_gc_intervals_soft_versus_hard_limit() -> None:
     proc = make(mem, tel, sink, min_gc_interval_when_soft_limited=10,
                 min_gc_interval_when_hard_limited=0)
     await proc.start(FakeHost())
-    await asyncio.sleep(INTERVAL * 4)
-    assert mem.collections == 1  # once, then not again within 10s
+    assert mem.collections == 1  # at start
+    await mem.checks(3)
+    assert mem.collections == 1  # not again within 10s
     mem.used = 120 * MIB  # above the hard limit: collect at every check
-    await asyncio.sleep(INTERVAL * 4)
-    assert mem.collections >= 3
+    await until(lambda: mem.collections >= 3, what="a collection at every check")
     with pytest.raises(RetryableError):
         await proc.consume_traces(spans(2))
     await proc.shutdown()
@@ -139,9 +152,10 @@ async def test_shutdown_stops_measuring_and_is_idempotent() -> None:
     await proc.start(FakeHost())
     await proc.shutdown()
     await proc.shutdown()
+    reads = mem.reads
     mem.used = 99 * MIB
-    await asyncio.sleep(INTERVAL * 3)
-    assert not proc.refusing  # no longer measuring
+    await asyncio.sleep(INTERVAL * 3)  # a window in which a check would show
+    assert not proc.refusing and mem.reads == reads  # no longer measuring
     assert proc.capabilities.mutates_data is False
 
 

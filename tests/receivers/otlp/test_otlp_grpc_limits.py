@@ -23,6 +23,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from otelpy.component import Signal
 from otelpy.receivers.otlp import OTLPReceiver
 from otelpy.receivers.otlp.grpc_limits import POLL_INTERVAL
+from otelpy.testing.polling import until
 from otelpy.testing.samples import traces_request
 from otelpy.testing.sink import SinkConsumer
 
@@ -59,10 +60,7 @@ async def _good_call(rcv: OTLPReceiver, sink: SinkConsumer) -> None:
 
 
 async def _eventually(check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 3 * POLL_INTERVAL
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+    await until(check, 10 * POLL_INTERVAL, "the channelz poll to count it", interval=0.05)
 
 
 def _padded(size: int) -> bytes:
@@ -150,8 +148,12 @@ async def test_max_connections(start_receiver: StartReceiver, sink: SinkConsumer
         for ch in channels:
             await ch.close()
     assert sink.items[Signal.TRACES] == 3
-    await asyncio.sleep(0.2)
-    await _good_call(rcv, sink)  # room again once connections closed
+
+    async def room_again() -> bool:  # once grpc has seen the connections closed
+        return await _call(rcv, data) == grpc.StatusCode.OK
+
+    await until(room_again, what="a new connection to be accepted")
+    assert sink.items[Signal.TRACES] == 4
 
 
 async def test_max_metadata_size(start_receiver: StartReceiver, sink: SinkConsumer) -> None:

@@ -13,6 +13,7 @@ import aiohttp
 
 from otelpy.component import Signal
 from otelpy.receivers.otlp import OTLPReceiver
+from otelpy.testing.polling import until
 from otelpy.testing.samples import traces_request
 from otelpy.testing.sink import SinkConsumer
 
@@ -77,7 +78,7 @@ async def test_slow_headers_get_408_and_the_server_keeps_serving(
     pieces = [f"X-Slow-{i}: y\r\n".encode() for i in range(200)]  # 10 s at 50 ms each
     answer, took = await _answer_after_trickle(rcv, HEAD.encode(), pieces)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
-    assert 0.35 < took < 2.0, took
+    assert 0.35 < took < 5.0, took  # the deadline, not the 10 s trickle
     assert malformed("http", "read_header_timeout") == 1
     await _good_request(rcv, sink)
     assert sink.items[Signal.TRACES] == 5
@@ -87,7 +88,7 @@ async def test_silent_connection_is_closed_without_an_answer(
         start_receiver: StartReceiver, sink: SinkConsumer, malformed: Malformed) -> None:
     rcv = await start_receiver(_http(read_header_timeout="300ms"))
     answer, took = await _answer_after_trickle(rcv, b"", [])
-    assert answer == b"" and 0.25 < took < 2.0, (answer, took)
+    assert answer == b"" and 0.25 < took < 5.0, (answer, took)
     assert malformed("http", "read_header_timeout") == 1
     await _good_request(rcv, sink)
 
@@ -96,7 +97,7 @@ async def test_read_timeout_is_the_header_deadline_when_read_header_timeout_is_0
         start_receiver: StartReceiver, malformed: Malformed) -> None:
     rcv = await start_receiver(_http(read_header_timeout=0, read_timeout="300ms"))
     answer, took = await _answer_after_trickle(rcv, HEAD.encode(), [b"X-A: b\r\n"] * 200)
-    assert answer.startswith(b"HTTP/1.1 408 ") and took < 2.0, (answer[:100], took)
+    assert answer.startswith(b"HTTP/1.1 408 ") and took < 5.0, (answer[:100], took)
     assert malformed("http", "read_header_timeout") == 1
 
 
@@ -158,7 +159,8 @@ async def test_max_connections(start_receiver: StartReceiver, sink: SinkConsumer
     assert (await asyncio.wait_for(r0.read(), 5)).startswith(b"HTTP/1.1 200 ")
     for _, w in held:
         w.close()
-    await asyncio.sleep(0.1)
+    guard = rcv.http._guard  # type: ignore[union-attr]  # noqa: SLF001
+    await until(lambda: guard.open == 0, what="the server to see the connections closed")
     await _good_request(rcv, sink)
     assert sink.items[Signal.TRACES] == 10
     assert malformed("http", "too_many_connections") == 1

@@ -95,7 +95,7 @@ async def test_backpressure_closes_the_connection_and_keeps_the_data(
     sink.hold()  # the exporter takes nothing: the batch processor makes the request wait
     results = await asyncio.gather(*[_until_closed(batched_receiver, REQUEST) for _ in range(2)])
     for answer, took in results:
-        assert answer == b"" and 0.25 < took < 2.0, (answer[:100], took)
+        assert answer == b"" and 0.25 < took < 5.0, (answer[:100], took)
     assert malformed("http", "write_timeout") == 2
     assert len(_warnings(caplog)) == 1  # logged once per interval, counted every time
     assert "still in the pipeline" in _warnings(caplog)[0]
@@ -126,7 +126,7 @@ async def test_slow_body_counts_towards_the_write_deadline(
     finally:
         writer.close()
     took = time.monotonic() - start
-    assert answer == b"" and 0.25 < took < 2.0, (answer[:100], took)
+    assert answer == b"" and 0.25 < took < 5.0, (answer[:100], took)
     assert malformed("http", "write_timeout") == 1
     assert sink.items[Signal.TRACES] == 0
 
