@@ -5,7 +5,7 @@ An OTLP exponential histogram of scale ``s`` has ``base = 2 ** (2 ** -s)``; posi
 ``[-base**(i+1), -base**i)``. Buckets are an ``offset`` and a list of counts.
 
 Text and OpenMetrics have no native histograms, so an exponential histogram is exposed
-*converted*: one cumulative ``le`` bucket per exponential bucket in the populated range
+*converted*: one cumulative ``le`` bucket per exponential bucket from the first to the last non-empty one
 (negative buckets first, with ``le = -base**i``; then the zero bucket, ``le`` = the zero
 threshold; then positive buckets, ``le = base**(i+1)``), then ``+Inf`` = the count.
 """
@@ -58,18 +58,27 @@ def classic_buckets(scale: int, zero_count: int, zero_threshold: float,
     """Cumulative ``(le, count)`` pairs in increasing ``le`` (``+Inf`` excluded)."""
     out: list[tuple[float, int]] = []
     total = 0
-    neg_offset, neg = negative
+    neg_offset, neg = _populated(*negative)
     for k in range(len(neg) - 1, -1, -1):
         total += neg[k]
         _append(out, -lower_bound(neg_offset + k, scale), total)
     if zero_count or neg:
         total += zero_count
         _append(out, zero_threshold, total)
-    pos_offset, pos = positive
+    pos_offset, pos = _populated(*positive)
     for k, count in enumerate(pos):
         total += count
         _append(out, lower_bound(pos_offset + k + 1, scale), total)
     return out
+
+
+def _populated(offset: int, counts: Sequence[int]) -> tuple[int, Sequence[int]]:
+    """The range from the first to the last non-zero bucket (empty when all are zero)."""
+    first = next((i for i, c in enumerate(counts) if c), None)
+    if first is None:
+        return offset, ()
+    last = len(counts) - next(i for i, c in enumerate(reversed(counts)) if c)
+    return offset + first, counts[first:last]
 
 
 def _append(out: list[tuple[float, int]], le: float, total: int) -> None:
