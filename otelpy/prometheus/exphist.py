@@ -5,7 +5,8 @@ An OTLP exponential histogram of scale ``s`` has ``base = 2 ** (2 ** -s)``; posi
 ``[-base**(i+1), -base**i)``. Buckets are an ``offset`` and a list of counts.
 
 Text and OpenMetrics have no native histograms, so an exponential histogram is exposed
-*converted*: one cumulative ``le`` bucket per exponential bucket from the first to the last non-empty one
+*converted*: one cumulative ``le`` bucket per exponential bucket, from the first to the last
+non-empty one
 (negative buckets first, with ``le = -base**i``; then the zero bucket, ``le`` = the zero
 threshold; then positive buckets, ``le = base**(i+1)``), then ``+Inf`` = the count.
 """

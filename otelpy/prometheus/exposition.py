@@ -3,7 +3,7 @@
 Output matches what the Collector's exporter (Go's ``expfmt``) writes, family by family in
 name order with ``target_info`` first: ``# HELP`` (when there is a description) and
 ``# TYPE`` lines, then the samples. Numbers are written as Go writes float64 (shortest form,
-``1e+06``, ``+Inf``, ``NaN``); OpenMetrics adds ``.0`` to integral floats, names counter
+``1.5e+06``, ``+Inf``, ``NaN``); OpenMetrics adds ``.0`` to integral floats, names counter
 families without ``_total`` (samples keep it), writes timestamps in seconds, exemplars
 (`` # {trace_id="..",span_id=".."} value timestamp``) on counters and histogram buckets, and
 ends with ``# EOF``. Exponential histograms are written as classic histograms
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from otelpy.prometheus.exphist import classic_buckets
 from otelpy.prometheus.labels import escape_help
@@ -77,29 +78,32 @@ def negotiate(accept: str | None, openmetrics_enabled: bool) -> Format:
 
 
 def go_float(value: float) -> str:
-    """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)``: ``1``, ``0.5``, ``1e+06``."""
+    """``value`` as Go's ``strconv.FormatFloat(v, 'g', -1, 64)``: shortest digits, exponent
+    form from 1e+06 and below 1e-04: ``1``, ``0.5``, ``1.5e+06``, ``1e-05``, ``+Inf``."""
     if value.__class__ is int:
-        return str(value) if -10**21 < value < 10**21 else go_float(float(value))
+        if -1_000_000 < value < 1_000_000:
+            return str(value)
+        value = float(value)
     text = repr(value)
-    if text[-2:] == ".0":
-        return text[:-2]
-    if "e" not in text and "n" not in text:
-        return text
-    return _go_float_slow(value, text)
+    if -1e6 < value < 1e6:  # repr and Go agree here, but for repr's ".0" (NaN fails the test)
+        return text[:-2] if text[-2:] == ".0" else text
+    return _go_float_large(text)
 
 
-def _go_float_slow(value: float, text: str) -> str:
+def _go_float_large(text: str) -> str:
     if text == "inf":
         return "+Inf"
     if text == "-inf":
         return "-Inf"
     if text == "nan":
         return "NaN"
-    mantissa, _, exp = text.partition("e")
-    power = int(exp)
-    if 16 <= power < 21:  # Python switches to exponents at 1e16, Go at 1e21
-        return str(int(value))
-    return f"{mantissa.removesuffix('.0')}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    if "e" in text:  # repr from 1e16: already Go's form (shortest mantissa, 2-digit exponent)
+        return text
+    sign, body = ("-", text[1:]) if text[0] == "-" else ("", text)
+    whole, _, frac = body.partition(".")
+    digits = (whole + ("" if frac == "0" else frac)).rstrip("0")
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e+{len(whole) - 1:02d}"
 
 
 def om_float(value: float) -> str:
@@ -144,6 +148,7 @@ class _Writer:
         self.om = openmetrics
         self.num = om_float if openmetrics else go_float
         self.timestamps = send_timestamps
+        self._layouts: dict[tuple[float, ...], tuple[tuple[int, ...] | None, list[str]]] = {}
 
     def target_info(self, store: SeriesStore) -> list[str]:
         name = f"{store.metric_namer.namespace}_{TARGET_INFO}" \
@@ -181,12 +186,47 @@ class _Writer:
             return
         for s in series:
             if isinstance(s, HistogramSeries):
-                self._histogram(out, name, s, _explicit(s))
+                self._explicit(out, name, s)
             elif isinstance(s, ExpHistogramSeries):
                 self._histogram(out, name, s, classic_buckets(
                     s.scale, s.zero_count, s.zero_threshold, s.positive, s.negative))
             elif isinstance(s, SummarySeries):
                 self._summary(out, name, s)
+
+    def _layout(self, bounds: tuple[float, ...]) -> tuple[tuple[int, ...] | None, list[str]]:
+        """For a bounds tuple: the bucket indices in increasing ``le`` order with duplicate
+        bounds counted once, as the Collector does (None when that is simply 0..n-1), and
+        the ``le="..."} `` text of each."""
+        layout = self._layouts.get(bounds)
+        if layout is None:
+            seen: dict[float, int] = {}
+            for bound, index in sorted((b, i) for i, b in enumerate(bounds))[::-1]:
+                seen[bound] = index  # iterating backwards: the first index of a bound wins
+            ordered = sorted(seen.items())
+            indices = tuple(i for _, i in ordered)
+            les = [f'le="{self.num(b)}"}} ' for b, _ in ordered]
+            layout = (None if indices == tuple(range(len(bounds))) else indices, les)
+            if len(self._layouts) < 10_000:
+                self._layouts[bounds] = layout
+        return layout
+
+    def _explicit(self, out: list[str], name: str, s: HistogramSeries) -> None:
+        if self.om and s.exemplars:
+            self._histogram(out, name, s, _explicit(s))
+            return
+        indices, les = self._layout(s.bounds)
+        counts = s.counts
+        if indices is None and len(counts) > len(les):
+            totals = accumulate(counts[:len(les)])
+        else:
+            picked = range(len(les)) if indices is None else indices
+            totals = accumulate(counts[i] if i < len(counts) else 0 for i in picked)
+        prefix = f"{name}_bucket{s.labels[:-1]}," if s.labels else f"{name}_bucket{{"
+        ts = self._ts(s)
+        out += [f"{prefix}{le}{total}{ts}\n" for le, total in zip(les, totals, strict=False)]
+        out.append(f'{prefix}le="+Inf"}} {s.count}{ts}\n')
+        out.append(f"{name}_sum{s.labels} {self.num(s.sum)}{ts}\n")
+        out.append(f"{name}_count{s.labels} {s.count}{ts}\n")
 
     def _counters_om(self, out: list[str], name: str, series: list[Series]) -> None:
         if not name.endswith("_total"):
