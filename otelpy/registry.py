@@ -27,6 +27,7 @@ BUILTIN = (
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",
     "otelpy.exporters.file",
+    "otelpy.exporters.prometheus",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",

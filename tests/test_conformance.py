@@ -61,6 +61,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "otlphttp"): {"endpoint": env.http_sink.endpoint},
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
+        (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.EXTENSION, "health_check"): {"endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.EXTENSION, "file_storage"): {"directory": str(env.tmp / "storage"),
