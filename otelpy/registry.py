@@ -33,6 +33,7 @@ BUILTIN = (
     "otelpy.extensions.bearertokenauth",
     "otelpy.extensions.basicauth",
     "otelpy.extensions.headers_setter",
+    "otelpy.extensions.zpages",
 )
 
 
