@@ -34,6 +34,7 @@ BUILTIN = (
     "otelpy.extensions.basicauth",
     "otelpy.extensions.headers_setter",
     "otelpy.extensions.zpages",
+    "otelpy.extensions.pprof",
 )
 
 
