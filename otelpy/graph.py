@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from otelpy.component import Component, ComponentID, Host, Kind, PipelineID, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer, FanOut
 from otelpy.errors import ComponentStartError, ConsumerError
+from otelpy.hostview import ExtensionView, PipelineView
 from otelpy.pdata import Batch
 from otelpy.registry import Registry
 from otelpy.telemetry import Telemetry
@@ -104,6 +105,7 @@ class Graph:
     _retargets: list[tuple[ObservedReceiverConsumer, Consumer]] = field(default_factory=list)
     _activated: bool = False
     _status: dict[str, str] = field(default_factory=dict)
+    _pipeline_mutates: dict[PipelineID, bool] = field(default_factory=dict)
     _extensions: list[_Instance] = field(default_factory=list)
     _exporters: list[_Instance] = field(default_factory=list)
     _connectors: list[_Instance] = field(default_factory=list)
@@ -146,7 +148,8 @@ class Graph:
                 self._processors.append(_Instance(proc_id, Kind.PROCESSOR, comp, pid))
                 chain.append(comp)
                 nxt = comp
-            heads[pid] = _Declared(nxt, _mutates(chain))
+            self._pipeline_mutates[pid] = _mutates(chain)
+            heads[pid] = _Declared(nxt, self._pipeline_mutates[pid])
             self._status[str(pid)] = "starting"
         self._build_receivers(heads)
 
@@ -347,6 +350,25 @@ class Graph:
             if inst.kind is kind and inst.id == component_id:
                 return inst.component
         return None
+
+    # -- what zpages shows (see otelpy.hostview) ------------------------------------------
+    def pipeline_views(self) -> tuple[PipelineView, ...]:
+        """Every built pipeline, sorted by ID; connectors are marked ``(connector)``."""
+        cfg = self.config
+
+        def names(ids: tuple[ComponentID, ...]) -> tuple[str, ...]:
+            return tuple(f"{c} (connector)" if c in cfg.connectors else str(c) for c in ids)
+
+        return tuple(
+            PipelineView(str(pid), str(pid.signal), self._pipeline_mutates.get(pid, False),
+                         names(pipe.receivers), tuple(str(p) for p in pipe.processors),
+                         names(pipe.exporters), self._status.get(str(pid), "starting"))
+            for pid, pipe in sorted(cfg.pipelines.items()))
+
+    def extension_views(self) -> tuple[ExtensionView, ...]:
+        """The extensions of ``service::extensions`` in start order, and whether each runs."""
+        started = {id(i) for i in self._started}
+        return tuple(ExtensionView(str(i.id), id(i) in started) for i in self._extensions)
 
 
 __all__ = ["Graph", "ObservedReceiverConsumer"]

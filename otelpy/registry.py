@@ -34,6 +34,8 @@ BUILTIN = (
     "otelpy.extensions.bearertokenauth",
     "otelpy.extensions.basicauth",
     "otelpy.extensions.headers_setter",
+    "otelpy.extensions.zpages",
+    "otelpy.extensions.pprof",
 )
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from otelpy import __version__
 from otelpy import config as otelconfig
-from otelpy.component import Component, ComponentID, Host
+from otelpy.component import Component, ComponentID, Host, Kind
 from otelpy.errors import ComponentStartError, ConfigError
 from otelpy.graph import Graph
+from otelpy.hostview import ServiceView
 from otelpy.registry import Registry, default_registry
 from otelpy.telemetry import MetricsServer, Telemetry, setup_logging
 
@@ -36,6 +39,9 @@ class _ServiceHost:
     def pipeline_status(self) -> Mapping[str, str]:
         graph = self._service.current_graph()
         return graph.pipeline_status() if graph is not None else {}
+
+    def service_view(self) -> ServiceView:
+        return self._service.view()
 
 
 class Service:
@@ -62,6 +68,10 @@ class Service:
         self._tasks: set[asyncio.Task[None]] = set()
         self._reloads = self.telemetry.counter(
             "otelpy_config_reloads", "Config reloads by result", ["result"])
+        self.started_at = time.time()  # replaced by the first successful start
+        self.config_loaded_at = self.started_at
+        self.reload_count = 0
+        self._first_start = True
 
     def load(self) -> Any:
         """Load and validate the config; raises ConfigError with every problem."""
@@ -92,6 +102,9 @@ class Service:
         finally:
             self._starting = None
         self.graph, self.config = graph, cfg
+        self.config_loaded_at = time.time()
+        if self._first_start:
+            self.started_at, self._first_start = self.config_loaded_at, False
         if old is not None:
             old.release(graph.adopted())
             await old.shutdown()
@@ -100,6 +113,21 @@ class Service:
     def current_graph(self) -> Graph | None:
         """The graph being started, else the running one."""
         return self._starting or self.graph
+
+    def view(self) -> ServiceView:
+        """What the host shows about this service (see otelpy.hostview)."""
+        graph = self.current_graph()
+        cfg = graph.config if graph is not None else self.config
+        metrics = cfg.telemetry.metrics if cfg is not None else None
+        return ServiceView(
+            command="otelpy", version=__version__, started_at=self.started_at,
+            config_loaded_at=self.config_loaded_at, reloads=self.reload_count,
+            config_sources=tuple(self.paths), config_overrides=len(self.sets),
+            configured={k.section: len(cfg.components(k)) for k in Kind} if cfg else {},
+            pipelines=graph.pipeline_views() if graph is not None else (),
+            extensions=graph.extension_views() if graph is not None else (),
+            telemetry_address=metrics.address if metrics is not None and metrics.enabled
+            else "")
 
     @property
     def host(self) -> Host:
@@ -149,6 +177,7 @@ class Service:
                 await self.start(old_cfg)
                 return False
             self._reloads.labels(result="ok").inc()
+            self.reload_count += 1
             log.info("config reloaded")
             return True
 

@@ -70,6 +70,10 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXTENSION, "basicauth"): {"htpasswd": {"inline": "user:{SHA}W6ph5Mm5Pz8Ggi"
                                                                "ULbPgzG37mj9g="}},
         (Kind.EXTENSION, "headers_setter"): {"headers": [{"key": "X-Tenant", "value": "t1"}]},
+        (Kind.EXTENSION, "zpages"): {"endpoint": f"127.0.0.1:{_free_port()}",
+                                     "expvar": {"enabled": True}},
+        (Kind.EXTENSION, "pprof"): {"endpoint": f"127.0.0.1:{_free_port()}",
+                                    "save_to_file": str(env.tmp / "profile.pyisession")},
     }
 
 

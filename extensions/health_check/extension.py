@@ -16,11 +16,10 @@ from aiohttp import web
 
 from otelpy.component import ComponentBase, Host, Settings
 from otelpy.config.redact import redact_url_userinfo
-from otelpy.config.server import Endpoint
 from otelpy.config.types import format_duration
-from otelpy.errors import ComponentStartError
 from otelpy.extensions.health_check.config import HealthCheckConfig
-from otelpy.security import HTTPServerSecurity, http_server_security
+from otelpy.httpsite import HTTPSite
+from otelpy.security import http_server_security
 
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
 _JSON = "application/json"
@@ -38,49 +37,36 @@ class HealthCheckExtension(ComponentBase):
         self._settings = settings
         self._cfg = cfg
         self._host: Host | None = None
-        self._runner: web.AppRunner | None = None
-        self._security = HTTPServerSecurity()  # closed (stops certificate reloads) on shutdown
+        self._site = HTTPSite()  # closes the TLS reloader (certificate reloads) on stop
         self._up_since: float | None = None  # wall time a probe first saw all pipelines ok
         self._up_mono = 0.0
-        self.port: int | None = None  # the bound port, once started
+
+    @property
+    def port(self) -> int | None:
+        """The bound port, once started."""
+        return self._site.port
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self, host: Host) -> None:
         """Bind and serve; raises ComponentStartError naming the endpoint when the
         address cannot be bound (e.g. the port is taken)."""
-        if self._runner is not None:
+        if self._site.running:
             return
         self._host = host
         if self._cfg.check_collector_pipeline.enabled:
             self._log.warning("check_collector_pipeline is deprecated and has no effect; "
                               "health follows every pipeline's status")
-        endpoint = Endpoint.parse(self._cfg.endpoint)
-        security = self._security = await http_server_security(
-            self._cfg.tls, self._cfg.auth, host, self._settings, "")
+        security = await http_server_security(self._cfg.tls, self._cfg.auth, host,
+                                              self._settings, "")
         app = web.Application(middlewares=security.middlewares)
         app.router.add_get(self._cfg.path, self._health)
         app.router.add_get(self._cfg.status_path, self._status)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, endpoint.bind_host, endpoint.port,
-                              ssl_context=security.ssl_context).start()
-        except OSError as exc:
-            await runner.cleanup()
-            await security.close()
-            raise ComponentStartError(
-                f"cannot listen on {self._cfg.endpoint}: {exc.strerror or exc}") from exc
-        self._runner = runner
-        addresses = runner.addresses
-        self.port = int(addresses[0][1]) if addresses else endpoint.port
+        await self._site.start(app, self._cfg.endpoint, security)
         self._log.info("serving on %s (path %s, status %s)", self._cfg.endpoint,
                        self._cfg.path, self._cfg.status_path)
 
     async def shutdown(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-        await self._security.close()
+        await self._site.stop()
 
     # -- answers -------------------------------------------------------------------------
     def _pipelines(self) -> Mapping[str, str]:

@@ -99,8 +99,7 @@ async def test_binds_loopback_by_default(started: list[Any]) -> None:
     assert ext._cfg.endpoint == "localhost:13133"
     assert Endpoint.parse(ext._cfg.endpoint).bind_host == "127.0.0.1"
     live = await _health(Telemetry(), FakeHost(), started, endpoint="localhost:0")
-    assert live._runner is not None
-    assert {a[0] for a in live._runner.addresses} == {"127.0.0.1"}
+    assert {host for host, _ in live._site.addresses} == {"127.0.0.1"}
 
 
 async def test_missing_authenticator_fails_start(started: list[Any]) -> None:
@@ -111,4 +110,4 @@ async def test_missing_authenticator_fails_start(started: list[Any]) -> None:
     with pytest.raises(ComponentStartError, match=r'^auth::authenticator: extension '
                                                  r'"basicauth/x" is not configured'):
         await ext.start(FakeHost())
-    assert ext._runner is None  # nothing left listening
+    assert not ext._site.running  # nothing left listening
