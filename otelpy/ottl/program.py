@@ -113,12 +113,12 @@ def _choose_context(trees: list[tuple[int, str, Any]], signal: Signal, context: 
             raise ValueError(f'context "{context}" is not one of '
                              f'{", ".join(SIGNAL_CONTEXTS[signal])} for {signal}')
         return context
-    try:
-        inferred = infer_context([t for _, _, t in trees], signal)
-    except ParseError as exc:
-        index, text, _ = next(((i, x, t) for i, x, t in trees
-                               if any(p.column == exc.column for p in _paths(t))), trees[0])
-        raise CompileError(index, text, exc) from None
+    inferred = None
+    for n, (index, text, _) in enumerate(trees):  # the first tree that does not fit
+        try:
+            inferred = infer_context([t for _, _, t in trees[:n + 1]], signal)
+        except ParseError as exc:
+            raise CompileError(index, text, exc) from None
     if inferred is None:
         index, text, _ = trees[0]
         raise CompileError(index, text, ParseError(
