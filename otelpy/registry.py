@@ -23,6 +23,8 @@ BUILTIN = (
     "otelpy.receivers.otlp",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
+    "otelpy.processors.transform",
+    "otelpy.processors.filter",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

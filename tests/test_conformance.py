@@ -57,6 +57,14 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
+        (Kind.PROCESSOR, "transform"): {
+            "trace_statements": ['set(span.attributes["conformance"], true)'],
+            "metric_statements": ['set(datapoint.attributes["conformance"], true)'],
+            "log_statements": ['set(log.attributes["conformance"], true)']},
+        (Kind.PROCESSOR, "filter"): {
+            "traces": {"span": ['name == "no span has this name"']},
+            "metrics": {"metric": ['name == "no metric has this name"']},
+            "logs": {"log_record": ['body == "no record has this body"']}},
         (Kind.EXPORTER, "otlp"): {"endpoint": env.grpc_sink.endpoint, "tls": {"insecure": True}},
         (Kind.EXPORTER, "otlphttp"): {"endpoint": env.http_sink.endpoint},
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},

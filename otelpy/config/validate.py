@@ -183,7 +183,7 @@ class _Run:
         """A ``validate_config`` message; ``key: text`` or ``a::b: text`` is placed at that key."""
         head, sep, rest = message.partition(": ")
         if sep and head and " " not in head:
-            rel = tuple(head.replace(".", "::").split("::"))
+            rel = _list_indexes(value, tuple(head.replace(".", "::").split("::")))
             if _at(value, rel) is not None or (isinstance(value, dict) and rel[0] in value):
                 return (root + rel, rest)
         return (root, message)
@@ -213,6 +213,20 @@ class _Run:
         if other:
             message += f' ("{cid.type}" is a {other[0]}; it belongs under {other[0]}s)'
         return message
+
+
+def _list_indexes(doc: Any, rel: tuple[str, ...]) -> Path:
+    """``("statements", "2")`` -> ``("statements", 2)`` where the value there is a list,
+    so a message about a list element is placed at the element's line."""
+    out: list[str | int] = []
+    for part in rel:
+        if isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            out.append(int(part))
+            doc = doc[int(part)]
+        else:
+            out.append(part)
+            doc = doc.get(part) if isinstance(doc, dict) else None
+    return tuple(out)
 
 
 def _not_covered(schema_findings: list[Finding], typed: list[Finding]) -> list[Finding]:

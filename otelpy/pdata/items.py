@@ -34,7 +34,8 @@ from otelpy.pdata.values import Attributes
 __all__ = [
     "POINT_KINDS", "LogItem", "MetricItem", "PointItem", "ResourceItem", "ScopeItem",
     "SpanEventItem", "SpanItem", "data_points", "log_records", "metrics", "point_kind",
-    "resources", "retain_data_points", "retain_log_records", "retain_metrics", "retain_spans",
+    "resources", "retain_data_points", "retain_log_records", "retain_metrics", "retain_span_events",
+    "retain_spans",
     "scopes", "span_events", "spans",
 ]
 
@@ -254,4 +255,15 @@ def retain_data_points(request: Any, keep: Callable[[PointItem], bool]) -> int:
     if removed:
         _retain_items(request, MetricItem,
                       lambda m: m.kind is None or len(getattr(m.metric, m.kind).data_points) > 0)
+    return removed
+
+
+def retain_span_events(request: Any, keep: Callable[[SpanEventItem], bool]) -> int:
+    """Remove the span events for which ``keep`` is false (spans stay, even when left
+    without events); returns how many events were removed."""
+    removed = 0
+    for res, scope, span in spans(request):
+        if span.events:
+            removed += _remove(span.events,
+                               lambda e: not keep(SpanEventItem(res, scope, span, e)))  # noqa: B023
     return removed

@@ -142,6 +142,12 @@ class Attributes(MutableMapping[str, Value]):
     def __len__(self) -> int:
         return len(self._kvs)
 
+    @property
+    def key_values(self) -> Any:
+        """The live repeated ``KeyValue`` field under this mapping (for loops that read or
+        change many entries without converting them)."""
+        return self._kvs
+
     def any_value(self, key: str) -> AnyValue | None:
         """The stored ``AnyValue`` message of ``key`` (live: changes show), or None."""
         kv = self._find(key)
