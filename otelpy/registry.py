@@ -23,6 +23,8 @@ BUILTIN = (
     "otelpy.receivers.otlp",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
+    "otelpy.processors.attributes",
+    "otelpy.processors.resource",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

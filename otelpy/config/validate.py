@@ -100,10 +100,22 @@ def loaded_problem(loaded: LoadedConfig, path: Path, message: str) -> Problem:
 
 def _at(doc: Any, path: Path) -> Any:
     for key in path:
-        if not isinstance(doc, dict):
+        if isinstance(doc, list) and isinstance(key, int):
+            doc = doc[key] if 0 <= key < len(doc) else None
+        elif isinstance(doc, dict):
+            doc = doc.get(key)
+        else:
             return None
-        doc = doc.get(key)
     return doc
+
+
+def _rule_path(value: Any, head: str) -> Path:
+    """``a::0::b`` from a validate_config message as a YAML path (list indexes as ints)."""
+    out: list[str | int] = []
+    for part in head.replace(".", "::").split("::"):
+        is_index = part.isdigit() and isinstance(_at(value, tuple(out)), list)
+        out.append(int(part) if is_index else part)
+    return tuple(out)
 
 
 class _Run:
@@ -183,7 +195,7 @@ class _Run:
         """A ``validate_config`` message; ``key: text`` or ``a::b: text`` is placed at that key."""
         head, sep, rest = message.partition(": ")
         if sep and head and " " not in head:
-            rel = tuple(head.replace(".", "::").split("::"))
+            rel = _rule_path(value, head)
             if _at(value, rel) is not None or (isinstance(value, dict) and rel[0] in value):
                 return (root + rel, rest)
         return (root, message)
