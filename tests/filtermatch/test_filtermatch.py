@@ -57,8 +57,8 @@ def test_span_kinds_and_strict_typed_attribute_values() -> None:
 
 
 def test_regexp_attribute_values_match_text_of_scalars_only() -> None:
-    skip = span_skip(props(match_type="regexp", attributes=[{"key": "v", "value": "^1\\.5$|^true$"}]),
-                     None)
+    wanted = [{"key": "v", "value": "^1\\.5$|^true$"}]
+    skip = span_skip(props(match_type="regexp", attributes=wanted), None)
     found = spans({"attrs": {"v": 1.5}}, {"attrs": {"v": True}}, {"attrs": {"v": [1.5]}},
                   {"attrs": {"v": "1.5"}}, {"attrs": {}})
     assert selected(skip, found) == [0, 1, 3]

@@ -430,6 +430,11 @@ async def test_documented_example(case: Case) -> None:
     assert await run(case.config, case.signal, case.inputs) == case.expected, case.source
 
 
+# TESTDATA attributes/regex_insert, verbatim (split for line length)
+REGEX_INSERT_PATTERN = (r"^(?P<http_protocol>.*):\/\/(?P<http_domain>.*)\/(?P<http_path>.*)"
+                        r"(\?|\&)(?P<http_query_params>.*)")
+
+
 def test_regex_insert_example_is_refused_as_by_the_collector() -> None:
     """TESTDATA attributes/regex_insert: its pattern has the unnamed group ``(\\?|\\&)``;
     the Collector's NewAttrProc refuses it ("contains at least one unnamed matcher group")
@@ -438,9 +443,9 @@ def test_regex_insert_example_is_refused_as_by_the_collector() -> None:
 attributes/regex_insert:
   actions:
     - key: "http.url"
-      pattern: ^(?P<http_protocol>.*):\/\/(?P<http_domain>.*)\/(?P<http_path>.*)(\?|\&)(?P<http_query_params>.*)
+      pattern: PATTERN
       action: extract
-""")
+""".replace("PATTERN", REGEX_INSERT_PATTERN))
     cfg = AttributesConfig.model_validate(raw["attributes/regex_insert"])
     assert cfg.validate_config() == [
         'actions::0: field "pattern" contains at least one unnamed matcher group']
@@ -453,9 +458,10 @@ async def test_regex_insert_example_with_named_groups_only() -> None:
 attributes/regex_insert:
   actions:
     - key: "http.url"
-      pattern: ^(?P<http_protocol>.*):\/\/(?P<http_domain>.*)\/(?P<http_path>.*)(?:\?|\&)(?P<http_query_params>.*)
+      pattern: PATTERN
       action: extract
-""", TRACES, [Item({"http.url": "http://example.com/path?queryParam1=value1,queryParam2=value2"})])
+""".replace("PATTERN", REGEX_INSERT_PATTERN.replace(r"(\?|\&)", r"(?:\?|\&)")),
+        TRACES, [Item({"http.url": "http://example.com/path?queryParam1=value1,queryParam2=value2"})])
     assert out == [{"http.url": "http://example.com/path?queryParam1=value1,queryParam2=value2",
                     "http_protocol": "http", "http_domain": "example.com", "http_path": "path",
                     "http_query_params": "queryParam1=value1,queryParam2=value2"}]
