@@ -25,6 +25,8 @@ BUILTIN = (
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
     "otelpy.processors.filter",
+    "otelpy.processors.attributes",
+    "otelpy.processors.resource",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

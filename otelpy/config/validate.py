@@ -100,9 +100,12 @@ def loaded_problem(loaded: LoadedConfig, path: Path, message: str) -> Problem:
 
 def _at(doc: Any, path: Path) -> Any:
     for key in path:
-        if not isinstance(doc, dict):
+        if isinstance(doc, list) and isinstance(key, int):
+            doc = doc[key] if 0 <= key < len(doc) else None
+        elif isinstance(doc, dict):
+            doc = doc.get(key)
+        else:
             return None
-        doc = doc.get(key)
     return doc
 
 
