@@ -39,12 +39,9 @@ _TITLE = {Signal.TRACES: "Traces", Signal.METRICS: "Metrics", Signal.LOGS: "Logs
 def basic_line(batch: Batch) -> str:
     """``Traces: 1 resource spans, 512 spans`` — counted on the skeleton, items undecoded."""
     spec = SPECS[batch.signal]
-    framed = spec.framed.FromString(batch.data)
-    resources = getattr(framed, spec.resources)
-    noun = spec.resources.replace("_", " ")
-    text = f"{_TITLE[batch.signal]}: {len(resources)} {noun}"
+    resources, metrics = batch.envelope_counts()
+    text = f"{_TITLE[batch.signal]}: {resources} {spec.resources.replace('_', ' ')}"
     if batch.signal is Signal.METRICS:
-        metrics = sum(len(s.metrics) for r in resources for s in r.scope_metrics)
         text += f", {metrics} metrics"
     return f"{text}, {batch.item_count} {spec.item_name}"
 

@@ -171,6 +171,15 @@ class Batch:
             self._count = _count(spec, spec.checked.FromString(self.data))
         return self._count
 
+    def envelope_counts(self) -> tuple[int, int]:
+        """(resources, metrics) in the batch, counted on the wire framing without decoding
+        items; metrics is 0 for traces and logs."""
+        spec = SPECS[self.signal]
+        resources = getattr(spec.framed.FromString(self.data), spec.resources)
+        if self.signal is not Signal.METRICS:
+            return len(resources), 0
+        return len(resources), sum(len(s.metrics) for r in resources for s in r.scope_metrics)
+
     @property
     def byte_size(self) -> int:
         return len(self.data)
