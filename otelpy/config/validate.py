@@ -68,6 +68,9 @@ def validate(loaded: LoadedConfig, registry: Registry) -> ValidatedConfig:
     run.check_structure()
     typed = {kind: run.check_components(kind) for kind in Kind}
     telemetry = run.check_model(TelemetryConfig, _TELEMETRY, _at(doc, _TELEMETRY))
+    if isinstance(telemetry, TelemetryConfig):
+        run.warnings += [loaded_problem(loaded, _TELEMETRY + _path(rel), m)
+                         for rel, m in telemetry.config_warnings()]
     service = check_service(doc, registry)
     run.add(service.errors)
     if run.problems:
@@ -96,6 +99,10 @@ def _shutdown_timeout(doc: dict[str, Any]) -> float:
 
 def loaded_problem(loaded: LoadedConfig, path: Path, message: str) -> Problem:
     return Problem(loaded.position(path), path, message)
+
+
+def _path(rel: tuple[str, ...]) -> Path:
+    return tuple(int(k) if k.isdigit() else k for k in rel)
 
 
 def _at(doc: Any, path: Path) -> Any:
