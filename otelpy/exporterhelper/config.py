@@ -142,8 +142,6 @@ class QueueSettings(ConfigModel):
         """``batch::sizer`` unset takes the queue's ``sizer`` when that is set (the
         Collector's rule); a ``requests`` sizer is then refused for the batch."""
         if not isinstance(data, dict) or not isinstance(data.get("batch"), dict):
-            if isinstance(data, dict) and "batch" in data and data["batch"] is None:
-                return {**data, "batch": {}}  # `batch:` with nothing under it enables it
             return data
         batch = data["batch"]
         if "sizer" in data and batch.get("sizer") is None:
@@ -165,10 +163,14 @@ class QueueSettings(ConfigModel):
         if not isinstance(data, dict):
             return data
         if "blocking" in data:  # the Collector's name before block_on_overflow
-            if "block_on_overflow" in data:
+            if data["blocking"] is None:
+                data = {k: v for k, v in data.items() if k != "blocking"}
+            elif "block_on_overflow" in data:
                 raise ValueError("blocking is the old name of block_on_overflow; set only "
                                  "block_on_overflow")
-            data = {k if k != "blocking" else "block_on_overflow": v for k, v in data.items()}
+            else:
+                data = {k if k != "blocking" else "block_on_overflow": v
+                        for k, v in data.items()}
         has_overflow, has_block = "overflow" in data, "block_on_overflow" in data
         if has_block:
             block = _BOOL.validate_python(data["block_on_overflow"])

@@ -44,9 +44,9 @@ def test_contradicting_overflow_keys_are_an_error() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"queue_size": 0}, {"num_consumers": 0},
-                                 {"overflow": "drop_oldest"}, {"sizer": "items"},
+                                 {"overflow": "drop_oldest"}, {"sizer": "pages"},
                                  {"storage": "file storage"}, {"max_bytes": -1}],
-                         ids=["queue_size", "num_consumers", "overflow", "unknown-key",
+                         ids=["queue_size", "num_consumers", "overflow", "bad-sizer",
                               "storage-id", "max_bytes"])
 def test_queue_rejects(bad: dict) -> None:
     with pytest.raises(ValidationError):
