@@ -73,8 +73,8 @@ class PullReader(ConfigModel):
 class PeriodicReader(ConfigModel):
     """``readers[].periodic``: pushing otelpy's own metrics; refused (see the message)."""
 
-    interval: Duration = Field(60.0, description="Export interval.")
-    timeout: Duration = Field(30.0, description="Export timeout.")
+    interval: int = Field(60000, ge=0, description="Export interval in milliseconds.")
+    timeout: int = Field(30000, ge=0, description="Export timeout in milliseconds.")
     exporter: dict[str, Any] = Field(description="otlp, console, ... (not supported).")
     producers: list[dict[str, Any]] | None = Field(None, description="Metric producers.")
     cardinality_limits: dict[str, Any] | None = Field(None, description="Cardinality limits.")
