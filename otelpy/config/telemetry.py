@@ -20,16 +20,19 @@ _LOG_LEVELS = ("debug", "info", "warn", "error", "dpanic", "panic", "fatal")
 _METRIC_LEVELS = ("none", "basic", "normal", "detailed")
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 def _level(names: tuple[str, ...], what: str) -> Any:
-    """A level field: lower case or UPPER case in the document, lower case in the model."""
+    """A level field read in any case (zap and configtelemetry lower-case it first), kept
+    in lower case in the model; the schema accepts every casing."""
+    def lower(value: Any) -> Any:
+        return value.lower() if isinstance(value, str) and value.lower() in names else value
+
+    any_case = "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in n)
+                        for n in names)
     return Annotated[
         Literal[names],
-        BeforeValidator(_lower),
-        WithJsonSchema({"enum": [*names, *(n.upper() for n in names)], "description": what}),
+        BeforeValidator(lower),
+        WithJsonSchema({"type": "string", "pattern": f"^({any_case})$",
+                        "description": f"{what}: {', '.join(names)} (any case)"}),
     ]
 
 
