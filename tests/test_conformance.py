@@ -54,8 +54,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
-        (Kind.EXPORTER, "otlp"): {"endpoint": env.grpc_sink.endpoint, "tls": {"insecure": True}},
-        (Kind.EXPORTER, "otlphttp"): {"endpoint": env.http_sink.endpoint},
+        (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint, "tls": {"insecure": True}},
+        (Kind.EXPORTER, "otlp_http"): {"endpoint": env.http_sink.endpoint},
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.CONNECTOR, "forward"): {},
@@ -66,6 +66,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXTENSION, "basicauth"): {"htpasswd": {"inline": "user:{SHA}W6ph5Mm5Pz8Ggi"
                                                                "ULbPgzG37mj9g="}},
         (Kind.EXTENSION, "headers_setter"): {"headers": [{"key": "X-Tenant", "value": "t1"}]},
+        (Kind.EXTENSION, "memory_ballast"): {"size_mib": 64},
     }
 
 
@@ -118,9 +119,9 @@ async def test_exporter(type_: str, env: Env) -> None:
         sent = tel.value(f"otelcol_exporter_sent_{ITEM_SUFFIX[signal]}_total",
                          {"exporter": f"{type_}/conformance"})
         assert sent == COUNTS[signal], f"{type_} {signal}: sent {sent}"
-    if type_ == "otlp":
+    if type_ == "otlp_grpc":
         assert env.grpc_sink.total() == sum(COUNTS.values())
-    if type_ == "otlphttp":
+    if type_ == "otlp_http":
         assert env.http_sink.total() == sum(COUNTS.values())
     if type_ == "file":
         assert len((env.tmp / "out.jsonl").read_text().splitlines()) == len(signals)
