@@ -96,17 +96,21 @@ def cmd_components(args: argparse.Namespace) -> int:
     rows = []
     for f in _registry():
         stability = ", ".join(f"{k}: {v}" for k, v in f.stability.items())
+        aliases = [a.name + (" (deprecated)" if a.deprecated else "") for a in f.aliases]
         rows.append({"kind": str(f.kind), "type": f.type, "stability": dict(f.stability),
                      "signals": sorted(str(s) for s in f.signals()),
-                     "description": f.description, "text": stability})
+                     "aliases": [a.name for a in f.aliases],
+                     "deprecated": bool(f.deprecated),
+                     "description": f.description, "text": stability,
+                     "alias_text": ", ".join(aliases) or "-"})
     if args.json:
-        json.dump([{k: v for k, v in r.items() if k != "text"} for r in rows], sys.stdout,
-                  indent=2)
+        json.dump([{k: v for k, v in r.items() if k not in ("text", "alias_text")}
+                   for r in rows], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(f"{'KIND':<10} {'TYPE':<18} STABILITY")
+    print(f"{'KIND':<10} {'TYPE':<16} {'ALIASES':<22} STABILITY")
     for r in rows:
-        print(f"{r['kind']:<10} {r['type']:<18} {r['text']}")
+        print(f"{r['kind']:<10} {r['type']:<16} {r['alias_text']:<22} {r['text']}")
     return 0
 
 

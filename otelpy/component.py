@@ -134,6 +134,20 @@ class ComponentBase:
 
 
 @dataclass(frozen=True)
+class TypeAlias:
+    """Another name a component type answers to in configs (``otlp`` for ``otlp_grpc``).
+
+    ``deprecated``, when set, is the warning shown for every component ID using the alias.
+    ``config_type``, when set, replaces the factory's config model for IDs using the alias
+    (a subclass accepting the old component's extra keys); ``create`` gets an instance of it.
+    """
+
+    name: str
+    deprecated: str = ""
+    config_type: builtins.type[BaseModel] | None = None
+
+
+@dataclass(frozen=True)
 class Factory:
     """Everything the engine knows about one component type.
 
@@ -159,6 +173,8 @@ class Factory:
     create: Callable[..., Any]
     stability: Mapping[str, Stability] = field(default_factory=dict)
     description: str = ""
+    aliases: tuple[TypeAlias, ...] = ()
+    deprecated: str = ""  # non-empty: a warning shown for every component ID of this type
 
     def signals(self) -> frozenset[Signal]:
         """Signals supported (for connectors: as either source or target)."""

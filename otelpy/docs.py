@@ -17,6 +17,9 @@ from pydantic import BaseModel
 
 BEGIN = "<!-- BEGIN CONFIG TABLE -->"
 END = "<!-- END CONFIG TABLE -->"
+COMPONENTS_BEGIN = "<!-- BEGIN COMPONENTS TABLE -->"
+COMPONENTS_END = "<!-- END COMPONENTS TABLE -->"
+_KIND_ORDER = ("receiver", "processor", "exporter", "connector", "extension")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -98,6 +101,41 @@ def render(readme: str, model: type[BaseModel]) -> str:
     return readme[: start + len(BEGIN)] + "\n" + config_table(model) + "\n" + readme[end:]
 
 
+def components_table() -> str:
+    """The README's table of built-in component types: the Collector's names, aliases,
+    kind and signals, one row per type, in kind order."""
+    from otelpy.registry import BUILTIN
+
+    rows = []
+    for module in BUILTIN:
+        f = importlib.import_module(module).factory
+        folder = readme_path(module).parent.relative_to(ROOT).as_posix()
+        aliases = ", ".join(f"`{a.name}`" + (" (deprecated)" if a.deprecated else "")
+                            for a in f.aliases) or "—"
+        signals = ", ".join(str(s) for s in sorted(f.signals(), key=_signal_order)) or "—"
+        if str(f.kind) == "connector":
+            signals = ", ".join(f.stability)
+        name = f"`{f.type}`" + (" (deprecated, no-op)" if f.deprecated else "")
+        rows.append((_KIND_ORDER.index(str(f.kind)), f.type,
+                     f"| {f.kind} | {name} | {aliases} | {signals} | "
+                     f"[{folder}]({folder}/README.md) |"))
+    head = ["| kind | type | also accepted as | signals | README |",
+            "| --- | --- | --- | --- | --- |"]
+    return "\n".join(head + [r[2] for r in sorted(rows)])
+
+
+def _signal_order(signal: object) -> int:
+    return ("traces", "metrics", "logs").index(str(signal))
+
+
+def _render_components(readme: str) -> str:
+    start, end = readme.find(COMPONENTS_BEGIN), readme.find(COMPONENTS_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md has no {COMPONENTS_BEGIN} ... {COMPONENTS_END} block")
+    return (readme[: start + len(COMPONENTS_BEGIN)] + "\n" + components_table() + "\n"
+            + readme[end:])
+
+
 def main(argv: list[str]) -> int:
     from otelpy.registry import BUILTIN
 
@@ -116,6 +154,14 @@ def main(argv: list[str]) -> int:
                 stale.append(f"{path}: stale config table")
             else:
                 path.write_text(new)
+    top = ROOT / "README.md"
+    text = top.read_text()
+    new_top = _render_components(text)
+    if new_top != text:
+        if check:
+            stale.append(f"{top}: stale components table")
+        else:
+            top.write_text(new_top)
     for line in stale:
         print(line, file=sys.stderr)
     return 1 if stale else 0

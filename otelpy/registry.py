@@ -12,7 +12,9 @@ import logging
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 
-from otelpy.component import Factory, Kind
+from pydantic import BaseModel
+
+from otelpy.component import Factory, Kind, TypeAlias
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +42,56 @@ BUILTIN = (
     "otelpy.extensions.headers_setter",
     "otelpy.extensions.zpages",
     "otelpy.extensions.pprof",
+    "otelpy.extensions.memory_ballast",
 )
 
 
 class Registry:
-    """Maps (kind, type) to a factory."""
+    """Maps (kind, type) to a factory; a type alias (``otlp`` for ``otlp_grpc``) maps to
+    the factory of its canonical type."""
 
     def __init__(self, factories: Iterable[Factory] = ()) -> None:
         self._by_key: dict[tuple[Kind, str], Factory] = {}
+        self._aliases: dict[tuple[Kind, str], tuple[Factory, TypeAlias]] = {}
         for f in factories:
             self.add(f)
 
     def add(self, factory: Factory) -> None:
-        key = (factory.kind, factory.type)
-        if key in self._by_key and self._by_key[key] is not factory:
-            raise ValueError(f"duplicate {factory.kind} type {factory.type!r}")
-        self._by_key[key] = factory
+        """Register ``factory`` and its aliases; ValueError when a name is already taken."""
+        names = [factory.type, *(a.name for a in factory.aliases)]
+        for name in names:
+            key = (factory.kind, name)
+            owner = self._by_key.get(key) or self._aliases.get(key, (None, None))[0]
+            if owner is not None and owner is not factory:
+                raise ValueError(f"duplicate {factory.kind} type {name!r}")
+        self._by_key[(factory.kind, factory.type)] = factory
+        for alias in factory.aliases:
+            self._aliases[(factory.kind, alias.name)] = (factory, alias)
 
     def get(self, kind: Kind, type_: str) -> Factory | None:
-        return self._by_key.get((kind, type_))
+        """The factory of ``type_`` (a canonical type name or an alias), or None."""
+        found = self._by_key.get((kind, type_))
+        if found is None and (kind, type_) in self._aliases:
+            found = self._aliases[(kind, type_)][0]
+        return found
+
+    def alias(self, kind: Kind, type_: str) -> TypeAlias | None:
+        """The alias named ``type_``, or None when it is a canonical name (or unknown)."""
+        entry = self._aliases.get((kind, type_))
+        return entry[1] if entry is not None else None
+
+    def config_type(self, kind: Kind, type_: str) -> type[BaseModel] | None:
+        """The config model for IDs of ``type_``: the alias's own one, else the factory's."""
+        factory = self.get(kind, type_)
+        if factory is None:
+            return None
+        alias = self.alias(kind, type_)
+        return alias.config_type if alias and alias.config_type else factory.config_type
+
+    def type_names(self, kind: Kind) -> list[str]:
+        """Every name a component of ``kind`` may have in a config: types and aliases."""
+        return sorted([t for k, t in self._by_key if k is kind]
+                      + [t for k, t in self._aliases if k is kind])
 
     def of_kind(self, kind: Kind) -> list[Factory]:
         return sorted((f for (k, _), f in self._by_key.items() if k is kind),

@@ -20,8 +20,9 @@ from otelpy.component import Component, ComponentID, Host, Kind
 from otelpy.errors import ComponentStartError, ConfigError
 from otelpy.graph import Graph
 from otelpy.hostview import ServiceView
+from otelpy.ownlogs import configure_logging
 from otelpy.registry import Registry, default_registry
-from otelpy.telemetry import MetricsServer, Telemetry, setup_logging
+from otelpy.telemetry import MetricsServer, Telemetry
 
 log = logging.getLogger("otelpy.service")
 
@@ -203,8 +204,8 @@ class Service:
         except ConfigError as exc:
             log.error("invalid configuration:\n%s", exc)
             return 1
-        setup_logging(cfg.telemetry.logs.level, cfg.telemetry.logs.encoding)
         try:
+            configure_logging(cfg.telemetry.logs)
             await self.start(cfg)
         except (ComponentStartError, OSError) as exc:
             log.error("%s", exc)

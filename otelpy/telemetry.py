@@ -7,7 +7,6 @@ the engine share one registry per process. Counters are exposed with the
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +25,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 from otelpy.component import Signal
-from otelpy.logredact import RedactingFilter
+from otelpy.config.telemetry import LogsTelemetryConfig
+from otelpy.ownlogs import configure_logging
 
 ITEM_SUFFIX = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LOGS: "log_records"}
 
@@ -112,19 +112,8 @@ class Telemetry:
 
 
 def setup_logging(level: str = "info", encoding: str = "console") -> None:
-    """Configure the root logger once: structured-ish single lines on stderr."""
-    root = logging.getLogger()
-    root.setLevel(level.upper())
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        if encoding == "json":
-            fmt = ('{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
-                   '"msg":"%(message)s"}')
-        else:
-            fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
-        handler.setFormatter(logging.Formatter(fmt))
-        handler.addFilter(RedactingFilter())
-        root.addHandler(handler)
+    """otelpy's default log output (stderr) at ``level``; see :mod:`otelpy.ownlogs`."""
+    configure_logging(LogsTelemetryConfig(level=level, encoding=encoding))
 
 
 class MetricsServer:

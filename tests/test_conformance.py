@@ -69,8 +69,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,
                                                        "action": "insert"}]},
-        (Kind.EXPORTER, "otlp"): {"endpoint": env.grpc_sink.endpoint, "tls": {"insecure": True}},
-        (Kind.EXPORTER, "otlphttp"): {"endpoint": env.http_sink.endpoint},
+        (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint,
+                                       "tls": {"insecure": True}},
+        (Kind.EXPORTER, "otlp_http"): {"endpoint": env.http_sink.endpoint},
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
@@ -86,6 +87,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                      "expvar": {"enabled": True}},
         (Kind.EXTENSION, "pprof"): {"endpoint": f"127.0.0.1:{_free_port()}",
                                     "save_to_file": str(env.tmp / "profile.pyisession")},
+        (Kind.EXTENSION, "memory_ballast"): {"size_mib": 64},
     }
 
 
@@ -138,9 +140,9 @@ async def test_exporter(type_: str, env: Env) -> None:
         sent = tel.value(f"otelcol_exporter_sent_{ITEM_SUFFIX[signal]}_total",
                          {"exporter": f"{type_}/conformance"})
         assert sent == COUNTS[signal], f"{type_} {signal}: sent {sent}"
-    if type_ == "otlp":
+    if type_ == "otlp_grpc":
         assert env.grpc_sink.total() == sum(COUNTS.values())
-    if type_ == "otlphttp":
+    if type_ == "otlp_http":
         assert env.http_sink.total() == sum(COUNTS.values())
     if type_ == "file":
         assert len((env.tmp / "out.jsonl").read_text().splitlines()) == len(signals)

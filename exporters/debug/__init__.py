@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from otelpy.component import Factory, Kind, Settings, Signal, Stability
-from otelpy.exporters.debug.config import DebugConfig
+from otelpy.component import Factory, Kind, Settings, Signal, Stability, TypeAlias
+from otelpy.exporters.debug.config import DebugConfig, LoggingConfig
 from otelpy.exporters.debug.debug import DebugExporter
 
 
@@ -20,6 +20,11 @@ factory = Factory(
     create=_create,
     stability={s.value: Stability.DEVELOPMENT for s in Signal},
     description="Writes telemetry to the log or stdout: counts, one line per item, or in full",
+    aliases=(TypeAlias(
+        "logging", config_type=LoggingConfig,
+        deprecated='the "logging" exporter was removed from the Collector (v0.111); otelpy runs '
+                   'it as the "debug" exporter: rename it to "debug" (and loglevel to '
+                   'verbosity)'),),
 )
 
 __all__ = ["factory", "DebugConfig", "DebugExporter"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from otelpy.config.types import Duration
 from otelpy.exporterhelper import ExporterHelperSettings, OptInQueueSettings, OptInRetrySettings
@@ -30,3 +30,29 @@ class DebugConfig(ExporterHelperSettings):
         default_factory=lambda: OptInRetrySettings(),
         description="Retries; disabled by default (writing output does not fail "
         "transiently).")
+
+
+_LOGLEVEL_VERBOSITY = {"debug": "detailed", "info": "normal", "warn": "basic", "error": "basic"}
+
+
+class LoggingConfig(DebugConfig):
+    """``exporters: logging:``, the Collector's removed logging exporter, run as ``debug``.
+
+    Its ``loglevel`` (deprecated there too) maps to ``verbosity`` as it did:
+    debug -> detailed, info -> normal, warn/error -> basic.
+    """
+
+    loglevel: Literal["debug", "info", "warn", "error"] | None = Field(
+        None, description="logging exporter only (deprecated): debug = verbosity detailed, "
+        "info = normal, warn/error = basic; set verbosity instead.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _loglevel(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("loglevel") is None:
+            return data
+        level = str(data["loglevel"]).lower()
+        if "verbosity" in data:
+            raise ValueError("loglevel and verbosity are both set; set only verbosity")
+        return {**data, "loglevel": level,
+                "verbosity": _LOGLEVEL_VERBOSITY.get(level, data["loglevel"])}

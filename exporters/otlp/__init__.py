@@ -1,10 +1,11 @@
-"""The ``otlp`` exporter: OTLP over gRPC, request bytes passed through, with queue and retries."""
+"""The ``otlp_grpc`` exporter (alias ``otlp``, its name before Collector v0.144): OTLP over
+gRPC, request bytes passed through, with queue and retries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from otelpy.component import Factory, Kind, Settings, Signal, Stability
+from otelpy.component import Factory, Kind, Settings, Signal, Stability, TypeAlias
 from otelpy.exporters.otlp.config import OTLPConfig
 from otelpy.exporters.otlp.otlp import OTLPExporter
 
@@ -14,7 +15,8 @@ def _create(settings: Settings, cfg: OTLPConfig, signals: Iterable[Signal]) -> O
 
 
 factory = Factory(
-    type="otlp",
+    type="otlp_grpc",
+    aliases=(TypeAlias("otlp"),),
     kind=Kind.EXPORTER,
     config_type=OTLPConfig,
     create=_create,

@@ -1,10 +1,11 @@
-"""The ``otlphttp`` exporter: OTLP/HTTP (protobuf or JSON) over aiohttp, with queue and retries."""
+"""The ``otlp_http`` exporter (alias ``otlphttp``, its name before Collector v0.144):
+OTLP/HTTP (protobuf or JSON) over aiohttp, with queue and retries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from otelpy.component import Factory, Kind, Settings, Signal, Stability
+from otelpy.component import Factory, Kind, Settings, Signal, Stability, TypeAlias
 from otelpy.exporters.otlphttp.config import OTLPHTTPConfig
 from otelpy.exporters.otlphttp.otlphttp import OTLPHTTPExporter
 
@@ -15,7 +16,8 @@ def _create(settings: Settings, cfg: OTLPHTTPConfig,
 
 
 factory = Factory(
-    type="otlphttp",
+    type="otlp_http",
+    aliases=(TypeAlias("otlphttp"),),
     kind=Kind.EXPORTER,
     config_type=OTLPHTTPConfig,
     create=_create,

@@ -52,6 +52,10 @@ def _hoist(model: type[BaseModel], name: str, defs: dict[str, Any]) -> None:
     defs[name] = schema
 
 
+def _component_ref(def_key: str) -> dict[str, Any]:
+    return {"anyOf": [{"$ref": f"#/$defs/{def_key}"}, {"type": "null"}]}
+
+
 def document_schema(registry: Registry) -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a whole otelpy config for the given registry."""
     defs: dict[str, Any] = {}
@@ -61,9 +65,13 @@ def document_schema(registry: Registry) -> dict[str, Any]:
         for factory in registry.of_kind(kind):
             name = def_name(kind, factory.type)
             _hoist(factory.config_type, name, defs)
-            patterns[id_pattern(factory.type)] = {
-                "anyOf": [{"$ref": f"#/$defs/{name}"}, {"type": "null"}],
-            }
+            patterns[id_pattern(factory.type)] = _component_ref(name)
+            for alias in factory.aliases:
+                alias_name = name
+                if alias.config_type is not None:
+                    alias_name = def_name(kind, alias.name)
+                    _hoist(alias.config_type, alias_name, defs)
+                patterns[id_pattern(alias.name)] = _component_ref(alias_name)
         properties[kind.section] = {
             "type": ["object", "null"],
             "description": f"{kind.value} configurations by ID (type or type/name)",

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from otelpy.config.auth import AuthSettings
+from otelpy.config.lists import StringList
 from otelpy.config.tls import TLSServerSettings, check_grpc_tls
 from otelpy.config.types import ConfigModel, Duration
 
@@ -238,11 +239,11 @@ class GRPCServerSettings(_ServerSettings):
 class CORSSettings(ConfigModel):
     """Cross-origin resource sharing for browser clients (confighttp's CORSConfig)."""
 
-    allowed_origins: list[str] = Field(
+    allowed_origins: StringList = Field(
         default_factory=list,
         description="Origins allowed to send requests; one * wildcard per entry "
                     "(\"https://*.example.com\"), or \"*\" for any. Empty disables CORS.")
-    allowed_headers: list[str] = Field(
+    allowed_headers: StringList = Field(
         default_factory=list,
         description="Request headers allowed besides Accept, Accept-Language, Content-Type "
                     "and Content-Language (and X-Requested-With when empty); \"*\" allows any.")

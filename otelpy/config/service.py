@@ -3,60 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import Any
 
 from otelpy.component import ComponentID
-from otelpy.config.types import DURATION_PATTERN, ConfigModel
+from otelpy.config.telemetry import (
+    LogsTelemetryConfig,
+    MetricsTelemetryConfig,
+    TelemetryConfig,
+)
+from otelpy.config.types import DURATION_PATTERN
+
+__all__ = ["LogsTelemetryConfig", "MetricsTelemetryConfig", "PipelineConfig", "TelemetryConfig",
+           "service_schema"]
 
 PIPELINE_KEY_PATTERN = r"^(traces|metrics|logs)(/.+)?$"
-
-
-class MetricsTelemetryConfig(ConfigModel):
-    """Where and how much otelpy reports about itself (Prometheus format)."""
-
-    address: str = Field(
-        default="127.0.0.1:8888",
-        description="host:port serving otelpy's own metrics in Prometheus format; "
-        'empty ("") disables the endpoint',
-    )
-    level: Literal["none", "basic", "normal", "detailed"] = Field(
-        default="normal",
-        description="how many of otelpy's own metrics to record; none disables them",
-    )
-
-    @property
-    def enabled(self) -> bool:
-        """False when the level is ``none`` or the address is empty."""
-        return self.level != "none" and self.address != ""
-
-
-class LogsTelemetryConfig(ConfigModel):
-    """otelpy's own log output."""
-
-    level: Literal["debug", "info", "warn", "error"] = Field(
-        default="info", description="the lowest level logged"
-    )
-    encoding: Literal["console", "json"] = Field(
-        default="console",
-        description="console: human-readable lines; json: one JSON object per line",
-    )
-
-
-class TelemetryConfig(ConfigModel):
-    """``service::telemetry``: otelpy's own metrics and logs."""
-
-    metrics: MetricsTelemetryConfig = Field(
-        default_factory=MetricsTelemetryConfig, description="otelpy's own metrics"
-    )
-    logs: LogsTelemetryConfig = Field(
-        default_factory=LogsTelemetryConfig, description="otelpy's own logs"
-    )
-    resource: dict[str, str | None] = Field(
-        default_factory=dict,
-        description="resource attributes describing this otelpy instance in its own telemetry",
-    )
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from otelpy.config.lists import StringList
 from otelpy.config.types import ConfigModel, Duration, Secret
 
 __all__ = ["TLSServerSettings", "TLSClientSettings", "TLSVersion", "GO_CIPHER_SUITES",
@@ -88,7 +89,7 @@ class _TLSSettings(ConfigModel):
                                                  "or 1.3 (empty = 1.2).")
     max_version: TLSVersion = Field(default="", description="Newest TLS version used; empty = "
                                                             "the newest available (1.3).")
-    cipher_suites: list[str] = Field(
+    cipher_suites: StringList = Field(
         default_factory=list,
         description="TLS 1.2 cipher suites allowed, by Go name (e.g. "
                     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256); empty = OpenSSL's defaults. TLS 1.3 "

@@ -68,11 +68,14 @@ def validate(loaded: LoadedConfig, registry: Registry) -> ValidatedConfig:
     run.check_structure()
     typed = {kind: run.check_components(kind) for kind in Kind}
     telemetry = run.check_model(TelemetryConfig, _TELEMETRY, _at(doc, _TELEMETRY))
+    if isinstance(telemetry, TelemetryConfig):
+        run.warnings += [loaded_problem(loaded, _TELEMETRY + _path(rel), m)
+                         for rel, m in telemetry.config_warnings()]
     service = check_service(doc, registry)
     run.add(service.errors)
     if run.problems:
         raise ConfigError(sort_problems(run.problems, [*loaded.sources, SET_SOURCE]))
-    warnings = [loaded_problem(loaded, p, m) for p, m in service.warnings]
+    warnings = run.warnings + [loaded_problem(loaded, p, m) for p, m in service.warnings]
     return ValidatedConfig(
         receivers=typed[Kind.RECEIVER],
         processors=typed[Kind.PROCESSOR],
@@ -98,6 +101,10 @@ def loaded_problem(loaded: LoadedConfig, path: Path, message: str) -> Problem:
     return Problem(loaded.position(path), path, message)
 
 
+def _path(rel: tuple[str, ...]) -> Path:
+    return tuple(int(k) if k.isdigit() else k for k in rel)
+
+
 def _at(doc: Any, path: Path) -> Any:
     for key in path:
         if isinstance(doc, list) and isinstance(key, int):
@@ -121,6 +128,7 @@ class _Run:
         self.walker = walker
         self.doc = doc
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.held: dict[Path, list[Finding]] = {}  # schema findings per component path
 
     def add(self, findings: list[Finding]) -> None:
@@ -157,13 +165,22 @@ class _Run:
                 cid = ComponentID.parse(key)
             except ValueError:
                 continue
-            factory = self.registry.get(kind, cid.type)
-            if factory is None:
+            config_type = self.registry.config_type(kind, cid.type)
+            if config_type is None:
                 continue
-            model = self.check_model(factory.config_type, (kind.section, key), value)
+            self._deprecation(kind, cid, (kind.section, key))
+            model = self.check_model(config_type, (kind.section, key), value)
             if model is not None:
                 typed[cid] = model
         return typed
+
+    def _deprecation(self, kind: Kind, cid: ComponentID, path: Path) -> None:
+        """A warning when ``cid`` uses a deprecated type or a deprecated alias."""
+        alias = self.registry.alias(kind, cid.type)
+        factory = self.registry.get(kind, cid.type)
+        message = alias.deprecated if alias is not None else factory.deprecated if factory else ""
+        if message:
+            self.warnings.append(loaded_problem(self.loaded, path, message))
 
     def check_model(self, model_type: type[BaseModel], path: Path, value: Any) -> BaseModel | None:
         """Validate one typed config; None (and problems recorded) when it is invalid."""
@@ -210,7 +227,7 @@ class _Run:
             cid = ComponentID.parse(key)
         except ValueError as exc:
             return str(exc)
-        names = [f.type for f in self.registry.of_kind(kind)]
+        names = self.registry.type_names(kind)
         message = f'unknown {kind.value} type "{cid.type}"' + did_you_mean(cid.type, names)
         other = [k.value for k in Kind if k is not kind and self.registry.get(k, cid.type)]
         if other:

@@ -15,13 +15,57 @@ from typing import Any, Literal
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from otelpy.component import ComponentID
+from otelpy.config.lists import StringList
 from otelpy.config.types import ConfigModel, Duration
 
 __all__ = ["QueueSettings", "RetrySettings", "ExporterHelperSettings", "Overflow",
-           "OptInQueueSettings", "OptInRetrySettings"]
+           "OptInQueueSettings", "OptInRetrySettings", "BatchSettings", "Sizer"]
 
 Overflow = Literal["block", "drop_newest"]
+Sizer = Literal["requests", "items", "bytes"]
 _BOOL = TypeAdapter(bool)
+_NOT_SUPPORTED = "not supported by otelpy: "
+
+
+class PartitionSettings(ConfigModel):
+    """``sending_queue::batch::partition``."""
+
+    metadata_keys: StringList = Field(
+        default_factory=list, description="Client metadata keys to batch by. Not supported: "
+        "must be empty (otelpy receivers do not pass client metadata along with batches).")
+
+    @field_validator("metadata_keys")
+    @classmethod
+    def _no_keys(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError(_NOT_SUPPORTED + "otelpy receivers do not pass client metadata "
+                             "along with batches; remove metadata_keys")
+        return value
+
+
+class BatchSettings(ConfigModel):
+    """``sending_queue::batch``: the Collector's exporter-side batching."""
+
+    flush_timeout: Duration = Field(0.2, description="Send a batch this long after its first "
+                                    "data arrived, whatever its size; must be positive.")
+    sizer: Literal["items", "bytes"] | None = Field(
+        None, description="What min_size and max_size count: items (spans, data points, log "
+        "records) or bytes (serialized). Unset: the queue's `sizer` if that is set, else "
+        "items.")
+    min_size: int = Field(8192, ge=0, description="Send as soon as a batch holds this much.")
+    max_size: int = Field(0, ge=0, description="Split larger batches (items exactly; bytes "
+                          "approximately, cutting between items); 0 = no maximum.")
+    partition: PartitionSettings = Field(default_factory=PartitionSettings,
+                                         description="Partitioning of batches.")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> BatchSettings:
+        if self.flush_timeout <= 0:
+            raise ValueError("flush_timeout must be positive")
+        if self.max_size and self.max_size < self.min_size:
+            raise ValueError(f"max_size ({self.max_size}) must be greater or equal to "
+                             f"min_size ({self.min_size})")
+        return self
 
 
 class QueueSettings(ConfigModel):
@@ -47,6 +91,16 @@ class QueueSettings(ConfigModel):
     max_bytes: int = Field(0, ge=0, description="Persistent queue only: bound on the bytes of "
                            "the batches not yet delivered, besides queue_size; 0 = no byte "
                            "bound.")
+    blocking: bool | None = Field(None, description="The Collector's older name of "
+                                  "block_on_overflow; read as block_on_overflow.")
+    sizer: Sizer = Field("requests", description="What queue_size counts: requests "
+                         "(batches), items (spans, data points, log records) or bytes "
+                         "(serialized). A persistent queue counts requests only.")
+    wait_for_result: bool = Field(False, description="The caller waits until its batch was "
+                                  "sent (with retries) and gets the final error, as with "
+                                  "`enabled: false`; not with `storage` or `batch`.")
+    batch: BatchSettings | None = Field(None, description="Merge batches before sending "
+                                        "(`batch: {}` for the defaults); unset: no batching.")
 
     @field_validator("storage")
     @classmethod
@@ -62,7 +116,45 @@ class QueueSettings(ConfigModel):
         if self.max_bytes and self.storage is None:
             problems.append("sending_queue.max_bytes applies to a persistent queue only: set "
                             "sending_queue.storage, or remove max_bytes")
+        if self.storage is not None and self.wait_for_result:
+            problems.append("sending_queue.wait_for_result: is not supported with a persistent "
+                            "queue configured with `storage` (as in the Collector)")
+        if self.storage is not None and self.sizer != "requests":
+            problems.append("sending_queue.sizer: " + _NOT_SUPPORTED + "a persistent queue "
+                            "counts requests; use sizer: requests (and max_bytes for a byte "
+                            "bound)")
+        if self.storage is not None and self.batch is not None:
+            problems.append("sending_queue.batch: " + _NOT_SUPPORTED + "with `storage`: "
+                            "otelpy merges batches in memory before the queue, which would "
+                            "hold accepted data outside the persistent queue")
+        if self.wait_for_result and self.batch is not None:
+            problems.append("sending_queue.batch: " + _NOT_SUPPORTED + "together with "
+                            "wait_for_result")
+        batch = self.batch
+        if batch is not None and batch.sizer == self.sizer and batch.min_size > self.queue_size:
+            problems.append("sending_queue.batch.min_size: must be less than or equal to "
+                            "queue_size")
         return problems
+
+    @model_validator(mode="before")
+    @classmethod
+    def _batch_sizer(cls, data: Any) -> Any:
+        """``batch::sizer`` unset takes the queue's ``sizer`` when that is set (the
+        Collector's rule); a ``requests`` sizer is then refused for the batch."""
+        if not isinstance(data, dict) or not isinstance(data.get("batch"), dict):
+            return data
+        batch = data["batch"]
+        if "sizer" in data and batch.get("sizer") is None:
+            if data["sizer"] == "requests":
+                raise ValueError("batch supports only `items` or `bytes` sizer, found "
+                                 '"requests" (from sending_queue::sizer); set batch::sizer')
+            return {**data, "batch": {**batch, "sizer": data["sizer"]}}
+        return data
+
+    @property
+    def batch_sizer(self) -> Literal["items", "bytes"]:
+        """The sizer batching uses (items unless set)."""
+        return self.batch.sizer or "items" if self.batch is not None else "items"
 
     @model_validator(mode="before")
     @classmethod
@@ -70,6 +162,15 @@ class QueueSettings(ConfigModel):
         """Fill whichever of ``overflow`` / ``block_on_overflow`` is missing from the other."""
         if not isinstance(data, dict):
             return data
+        if "blocking" in data:  # the Collector's name before block_on_overflow
+            if data["blocking"] is None:
+                data = {k: v for k, v in data.items() if k != "blocking"}
+            elif "block_on_overflow" in data:
+                raise ValueError("blocking is the old name of block_on_overflow; set only "
+                                 "block_on_overflow")
+            else:
+                data = {k if k != "blocking" else "block_on_overflow": v
+                        for k, v in data.items()}
         has_overflow, has_block = "overflow" in data, "block_on_overflow" in data
         if has_block:
             block = _BOOL.validate_python(data["block_on_overflow"])

@@ -11,6 +11,9 @@ hint) or :class:`~otelpy.errors.PermanentError`. The helper is the exporter's
   ``num_consumers`` worker tasks send with retries. A batch that still fails is
   dropped, counted in ``otelcol_exporter_send_failed_*`` and logged (rate-limited).
 * queue disabled: ``consume_*`` sends inline with retries and raises the final error.
+* ``sending_queue.batch`` set (in-memory queue only): batches are merged before the
+  queue (:mod:`otelpy.exporterhelper.batcher`); ``sizer`` bounds the queue in batches,
+  items or bytes; ``wait_for_result: true`` sends inline, as with the queue disabled.
 * ``sending_queue.storage`` set: the queue is persistent (one per signal, on disk through
   a storage extension, see :mod:`otelpy.exporterhelper.persistent`); ``consume_*``
   returns once the batch is durably enqueued.
@@ -33,6 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from otelpy.component import Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import ConsumerError, PermanentError, RetryableError
+from otelpy.exporterhelper.batcher import ExportBatcher
 from otelpy.exporterhelper.config import QueueSettings, RetrySettings
 from otelpy.exporterhelper.durable import PersistentQueues
 from otelpy.exporterhelper.logthrottle import ThrottledLog
@@ -44,6 +48,9 @@ from otelpy.pdata import SPECS, Batch
 __all__ = ["ExporterHelper", "SendFunc"]
 
 SendFunc = Callable[[Batch], Awaitable[None]]
+
+_WEIGHTS: dict[str, Callable[[Batch], int] | None] = {
+    "requests": None, "items": lambda b: b.item_count, "bytes": lambda b: b.byte_size}
 
 
 class ExporterHelper(Consumer):
@@ -81,10 +88,14 @@ class ExporterHelper(Consumer):
                                           requeue=retry_cfg.enabled)
             self._persistent = persistent
             self.metrics.track_queue(lambda: len(persistent), queue_cfg.queue_size)
-        elif queue_cfg.enabled:
-            queue: BatchQueue[Batch] = BatchQueue(queue_cfg.queue_size)
+        elif queue_cfg.enabled and not queue_cfg.wait_for_result:
+            queue: BatchQueue[Batch] = BatchQueue(queue_cfg.queue_size, _WEIGHTS[queue_cfg.sizer])
             self._queue = queue
-            self.metrics.track_queue(lambda: len(queue), queue.capacity)
+            self.metrics.track_queue(lambda: queue.used, queue.capacity)
+        self._batcher: ExportBatcher | None = None
+        if self._queue is not None and queue_cfg.batch is not None:
+            self._batcher = ExportBatcher(queue_cfg.batch, queue_cfg.batch_sizer,
+                                          self._enqueue, self._batch_refused)
         self._workers: list[asyncio.Task[None]] = []
         self._in_flight: list[Batch | None] = []
         self._stopping = False
@@ -105,10 +116,22 @@ class ExporterHelper(Consumer):
         if self._persistent is not None:
             await self._consume_persistent(self._persistent, batch, counters)
             return
-        queue = self._queue
-        if queue is None:
+        if self._queue is None:
             await self._send_inline(batch, counters)
-            return
+        elif self._batcher is not None and not self._stopping:
+            await self._batcher.add(batch)
+        else:
+            await self._enqueue(batch)
+
+    consume_traces = consume_metrics = consume_logs = consume
+
+    async def _enqueue(self, batch: Batch) -> None:
+        """Put ``batch`` in the in-memory queue (waiting, or dropping, when it is full).
+
+        Raises RetryableError once the queue is closed.
+        """
+        queue, counters = self._queue, self._counters[batch.signal]
+        assert queue is not None
         try:
             if queue.offer(batch):
                 return
@@ -120,7 +143,13 @@ class ExporterHelper(Consumer):
             counters.enqueue_failed.inc(batch.item_count)
             raise RetryableError(f"exporter {self.settings.id} is shutting down") from None
 
-    consume_traces = consume_metrics = consume_logs = consume
+    def _batch_refused(self, batch: Batch, exc: Exception) -> None:
+        """A merged batch the closed queue refused (already counted as enqueue_failed)."""
+        n = batch.item_count
+        if self._stopping:
+            self.dropped_at_shutdown[batch.signal] += n
+        self._failed_log.log("sending queue refused a batch of %d %s: %s", n,
+                             SPECS[batch.signal].item_name, exc)
 
     async def _consume_persistent(self, persistent: PersistentQueues, batch: Batch,
                                   counters: SignalCounters) -> None:
@@ -247,6 +276,8 @@ class ExporterHelper(Consumer):
         queue = self._queue
         if queue is None:
             return
+        if self._batcher is not None:
+            await self._batcher.close()
         queue.close()
         if self._workers:
             _, pending = await asyncio.wait(self._workers, timeout=timeout)

@@ -1,4 +1,6 @@
-"""A bounded FIFO of batches for one asyncio loop, counted in batches, closeable.
+"""A bounded FIFO of batches for one asyncio loop, closeable; bounded in batches, or in
+units of each item's ``weight`` (items or bytes: the sending queue's ``sizer``). An item
+heavier than the whole capacity is accepted when the queue is empty.
 
 :meth:`BatchQueue.offer` never waits (False when full); :meth:`BatchQueue.put`
 waits for room — that wait is backpressure. :meth:`BatchQueue.close` stops
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -39,10 +42,12 @@ def _wake_all(waiters: deque[asyncio.Future[None]]) -> None:
 class BatchQueue(Generic[T]):
     """Bounded FIFO; producers are served in arrival order when it is full."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, weight: Callable[[T], int] | None = None) -> None:
         if capacity < 1:
             raise ValueError("queue capacity must be at least 1")
         self.capacity = capacity
+        self._weight = weight
+        self._used = 0  # sum of weights (= len without a weight function)
         self._items: deque[T] = deque()
         self._getters: deque[asyncio.Future[None]] = deque()
         self._putters: deque[asyncio.Future[None]] = deque()
@@ -50,6 +55,21 @@ class BatchQueue(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    @property
+    def used(self) -> int:
+        """Capacity in use: items queued, or the sum of their weights."""
+        return self._used
+
+    def _fits(self, item: T | None) -> bool:
+        if not self._items:
+            return True
+        w = 1 if self._weight is None or item is None else self._weight(item)
+        return self._used + w <= self.capacity
+
+    def _append(self, item: T) -> None:
+        self._items.append(item)
+        self._used += 1 if self._weight is None else self._weight(item)
 
     @property
     def closed(self) -> bool:
@@ -62,9 +82,9 @@ class BatchQueue(Generic[T]):
         """
         if self._closed:
             raise QueueClosed("queue is closed")
-        if len(self._items) >= self.capacity or self._putters:
+        if not self._fits(item) or self._putters:
             return False
-        self._items.append(item)
+        self._append(item)
         if self._getters:
             _wake_one(self._getters)
         return True
@@ -73,15 +93,15 @@ class BatchQueue(Generic[T]):
         """Append, waiting for room first; raises QueueClosed if closed before or while waiting."""
         if self._closed:
             raise QueueClosed("queue is closed")
-        if len(self._items) >= self.capacity or self._putters:
-            await self._wait_for_room()
-        self._items.append(item)
+        if not self._fits(item) or self._putters:
+            await self._wait_for_room(item)
+        self._append(item)
         if self._getters:
             _wake_one(self._getters)
-        if len(self._items) < self.capacity and self._putters:
+        if self._used < self.capacity and self._putters:
             _wake_one(self._putters)
 
-    async def _wait_for_room(self) -> None:
+    async def _wait_for_room(self, item: T) -> None:
         """Wait in line until there is room and it is our turn; QueueClosed if closed."""
         loop = asyncio.get_running_loop()
         first_wait = True
@@ -97,12 +117,12 @@ class BatchQueue(Generic[T]):
             except asyncio.CancelledError:
                 if fut in self._putters:
                     self._putters.remove(fut)
-                elif len(self._items) < self.capacity:
+                elif self._used < self.capacity:
                     _wake_one(self._putters)  # pass on the wake-up we were given
                 raise
             if self._closed:
                 raise QueueClosed("queue is closed")
-            if len(self._items) < self.capacity:
+            if self._fits(item):
                 return
 
     async def get(self) -> T | None:
@@ -121,6 +141,7 @@ class BatchQueue(Generic[T]):
                     _wake_one(self._getters)
                 raise
         item = self._items.popleft()
+        self._used -= 1 if self._weight is None else self._weight(item)
         if self._putters:
             _wake_one(self._putters)
         return item
@@ -135,4 +156,5 @@ class BatchQueue(Generic[T]):
         """Remove and return everything still queued (used when giving up at shutdown)."""
         items = list(self._items)
         self._items.clear()
+        self._used = 0
         return items

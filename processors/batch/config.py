@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from otelpy.config.lists import StringList
 from otelpy.config.types import ConfigModel, Duration
 
 
@@ -44,7 +45,7 @@ class BatchConfig(ConfigModel):
             "buffering."
         ),
     )
-    metadata_keys: list[str] = Field(
+    metadata_keys: StringList = Field(
         default_factory=list,
         description=(
             "Client metadata keys to batch by. Not supported yet: must be empty "

@@ -417,8 +417,8 @@ service:
   pipelines:
     traces: {receivers: [otlp], exporters: [debug]}
 """, [
-        'p.yaml:7:12: service::telemetry::logs::level: expected one of "debug", "info", '
-        '"warn", "error" (got "loud")',
+        "p.yaml:7:12: service::telemetry::logs::level: expected 'debug', 'info', 'warn', "
+        "'error', 'dpanic', 'panic' or 'fatal' (got \"loud\")",
         'p.yaml:8:15: service::telemetry::metrics::adress: unknown key "adress"; did you mean '
         '"address"?',
     ]),

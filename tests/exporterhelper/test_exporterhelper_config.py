@@ -14,7 +14,8 @@ def test_collector_defaults() -> None:
         "timeout": "5s",
         "sending_queue": {"enabled": True, "num_consumers": 10, "queue_size": 1000,
                           "block_on_overflow": True, "overflow": "block", "storage": None,
-                          "max_bytes": 0},
+                          "max_bytes": 0, "blocking": None, "sizer": "requests",
+                          "wait_for_result": False, "batch": None},
         "retry_on_failure": {"enabled": True, "initial_interval": "5s",
                              "randomization_factor": 0.5, "multiplier": 1.5,
                              "max_interval": "30s", "max_elapsed_time": "5m"},
@@ -43,9 +44,9 @@ def test_contradicting_overflow_keys_are_an_error() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"queue_size": 0}, {"num_consumers": 0},
-                                 {"overflow": "drop_oldest"}, {"sizer": "items"},
+                                 {"overflow": "drop_oldest"}, {"sizer": "pages"},
                                  {"storage": "file storage"}, {"max_bytes": -1}],
-                         ids=["queue_size", "num_consumers", "overflow", "unknown-key",
+                         ids=["queue_size", "num_consumers", "overflow", "bad-sizer",
                               "storage-id", "max_bytes"])
 def test_queue_rejects(bad: dict) -> None:
     with pytest.raises(ValidationError):

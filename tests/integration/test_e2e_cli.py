@@ -144,9 +144,12 @@ def test_components_lists_builtins(otelpy_bin: Path) -> None:
     assert res.returncode == 0, res.stderr
     rows = [ln.split() for ln in res.stdout.splitlines() if ln.strip()]
     pairs = {(r[0], r[1]) for r in rows if len(r) >= 2}
-    for kind, type_ in (("receiver", "otlp"), ("processor", "batch"), ("exporter", "otlp"),
-                        ("exporter", "otlphttp"), ("exporter", "debug"), ("exporter", "file")):
+    for kind, type_ in (("receiver", "otlp"), ("processor", "batch"), ("exporter", "otlp_grpc"),
+                        ("exporter", "otlp_http"), ("exporter", "debug"), ("exporter", "file")):
         assert (kind, type_) in pairs, f"{kind} {type_} missing from:\n{res.stdout}"
+    aliases = {(r[0], r[1]): r[2] for r in rows if len(r) >= 3}
+    assert aliases[("exporter", "otlp_grpc")] == "otlp"
+    assert aliases[("exporter", "otlp_http")] == "otlphttp"
     res_json = otelpy(otelpy_bin, "components", "--json")
     assert res_json.returncode == 0, res_json.stderr
     listed = {(c["kind"], c["type"]): c for c in json.loads(res_json.stdout)}

@@ -72,7 +72,7 @@ def test_validate_config(protocols: Any, problem: str) -> None:
     {"grpc": {"transport": "unix"}},
     {"http": {"endpoint": "localhost:99999"}},
     {"http": {"read_timeout": "soon"}},
-    {"http": {"cors": {"allowed_origins": "x"}}},
+    {"http": {"cors": {"allowed_origins": 5}}},  # one string is a one-item list
     {"http": {"traces_url_path": "has space"}},
     {"thrift": {}},
 ], ids=["endpoint", "typo", "negative", "transport", "port-range", "duration", "cors-list",
