@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from otelpy.config.auth import AuthSettings
 from otelpy.config.tls import TLSClientSettings, check_grpc_tls
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, grpc_channel_args
 
 __all__ = ["GRPCClientSettings", "HTTPClientSettings", "KeepaliveClientSettings",
            "TLSClientSettings"]
@@ -98,7 +98,7 @@ class GRPCClientSettings(ConfigModel):
             opts.append(("grpc.keepalive_timeout_ms", int(self.keepalive.timeout * 1000)))
             opts.append(("grpc.keepalive_permit_without_calls",
                          int(self.keepalive.permit_without_stream)))
-        return opts
+        return grpc_channel_args(opts)
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """``headers`` as gRPC metadata (keys lower-cased, as HTTP/2 requires)."""

@@ -33,6 +33,7 @@ from otelpy.config.problems import (
     copy_under,
     nearest,
 )
+from otelpy.config.sources import SourceError, read_source
 
 MAX_DEPTH = 10
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(.*)$", re.S)
@@ -183,11 +184,9 @@ class Expander:
         base = "" if source == SET_SOURCE or source.startswith("<") else os.path.dirname(source)
         full = os.path.normpath(os.path.join(base, os.path.expanduser(name)))
         try:
-            with open(full, encoding="utf-8") as fh:
-                return _Retrieved(fh.read(), file=full)
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self._problem(path, f"cannot read {ref.raw} ({full}): {reason}")
+            return _Retrieved(read_source(full), file=full)
+        except SourceError as exc:
+            self._problem(path, f"cannot read {ref.raw} ({full}): {exc}")
             return None
 
     def _embedded(self, ref: _Ref, path: Path, depth: int) -> str:

@@ -11,6 +11,7 @@ from otelpy.config.expand import Expander
 from otelpy.config.loader import Parsed, parse_yaml
 from otelpy.config.merge import merge_into, parse_set
 from otelpy.config.problems import SET_SOURCE, Path, Position, Problem, nearest, sort_problems
+from otelpy.config.sources import SourceError, read_source
 from otelpy.errors import ConfigError
 
 DEFAULT_SOURCE = "<default config>"
@@ -85,12 +86,10 @@ def load(
 
 def _read(path: str) -> Parsed:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        text = read_source(path)
+    except SourceError as exc:
         return Parsed(None, problems=[Problem(Position(path), (),
-                                              f"cannot read config file: {reason}")])
+                                              f"cannot read config file: {exc}")])
     return parse_yaml(text, path)
 
 

@@ -18,13 +18,26 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from otelpy.config.problems import Path, Position, Problem, drop_under
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_MAX_DEPTH = 200
+#: Collections nested deeper than this are refused (a real config nests fewer than 15).
+MAX_NESTING = 100
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema implicit typing."""
+    """SafeLoader with YAML 1.2 core-schema implicit typing and a nesting limit."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"collections nested deeper than {MAX_NESTING} levels",
+                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.add_implicit_resolver(
@@ -48,6 +61,13 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
 )
 _Loader.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
 
 _GO_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 
@@ -101,6 +121,14 @@ def parse_yaml(text: str, source: str, root: Path = ()) -> Parsed:
     except yaml.YAMLError as exc:
         out.problems.append(Problem(Position(source, 1, 1), (), f"YAML error: {exc}"))
         out.value = None
+    except ValueError as exc:  # the scanner: an escape beyond U+10FFFF ("\U00110000")
+        mark = loader.get_mark()
+        out.problems.append(Problem(Position(source, mark.line + 1, mark.column + 1), (),
+                                    f"YAML syntax error: invalid escape or character ({exc})"))
+        out.value = None
+    except _ExcessiveAliasing as exc:
+        out.problems.append(Problem(exc.position, (), str(exc)))
+        out.value = None
     finally:
         loader.dispose()
     return out
@@ -138,28 +166,73 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str, text: str) -> Proble
     return Problem(Position(source, line, col), (), message)
 
 
+class _ExcessiveAliasing(Exception):
+    def __init__(self, position: Position, nodes: int, aliases: int) -> None:
+        super().__init__(
+            f"YAML error: excessive aliasing: {aliases:,} of {nodes:,} values built came "
+            "from aliases (*name); refused as a possible alias bomb")
+        self.position = position
+
+
+def allowed_alias_ratio(nodes: int) -> float:
+    """go-yaml's rule (the Collector's parser): up to 400,000 values, 99% may come from
+    aliases; from 4,000,000, 10%; linear in between."""
+    if nodes <= 400_000:
+        return 0.99
+    if nodes >= 4_000_000:
+        return 0.10
+    return 0.99 - 0.89 * (nodes - 400_000) / 3_600_000
+
+
 class _Builder:
-    """Turns composed nodes into plain values, recording positions as it goes."""
+    """Turns composed nodes into plain values, recording positions as it goes.
+
+    Every alias expansion is counted: a document whose values come mostly from aliases
+    past go-yaml's allowance (see :func:`allowed_alias_ratio`) is refused, so a "billion
+    laughs" document fails in well under a second instead of filling memory.
+    """
 
     def __init__(self, loader: _Loader, source: str, out: Parsed) -> None:
         self.loader = loader
         self.source = source
         self.out = out
         self.active: set[int] = set()
+        self.seen: set[int] = set()
+        self.nodes = 0
+        self.aliases = 0
+
+    def _count(self, node: Node) -> None:
+        self.nodes += 1
+        if id(node) in self.seen:
+            self.aliases += 1
+            if (self.aliases > 100 and self.nodes > 1000
+                    and self.aliases / self.nodes > allowed_alias_ratio(self.nodes)):
+                raise _ExcessiveAliasing(_pos(self.source, node), self.nodes, self.aliases)
+        else:
+            self.seen.add(id(node))
 
     def problem(self, node: Node, path: Path, message: str) -> None:
         self.out.problems.append(Problem(_pos(self.source, node), path, message))
 
     def build(self, node: Node, path: Path) -> Any:
-        if id(node) in self.active or len(path) > _MAX_DEPTH:
+        self._count(node)
+        if id(node) in self.active:
             self.problem(node, path, "recursive YAML alias (an anchor that contains itself)")
+            return None
+        if len(path) > MAX_NESTING:
+            self.problem(node, path, f"values nested deeper than {MAX_NESTING} levels")
             return None
         if isinstance(node, ScalarNode):
             try:
-                return self.loader.construct_object(node, deep=True)
+                value = self.loader.construct_object(node, deep=True)
             except yaml.constructor.ConstructorError as exc:
                 self.problem(node, path, str(exc.problem or exc))
                 return None
+            if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+                self.problem(node, path, f"integer {_clip(node.value)} does not fit in 64 bits "
+                             "(the Collector's decoder refuses it too)")
+                return None
+            return value
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):

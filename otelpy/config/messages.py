@@ -183,6 +183,8 @@ def _pydantic_message(e: ErrorDetails, path: Path, walker: SchemaWalker) -> str:
     schemas = walker.at(path)
     got = visible(e.get("input"), path, schemas)
     if is_duration(schemas) and kind in ("value_error", "float_parsing", "float_type"):
+        if "out of range" in str(e.get("msg")):
+            return str(e["msg"]).removeprefix("Value error, ")
         return f"{DURATION_EXPECTED} (got {show(got)})"
     if kind in ("literal_error", "enum"):
         allowed = [v for s in schemas for v in s.get("enum", ())] or None

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from otelpy.config.auth import AuthSettings
 from otelpy.config.lists import StringList
 from otelpy.config.tls import TLSServerSettings, check_grpc_tls
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, grpc_channel_args
 
 MIB = 1024 * 1024
 DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * MIB  # confighttp's default
@@ -213,7 +213,7 @@ class GRPCServerSettings(_ServerSettings):
         if self.write_buffer_size:
             opts.append(("grpc.http2.write_buffer_size", self.write_buffer_size))
         opts.extend(self._keepalive_options())
-        return opts
+        return grpc_channel_args(opts)
 
     def _keepalive_options(self) -> list[tuple[str, Any]]:
         ka = self.keepalive

@@ -43,17 +43,45 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m":
 DURATION_PATTERN = r"^(0|([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+$"
 
 
+#: Go's time.Duration is int64 nanoseconds: the longest duration the Collector accepts.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+_MAX_DURATION_TEXT = "2562047h47m16.854775807s"
+
+
+def _bounded(seconds: float, value: Any) -> float:
+    if not seconds <= MAX_DURATION_SECONDS:  # also refuses nan
+        raise ValueError(f"duration {value!r} is out of range: the longest is "
+                         f"{_MAX_DURATION_TEXT} (Go's time.Duration)")
+    return seconds
+
+
+GRPC_INT_MAX = 2**31 - 1
+
+
+def grpc_channel_args(options: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """grpc channel arguments with integers capped at grpc core's C ``int`` maximum.
+
+    Go's grpc takes these as int64 durations and sizes; grpc core stores them in a C int,
+    where the maximum already means "no limit" (about 24.8 days for a ``*_ms`` option), so a
+    larger value the Collector accepts keeps its meaning instead of overflowing at start.
+    """
+    return [(name, min(value, GRPC_INT_MAX))
+            if isinstance(value, int) and not isinstance(value, bool) else (name, value)
+            for name, value in options]
+
+
 def parse_duration(value: Any) -> float:
     """Go duration syntax ("200ms", "1m30s", "0") or a number of seconds -> seconds.
 
-    Raises ValueError for anything else, including negative durations.
+    Raises ValueError for anything else, including negative durations and durations
+    longer than Go's time.Duration holds (:data:`MAX_DURATION_SECONDS`).
     """
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 200ms, 5s or 1m30s")
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return float(value)
+        return _bounded(float(value), value)
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 200ms, 5s or 1m30s")
     text = value.strip()
@@ -67,7 +95,7 @@ def parse_duration(value: Any) -> float:
         pos = m.end()
     if pos != len(text) or not text:
         raise ValueError(f"invalid duration {value!r}: expected e.g. 200ms, 5s or 1m30s")
-    return total
+    return _bounded(total, value)
 
 
 def format_duration(seconds: float) -> str:
