@@ -215,3 +215,26 @@ def test_sighup_invalid_config_keeps_old_pipelines(start_otelpy: StartOtelpy,
     got = wait_for_items(one, "traces", {"test.run": run}, 3)
     assert_same_items(flatten("traces", req), got, "old pipeline after a rejected reload")
     assert not (tmp_path / "two.jsonl").exists()
+
+
+def test_sighup_alias_bomb_is_refused_and_old_pipelines_keep_serving(
+        start_otelpy: StartOtelpy, tmp_path: Path) -> None:
+    """A reload reads the config with the same limits as a start: an alias bomb written
+    over the config is refused quickly (no memory growth, the process lives) and the old
+    pipelines keep serving."""
+    ports = free_ports(3)
+    one = tmp_path / "one.jsonl"
+    proc = start_otelpy(_file_config(ports, {"one": one}), name="sighup-bomb")
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    proc.write_config("\n".join(lines) + "\nreceivers: *a9\n")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "excessive aliasing" in proc.stderr(), 20.0,
+               "stderr to report the refused alias bomb")
+    assert proc.alive
+    assert str(proc.config_path) in proc.stderr()
+    run = f"after-bomb-{uuid.uuid4().hex[:8]}"
+    req = tagged_traces(run, 3)
+    export_ok(ports[0], req.SerializeToString())
+    got = wait_for_items(one, "traces", {"test.run": run}, 3)
+    assert_same_items(flatten("traces", req), got, "old pipeline after a refused alias bomb")
