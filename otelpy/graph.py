@@ -27,6 +27,18 @@ from otelpy.registry import Registry
 from otelpy.telemetry import Telemetry
 
 log = logging.getLogger("otelpy.graph")
+CANCEL_GRACE = 1.0  # seconds a component past its shutdown limit gets to end once cancelled
+
+
+async def _finished(task: asyncio.Future[None], within: float) -> bool:
+    """Wait up to ``within`` seconds for ``task``; True when it ended. Being cancelled
+    meanwhile cancels ``task`` too."""
+    try:
+        done, _ = await asyncio.wait({task}, timeout=within)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    return bool(done)
 
 
 class ObservedReceiverConsumer(Consumer):
@@ -112,6 +124,7 @@ class Graph:
     _processors: list[_Instance] = field(default_factory=list)  # start order
     _receivers: list[_Instance] = field(default_factory=list)
     _started: list[_Instance] = field(default_factory=list)
+    _left_behind: set[asyncio.Future[None]] = field(default_factory=set)  # ignored cancel
 
     # -- building -----------------------------------------------------------------------
     def build(self) -> None:
@@ -323,10 +336,19 @@ class Graph:
         if inst.kind is Kind.EXPORTER and "drain_timeout" in inspect.signature(
                 shutdown).parameters:
             shutdown = functools.partial(shutdown, drain_timeout=self.drain_timeout)
+        task = asyncio.ensure_future(shutdown())
         try:
-            await asyncio.wait_for(shutdown(), self.shutdown_timeout)
-        except TimeoutError:
-            log.error("%s %s did not stop within %ss", inst.kind, inst.id, self.shutdown_timeout)
+            if not await _finished(task, self.shutdown_timeout):
+                log.error("%s %s did not stop within %ss", inst.kind, inst.id,
+                          self.shutdown_timeout)
+                task.cancel()
+                if not await _finished(task, CANCEL_GRACE):
+                    log.error("%s %s ignored its cancellation; left behind", inst.kind, inst.id)
+                    self._left_behind.add(task)  # owned until it ends, if ever
+                    task.add_done_callback(self._left_behind.discard)
+                    return
+            if not task.cancelled():
+                task.result()
         except (OSError, RuntimeError, ConsumerError) as exc:
             log.error("error stopping %s %s: %s", inst.kind, inst.id, exc)
 

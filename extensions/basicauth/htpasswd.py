@@ -149,6 +149,8 @@ class Htpasswd:
     def decoy(self) -> _Entry:
         """An entry to check unknown users against, as slow as the slowest real one, so
         timing does not reveal whether a user exists."""
-        slow = [e for e in self._users.values() if e.kind == "bcrypt"]
-        slow = slow or [e for e in self._users.values() if e.slow]
+        bcrypts = [e for e in self._users.values() if e.kind == "bcrypt"]
+        if bcrypts:  # the highest cost: "$2y$NN$..."
+            return max(bcrypts, key=lambda e: int(e.hashed[4:6]))
+        slow = [e for e in self._users.values() if e.slow]
         return slow[0] if slow else _Entry("plain", b"\x00decoy")

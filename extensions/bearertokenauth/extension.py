@@ -32,6 +32,7 @@ class BearerTokenAuth(ComponentBase):
         tokens = [cfg.token.reveal()] if cfg.token else [t.reveal() for t in cfg.tokens]
         self._expected: list[bytes] = []
         self._client_value = ""
+        self._started = False  # refuse every request until started (fail closed)
         self._set_tokens(tokens)
         self._watch = (WatchedFile(cfg.filename, self._token_file_changed, settings.logger)
                        if cfg.filename else None)
@@ -54,6 +55,7 @@ class BearerTokenAuth(ComponentBase):
                 raise ComponentStartError(
                     f"filename: cannot read {self._cfg.filename!r}: {exc.strerror or exc}"
                 ) from None
+        self._started = True
 
     async def shutdown(self) -> None:
         if self._watch is not None:
@@ -61,7 +63,10 @@ class BearerTokenAuth(ComponentBase):
 
     # -- server side ---------------------------------------------------------------------
     async def authenticate(self, headers: Mapping[str, str]) -> None:
-        """Pass when the header holds an accepted token; raises AuthError otherwise."""
+        """Pass when the header holds an accepted token; raises AuthError otherwise (and
+        always before :meth:`start`)."""
+        if not self._started:
+            raise AuthError("bearertokenauth is not started", self._challenge)
         value = headers.get(self._header)
         if value is None:
             raise AuthError(f"missing {self._header} header", self._challenge)

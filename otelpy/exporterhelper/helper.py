@@ -162,8 +162,10 @@ class ExporterHelper(Consumer):
         except QueueClosed:
             counters.enqueue_failed.inc(batch.item_count)
             raise RetryableError(f"exporter {self.settings.id} is shutting down") from None
-        except RetryableError:
+        except RetryableError as exc:  # the disk write or its fsync failed
             counters.enqueue_failed.inc(batch.item_count)
+            self._full_log.log("persistent queue refused %d %s (retryable): %s",
+                               batch.item_count, SPECS[batch.signal].item_name, exc)
             raise
 
     def _overflowed(self, batch: Batch, counters: SignalCounters) -> None:

@@ -342,3 +342,26 @@ async def test_without_retries_a_failure_is_dropped(env: Env) -> None:
     await until(lambda: env.value("otelcol_exporter_send_failed_spans_total") == 3)
     await until(lambda: ex.queue_size == 0)
     await ex.shutdown()
+
+
+async def test_one_worker_sends_in_enqueue_order_recovered_batches_first(env: Env) -> None:
+    queue = {"num_consumers": 1}
+    down = Backend(down=True)
+    first = env.helper(down, queue)
+    await first.start(env.host)
+    old = [spans(2, seed=i) for i in range(3)]
+    for b in old:
+        await first.consume_traces(b)
+    await until(lambda: down.attempts >= 1)
+    await first.shutdown(drain_timeout=0.2)
+    up = Backend()
+    up.gate.clear()  # held: the new batches queue up behind the recovered ones
+    second = env.helper(up, queue)
+    await second.start(env.host)
+    new = [spans(2, seed=10 + i) for i in range(3)]
+    for b in new:
+        await second.consume_traces(b)
+    up.gate.set()
+    await until(lambda: len(up.delivered) == 6)
+    assert [b.data for b in up.delivered] == [b.data for b in old + new]
+    await second.shutdown()
