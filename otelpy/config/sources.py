@@ -1,7 +1,8 @@
 """Reading config text from disk with bounds: config files and ``${file:...}`` references.
 
 A source larger than :data:`MAX_SOURCE_BYTES` is refused (a reference to ``/dev/zero`` or a
-log file must not fill memory); text is UTF-8, and a leading byte-order mark is dropped.
+log file must not fill memory); text is UTF-8 (a leading byte-order mark is dropped) or,
+as go-yaml reads it, UTF-16 with a byte-order mark.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ class SourceError(Exception):
 
 
 def read_source(path: str) -> str:
-    """The UTF-8 text of ``path``; raises SourceError when it is missing, unreadable, a
-    directory, larger than MAX_SOURCE_BYTES, or not UTF-8."""
+    """The text of ``path``; raises SourceError when it is missing, unreadable, a
+    directory, larger than MAX_SOURCE_BYTES, or not UTF-8 (or UTF-16 with a BOM)."""
     try:
         with open(path, "rb") as fh:
             if os.path.isdir(path):
@@ -29,7 +30,9 @@ def read_source(path: str) -> str:
         raise SourceError(exc.strerror or str(exc)) from None
     if len(data) > MAX_SOURCE_BYTES:
         raise SourceError(f"larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+        raise SourceError(f"not {encoding.upper().removesuffix('-SIG')} text "
+                          f"(byte {exc.start}: {exc.reason})") from None

@@ -108,10 +108,12 @@ def test_generated_case_is_refused_cleanly(name: str, tmp_path: Path) -> None:
     _check_refused(tmp_path / name, tmp_path)
 
 
-def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
-    """The opposite case: a UTF-8 BOM (editors on Windows write one) is not an error."""
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be"])
+def test_a_byte_order_mark_is_accepted(encoding: str, tmp_path: Path) -> None:
+    """The opposite case: a BOM (editors on Windows write one) is not an error; UTF-16 with
+    a BOM is read as go-yaml reads it."""
     config = tmp_path / "bom.yaml"
-    config.write_bytes(b"\xef\xbb\xbf" + (Path(__file__).parents[2] / "config-examples"
-                                          / "debug-local.yaml").read_bytes())
+    text = (Path(__file__).parents[2] / "config-examples" / "debug-local.yaml").read_text()
+    config.write_bytes(("\ufeff" + text).encode(encoding))
     code, output, _ = _run(["validate", "--config", config.name], tmp_path)
     assert code == 0, output
