@@ -20,6 +20,8 @@ from otelpy.config.problems import Path, Position, Problem, drop_under
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 #: Collections nested deeper than this are refused (a real config nests fewer than 15).
 MAX_NESTING = 100
+#: Nodes one document may hold before aliases are expanded (PyYAML needs ~1 GiB a million).
+MAX_NODES = 100_000
 
 
 class _Loader(yaml.SafeLoader):
@@ -27,10 +29,16 @@ class _Loader(yaml.SafeLoader):
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
     _depth = 0
+    _nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
+        self._nodes += 1
         try:
+            if self._nodes > MAX_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_NODES:,} values in one document",
+                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             if self._depth > MAX_NESTING:
                 raise yaml.composer.ComposerError(
                     None, None, f"collections nested deeper than {MAX_NESTING} levels",

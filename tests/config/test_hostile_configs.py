@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from otelpy.config.loader import MAX_NESTING
+from otelpy.config.loader import MAX_NESTING, MAX_NODES
 from otelpy.config.sources import MAX_SOURCE_BYTES
 from otelpy.testing.process import otelpy_executable
 
@@ -54,6 +54,10 @@ def _huge_digits(path: Path) -> None:
     path.write_text("processors:\n  batch:\n    send_batch_size: " + "9" * 5000 + "\n")
 
 
+def _too_many_values(path: Path) -> None:
+    path.write_text("receivers:\n" + "".join(f"  - v{i}\n" for i in range(MAX_NODES + 50_000)))
+
+
 def _config_is_directory(path: Path) -> None:
     path.mkdir()
 
@@ -69,6 +73,7 @@ GENERATED: dict[str, Callable[[Path], None]] = {
     "larger-than-16-mib.yaml": _huge_string,
     "five-million-character-value.yaml": _long_value,
     "five-thousand-digits.yaml": _huge_digits,
+    "too-many-values.yaml": _too_many_values,
     "config-is-a-directory.yaml": _config_is_directory,
     "does-not-exist.yaml": _missing,
 }
