@@ -1,8 +1,9 @@
 """A request whose attribute values are nested deeper than protobuf parses passes the
 receiver's skeleton check; whatever decodes it downstream gets PermanentError, never a
-crash: an exporter counts the batch as failed (whether it sends from its sending queue
-or inline), a processor decoding in the request path answers 400 / INVALID_ARGUMENT.
-otelpy keeps serving: a good request right after is delivered."""
+crash: an exporter (debug, file, otlphttp with OTLP/JSON) counts the batch as failed
+(whether it sends from its sending queue or inline), a processor decoding in the request
+path answers 400 / INVALID_ARGUMENT. otelpy keeps serving: a good request right after
+is delivered."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from otelpy.testing.hostile import nested_anyvalue_traces
 from otelpy.testing.polling import until
 from otelpy.testing.process import free_ports
 from otelpy.testing.samples import traces_request
+from otelpy.testing.servers import HttpSink
 
 DEEP = nested_anyvalue_traces(40)  # 40 AnyValue levels: 120+ messages, protobuf stops at 100
 GOOD = traces_request(3).SerializeToString()
@@ -25,9 +27,10 @@ TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
 def _config(http: int, grpc_port: int, exporter: str, queue: bool, out: Path,
-            processor: bool = False) -> str:
+            processor: bool = False, sink: str = "") -> str:
     settings = {"debug": {"verbosity": "detailed"},
-                "file": {"path": str(out), "format": "json", "flush_interval": 0}}[exporter]
+                "file": {"path": str(out), "format": "json", "flush_interval": 0},
+                "otlphttp": {"endpoint": sink, "encoding": "json"}}[exporter]
     settings["sending_queue"] = {"enabled": queue}
     processors = ""
     if processor:
@@ -76,12 +79,15 @@ async def _service(tmp_path: Path, text: str) -> Service:
 
 
 @pytest.mark.parametrize("queue", [True, False], ids=["queued", "inline"])
-@pytest.mark.parametrize("exporter", ["debug", "file"])
+@pytest.mark.parametrize("exporter", ["debug", "file", "otlphttp"])
 async def test_exporter_counts_a_too_deep_batch_as_failed(tmp_path: Path, exporter: str,
                                                           queue: bool) -> None:
     http, grpc_port = free_ports(2)
     out = tmp_path / "out.jsonl"
-    service = await _service(tmp_path, _config(http, grpc_port, exporter, queue, out))
+    sink = HttpSink()  # otlphttp's backend (OTLP/JSON: it must decode the batch to send it)
+    await sink.start()
+    service = await _service(tmp_path, _config(http, grpc_port, exporter, queue, out,
+                                               sink=sink.endpoint))
     tel = service.telemetry
     labels = {"exporter": exporter}
     try:
@@ -101,6 +107,9 @@ async def test_exporter_counts_a_too_deep_batch_as_failed(tmp_path: Path, export
         assert tel.value("otelcol_exporter_send_failed_spans_total", labels) == 2
     finally:
         await service.shutdown()
+        await sink.stop()
+    if exporter == "otlphttp":  # only the good request reached the backend
+        assert sink.total() == 3
     if exporter == "file":  # only the good request reached the file
         lines = out.read_text().splitlines()
         assert len(lines) == 1 and len(json.loads(lines[0])["resourceSpans"]) == 1
