@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from otelpy.ottl import keyindex
 from otelpy.ottl.converters import HASHES
 from otelpy.ottl.errors import EvalError, ParseError
 from otelpy.ottl.functions import (
@@ -63,7 +64,10 @@ def _set(args: list[Any], column: int) -> Run:
 @fn(p("target", Kind.TARGET), p("key", Kind.STRING))
 def _delete_key(args: list[Any], column: int) -> Run:
     target, key = args
-    return map_editor(lambda m: m.pop(key, None))(target, column)
+    raw = target.key_values
+    if raw is None:
+        return map_editor(lambda m: m.pop(key, None))(target, column)
+    return lambda item, cache: keyindex.delete(raw(item), key)
 
 
 def _drop_where(mapping: MutableMapping[str, Any], doomed: Callable[[str], bool]) -> None:
@@ -281,15 +285,19 @@ def _truncate_all(args: list[Any], column: int) -> Run:
         raise ParseError(f"invalid limit for truncate_all function, {limit} cannot be negative",
                          column)
 
-    def change(mapping: MutableMapping[str, Any]) -> None:
-        if isinstance(mapping, Attributes):
-            for kv in mapping.key_values:
+    raw, shortest = target.key_values, limit // 4  # a longer string may exceed limit bytes
+    if raw is not None:
+        def run(item: Any, cache: dict[str, Any]) -> None:
+            for kv in keyindex.elements(raw(item)):
                 value = kv.value
-                if value.WhichOneof("value") == "string_value":
-                    cut = _truncate(value.string_value, limit)
+                text = value.string_value  # "" unless it holds a string
+                if len(text) > shortest:
+                    cut = _truncate(text, limit)
                     if cut is not None:
                         value.string_value = cut
-            return
+        return run
+
+    def change(mapping: MutableMapping[str, Any]) -> None:
         for key, value in list(mapping.items()):
             if isinstance(value, str):
                 cut = _truncate(value, limit)

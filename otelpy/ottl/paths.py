@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from otelpy.ottl import keyindex
 from otelpy.ottl import syntax as s
 from otelpy.ottl.errors import EvalError, ParseError
 from otelpy.ottl.values import Time
@@ -48,6 +49,8 @@ class Accessor:
     set: Setter | None
     context: str
     live: bool = False
+    #: for attribute maps: the raw ``KeyValue`` list of an item (see ``keyindex``)
+    key_values: Callable[[Any], Any] | None = None
 
 
 def reachable(context: str) -> list[str]:
@@ -172,42 +175,59 @@ def cache_accessor(keys: tuple[s.Key, ...], context: str, rest: tuple[s.PathFiel
 
 def attributes(select: Callable[[Any], Any], context: str,
                fields: tuple[s.PathField, ...]) -> Accessor:
-    """``attributes`` or ``attributes["k"]...`` of the message ``select(item)``."""
+    """``attributes`` or ``attributes["k"]...`` of the message ``select(item)``; keys are
+    found through :mod:`otelpy.ottl.keyindex`."""
     no_subfields(fields)
     keys = fields[0].keys
     if not keys:
-        def set_map(item: Any, cache: dict[str, Any], value: Any) -> None:
-            if isinstance(value, Mapping) and not (
-                    isinstance(value, Attributes) and value.key_values is select(item).attributes):
-                new = plain(value)
-                kvs = select(item).attributes
-                del kvs[:]
-                target = Attributes(kvs)
-                for k, v in new.items():
-                    _store_attr(target, k, v)
-        return Accessor(lambda item, cache: Attributes(select(item).attributes), set_map,
-                        context, live=True)
+        return _attribute_map(select, context)
     first, rest = keys[0], keys[1:]
     if not isinstance(first, str):
         raise ParseError("attributes must be indexed by a string", fields[0].column)
 
-    def get_key(item: Any, cache: dict[str, Any]) -> Any:
-        for kv in select(item).attributes:
-            if kv.key == first:
-                return to_value(kv.value) if not rest else index(to_value(kv.value), rest)
-        return None
+    if not rest:
+        def get_key(item: Any, cache: dict[str, Any]) -> Any:
+            kv = keyindex.lookup(select(item).attributes, first)
+            return None if kv is None else to_value(kv.value)
 
-    def set_key(item: Any, cache: dict[str, Any], value: Any) -> None:
-        attrs = Attributes(select(item).attributes)
-        if not rest:
-            _store_attr(attrs, first, value)
-            return
-        current = attrs.get(first)
+        def set_key(item: Any, cache: dict[str, Any], value: Any) -> None:
+            keyindex.index_of(select(item).attributes).put(first, plain(value))
+        return Accessor(get_key, set_key, context)
+
+    def get_nested(item: Any, cache: dict[str, Any]) -> Any:
+        kv = keyindex.lookup(select(item).attributes, first)
+        return None if kv is None else index(to_value(kv.value), rest)
+
+    def set_nested(item: Any, cache: dict[str, Any], value: Any) -> None:
+        found = keyindex.index_of(select(item).attributes)
+        kv = found.get(first)
+        current = None if kv is None else to_value(kv.value)
         tree = {} if current is None else current
         assign(tree, rest, plain(value))
-        _store_attr(attrs, first, tree)
+        found.put(first, tree)
+    return Accessor(get_nested, set_nested, context)
 
-    return Accessor(get_key, set_key, context)
+
+def _attribute_map(select: Callable[[Any], Any], context: str) -> Accessor:
+    """The whole map: a live view (editors change it in place, so the key index of the
+    list is forgotten), or the raw list for editors that go through the key index."""
+    def get_map(item: Any, cache: dict[str, Any]) -> Any:
+        kvs = select(item).attributes
+        keyindex.forget(kvs)
+        return Attributes(kvs)
+
+    def set_map(item: Any, cache: dict[str, Any], value: Any) -> None:
+        kvs = select(item).attributes
+        if isinstance(value, Mapping) and not (
+                isinstance(value, Attributes) and value.key_values is kvs):
+            new = plain(value)
+            keyindex.forget(kvs)
+            del kvs[:]
+            target = Attributes(kvs)
+            for k, v in new.items():
+                _store_attr(target, k, v)
+    return Accessor(get_map, set_map, context, live=True,
+                    key_values=lambda item: select(item).attributes)
 
 
 def _store_attr(attrs: Attributes, key: str, value: Any) -> None:

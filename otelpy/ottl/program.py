@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from otelpy.component import Signal
+from otelpy.ottl import keyindex
 from otelpy.ottl import syntax as s
 from otelpy.ottl.compiler import Compiler, Test
 from otelpy.ottl.errors import EvalError, OttlError, ParseError
@@ -162,16 +163,20 @@ class StatementGroup:
         failures = 0
         shared: dict[str, Any] = {}
         statements, conditions = self.statements, self.conditions
-        for item in _WALKS[self.context](request):
-            cache = {} if self.uses_cache else shared
-            if conditions and not self._admitted(item, cache, mode, report):
-                continue
-            for text, run in statements:
-                try:
-                    run(item, cache)
-                except RUN_ERRORS as exc:
-                    failures += 1
-                    _failed(text, exc, mode, report)
+        keyindex.reset()  # changes between runs are not seen by the index: start afresh
+        try:
+            for item in _WALKS[self.context](request):
+                cache = {} if self.uses_cache else shared
+                if conditions and not self._admitted(item, cache, mode, report):
+                    continue
+                for text, run in statements:
+                    try:
+                        run(item, cache)
+                    except RUN_ERRORS as exc:
+                        failures += 1
+                        _failed(text, exc, mode, report)
+        finally:
+            keyindex.reset()
         return failures
 
     def _admitted(self, item: Any, cache: dict[str, Any], mode: ErrorMode,
@@ -222,6 +227,7 @@ class ConditionSet:
         """Whether any condition holds; a failing condition counts as not holding (after
         reporting) unless ``mode`` is propagate."""
         cache: dict[str, Any] = {}
+        keyindex.reset()
         for text, test in self.conditions:
             try:
                 if test(item, cache):
