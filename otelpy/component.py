@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from otelpy.clock import SYSTEM_CLOCK, Clock
+
 if TYPE_CHECKING:
     from otelpy.telemetry import Telemetry
 
@@ -121,6 +123,8 @@ class Settings:
     kind: Kind
     logger: logging.Logger
     telemetry: Telemetry
+    clock: Clock = SYSTEM_CLOCK
+    """Time and sleeping; tests pass :class:`otelpy.testing.clock.FakeClock`."""
 
 
 class ComponentBase:
