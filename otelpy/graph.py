@@ -24,6 +24,7 @@ from otelpy.errors import ComponentStartError, ConsumerError
 from otelpy.hostview import ExtensionView, PipelineView
 from otelpy.pdata import Batch
 from otelpy.registry import Registry
+from otelpy.statusapi import ApiRoutes
 from otelpy.telemetry import Telemetry
 
 log = logging.getLogger("otelpy.graph")
@@ -114,6 +115,7 @@ class Graph:
     shutdown_timeout: float = 10.0  # bound on each component's shutdown
     drain_timeout: float = 5.0  # what exporters get to drain their sending queue
     previous: Graph | None = None  # on reload: running instances with unchanged config are kept
+    api: ApiRoutes = field(default_factory=ApiRoutes)  # the status extension's /api routes
     _retargets: list[tuple[ObservedReceiverConsumer, Consumer]] = field(default_factory=list)
     _activated: bool = False
     _status: dict[str, str] = field(default_factory=dict)
@@ -361,6 +363,9 @@ class Graph:
 
     def pipeline_status(self) -> Mapping[str, str]:
         return dict(self._status)
+
+    def api_routes(self) -> ApiRoutes:
+        return self.api
 
     def components(self) -> list[tuple[Kind, ComponentID, PipelineID | None]]:
         return [(i.kind, i.id, i.pipeline) for i in self._start_order()]

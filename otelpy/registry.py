@@ -41,6 +41,7 @@ BUILTIN = (
     "otelpy.extensions.basicauth",
     "otelpy.extensions.headers_setter",
     "otelpy.extensions.zpages",
+    "otelpy.extensions.status",
     "otelpy.extensions.pprof",
     "otelpy.extensions.memory_ballast",
 )

@@ -22,6 +22,7 @@ from otelpy.graph import Graph
 from otelpy.hostview import ServiceView
 from otelpy.ownlogs import configure_logging
 from otelpy.registry import Registry, default_registry
+from otelpy.statusapi import ApiRoutes
 from otelpy.telemetry import MetricsServer, Telemetry
 
 log = logging.getLogger("otelpy.service")
@@ -44,6 +45,9 @@ class _ServiceHost:
     def service_view(self) -> ServiceView:
         return self._service.view()
 
+    def api_routes(self) -> ApiRoutes:
+        return self._service.api
+
 
 class Service:
     """One otelpy process's pipelines, from config files (or the embedded default)."""
@@ -60,6 +64,7 @@ class Service:
         self.registry = registry or default_registry()
         self.env = env
         self.telemetry = Telemetry()
+        self.api = ApiRoutes()  # the status extension's /api routes, kept across reloads
         self.graph: Graph | None = None
         self._starting: Graph | None = None
         self.config: Any = None

@@ -88,6 +88,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXTENSION, "pprof"): {"endpoint": f"127.0.0.1:{_free_port()}",
                                     "save_to_file": str(env.tmp / "profile.pyisession")},
         (Kind.EXTENSION, "memory_ballast"): {"size_mib": 64},
+        (Kind.EXTENSION, "status"): {"endpoint": f"127.0.0.1:{_free_port()}"},
     }
 
 

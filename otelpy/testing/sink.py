@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from otelpy.component import Component, ComponentID, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.pdata import Batch
+from otelpy.statusapi import ApiRoutes
 
 __all__ = ["SinkConsumer", "FakeHost"]
 
@@ -125,9 +126,13 @@ class FakeHost:
     ) -> None:
         self.statuses: dict[str, str] = dict(statuses or {})
         self.extensions: dict[ComponentID, Component] = dict(extensions or {})
+        self.api = ApiRoutes()
 
     def extension(self, component_id: ComponentID) -> Component | None:
         return self.extensions.get(component_id)
 
     def pipeline_status(self) -> Mapping[str, str]:
         return dict(self.statuses)
+
+    def api_routes(self) -> ApiRoutes:
+        return self.api
