@@ -167,9 +167,10 @@ class GRPCServerSettings(_ServerSettings):
     keepalive: KeepaliveServerConfig | None = Field(
         default=None, description="Keepalive parameters and ping enforcement.")
     include_metadata: bool = Field(
-        default=False, description="Propagate request metadata to the pipeline. Accepted for "
-                                   "Collector compatibility; otelpy pipelines do not carry client "
-                                   "metadata yet, so it has no effect.")
+        default=False, description="Carry each request's gRPC metadata (keys lowercased, "
+                                   "binary -bin keys left out) with its data through the "
+                                   "pipeline, for from_context, the routing connector's request "
+                                   "context and the batch processor's metadata_keys.")
 
     @field_validator("tls")
     @classmethod
@@ -286,9 +287,10 @@ class HTTPServerSettings(_ServerSettings):
         description="Largest request body in bytes, checked both as received and after "
                     "decompression; larger bodies get 413. 0 = default (20 MiB).")
     include_metadata: bool = Field(
-        default=False, description="Propagate request headers to the pipeline. Accepted for "
-                                   "Collector compatibility; otelpy pipelines do not carry client "
-                                   "metadata yet, so it has no effect.")
+        default=False, description="Carry each request's HTTP headers (keys lowercased) with its "
+                                   "data through the pipeline, for from_context, the routing "
+                                   "connector's request context and the batch processor's "
+                                   "metadata_keys.")
     read_timeout: Duration = Field(
         default=0.0, description="Longest time to receive a request body; slower requests get 408. "
                                  "Also the header deadline when read_header_timeout is 0. "

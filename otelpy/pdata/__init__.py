@@ -26,8 +26,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otelpy.component import Signal
 from otelpy.errors import PermanentError
 from otelpy.pdata import skeleton as sk
+from otelpy.pdata.metadata import ClientMetadata
 
-__all__ = ["Batch", "SignalSpec", "SPECS"]
+__all__ = ["Batch", "ClientMetadata", "SignalSpec", "SPECS"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _count(spec: SignalSpec, checked: Any) -> int:
 class Batch:
     """One OTLP export request of one signal, as bytes, as a message, or both."""
 
-    __slots__ = ("signal", "_data", "_message", "_count")
+    __slots__ = ("signal", "_data", "_message", "_count", "metadata")
 
     def __init__(
         self,
@@ -97,6 +98,7 @@ class Batch:
         data: bytes | None = None,
         message: Message | None = None,
         count: int | None = None,
+        metadata: ClientMetadata | None = None,
     ) -> None:
         if data is None and message is None:
             raise ValueError("a Batch needs bytes or a message")
@@ -104,6 +106,8 @@ class Batch:
         self._data = data
         self._message = message
         self._count = count
+        # the client's request metadata, when the receiver has include_metadata on
+        self.metadata = metadata
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -187,10 +191,17 @@ class Batch:
     def copy(self) -> Batch:
         """An independent copy (bytes are immutable and shared; a message is cloned)."""
         if self._data is not None:
-            return Batch(self.signal, self._data, None, self._count)
+            return Batch(self.signal, self._data, None, self._count, self.metadata)
         clone = SPECS[self.signal].request()
         clone.CopyFrom(self.message)
-        return Batch(self.signal, None, clone, self._count)
+        return Batch(self.signal, None, clone, self._count, self.metadata)
+
+    def with_metadata(self, metadata: ClientMetadata | None) -> Batch:
+        """The same data carrying ``metadata`` instead (bytes are shared; a batch held only
+        as a message shares that message, so change neither afterwards)."""
+        if self._data is not None:
+            return Batch(self.signal, self._data, None, self._count, metadata)
+        return Batch(self.signal, None, self._message, self._count, metadata)
 
     def __repr__(self) -> str:
         return f"Batch({self.signal}, items={self._count}, bytes={len(self._data or b'')})"
@@ -198,12 +209,15 @@ class Batch:
     # -- merge and split ----------------------------------------------------------------
     @classmethod
     def merge(cls, signal: Signal, batches: Iterable[Batch]) -> Batch:
-        """One batch holding every resource of ``batches``, by byte concatenation."""
+        """One batch holding every resource of ``batches``, by byte concatenation; it keeps
+        their client metadata only when every part carries the same."""
         parts = list(batches)
         if len(parts) == 1:
             return parts[0]
         data = b"".join(b.data for b in parts)
-        return cls(signal, data, None, sum(b.item_count for b in parts))
+        first = parts[0].metadata
+        metadata = first if all(b.metadata == first for b in parts) else None
+        return cls(signal, data, None, sum(b.item_count for b in parts), metadata)
 
     def split(self, max_items: int) -> list[Batch]:
         """Batches of at most ``max_items`` items each, in order, cutting between items.
@@ -213,7 +227,11 @@ class Batch:
         """
         if max_items <= 0 or self.item_count <= max_items:
             return [self]
-        return _Splitter(SPECS[self.signal], max_items).split(self.data)
+        parts = _Splitter(SPECS[self.signal], max_items).split(self.data)
+        if self.metadata is not None:
+            for part in parts:
+                part.metadata = self.metadata
+        return parts
 
 
 class _Splitter:

@@ -48,16 +48,17 @@ class BatchConfig(ConfigModel):
     metadata_keys: StringList = Field(
         default_factory=list,
         description=(
-            "Client metadata keys to batch by. Not supported yet: must be empty "
-            "(otelpy receivers do not pass client metadata along with batches)."
+            "Client metadata keys to batch by: each distinct combination of their values "
+            "(from receivers with include_metadata) is batched separately and sent carrying "
+            "those values. Empty = one batcher; client metadata is then dropped."
         ),
     )
     metadata_cardinality_limit: int = Field(
         default=1000,
         ge=0,
         description=(
-            "Limit on distinct metadata value combinations; accepted for Collector "
-            "compatibility, without effect while metadata_keys must be empty."
+            "Most distinct metadata value combinations batched at once; data with one "
+            "more is refused (permanent error, counted). 0 = no limit."
         ),
     )
 
@@ -67,10 +68,5 @@ class BatchConfig(ConfigModel):
             problems.append(
                 f"send_batch_max_size ({self.send_batch_max_size}) must be greater than or "
                 f"equal to send_batch_size ({self.send_batch_size})"
-            )
-        if self.metadata_keys:
-            problems.append(
-                "metadata_keys: batching by client metadata is not supported by otelpy yet; "
-                "remove the key or leave it empty"
             )
         return problems

@@ -29,7 +29,7 @@ from enum import Enum
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import ConsumerError
-from otelpy.pdata import Batch
+from otelpy.pdata import Batch, ClientMetadata
 from otelpy.processors.batch.config import BatchConfig
 
 # the Collector's buckets for otelcol_processor_batch_batch_send_size(_bytes)
@@ -89,6 +89,9 @@ class BatchProcessor(Consumer, ComponentBase):
         self._stopped = asyncio.Event()
         self._last_warn = float("-inf")
         self._unlogged_failures = 0
+        # client metadata of what is sent: the shard's metadata_keys values, else none (as
+        # the Collector, batching without metadata_keys drops client metadata)
+        self.out_metadata: ClientMetadata | None = None
         self._init_metrics(settings)
 
     def _init_metrics(self, settings: Settings) -> None:
@@ -281,6 +284,8 @@ class BatchProcessor(Consumer, ComponentBase):
 
     async def _send(self, batch: Batch, trigger: Trigger) -> None:
         count = batch.item_count
+        if batch.metadata != self.out_metadata:
+            batch = batch.with_metadata(self.out_metadata)
         self._observe(batch, trigger)
         try:
             await self._forward(batch)

@@ -16,7 +16,7 @@ from otelpy.component import Signal
 from otelpy.config.server import Endpoint, GRPCServerSettings
 from otelpy.consumer import Consumer
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
-from otelpy.pdata import Batch, rpcstatus
+from otelpy.pdata import Batch, ClientMetadata, rpcstatus
 from otelpy.receivers.otlp.grpc_limits import CallStats, GrpcRefusals, size_checked
 from otelpy.receivers.otlp.malformed import MALFORMED_PROTOBUF, MalformedRequests
 from otelpy.security import GRPCServerSecurity
@@ -40,7 +40,7 @@ def consume_method(consumer: Consumer, signal: Signal) -> Callable[[Batch], Awai
 
 
 def _export_handler(signal: Signal, consumer: Consumer,
-                    malformed: MalformedRequests) -> _Handler:
+                    malformed: MalformedRequests, include_metadata: bool = False) -> _Handler:
     """The Export method of one signal: check, hand to the consumer, map refusals."""
     consume = consume_method(consumer, signal)
     from_bytes = Batch.from_bytes
@@ -54,6 +54,8 @@ def _export_handler(signal: Signal, consumer: Consumer,
             await context.abort(invalid, str(exc))
         if batch.item_count == 0:
             return b""
+        if include_metadata:
+            batch.metadata = ClientMetadata.from_grpc(context.invocation_metadata())
         try:
             await consume(batch)
         except RetryableError as exc:
@@ -90,7 +92,8 @@ class GRPCServer:
         out = []
         for signal, consumer in self._consumers.items():
             method = grpc.unary_unary_rpc_method_handler(size_checked(
-                _export_handler(signal, consumer, self._malformed),
+                _export_handler(signal, consumer, self._malformed,
+                                self._cfg.include_metadata),
                 self._cfg.max_recv_msg_size, self._malformed, self._calls))
             out.append(grpc.method_handlers_generic_handler(SERVICES[signal],
                                                             {"Export": method}))

@@ -20,7 +20,7 @@ from otelpy.component import Signal
 from otelpy.config.server import Endpoint, HTTPServerSettings
 from otelpy.consumer import Consumer
 from otelpy.errors import ComponentStartError, PermanentError, RetryableError
-from otelpy.pdata import Batch, otlpjson, rpcstatus
+from otelpy.pdata import Batch, ClientMetadata, otlpjson, rpcstatus
 from otelpy.receivers.otlp import malformed as why
 from otelpy.receivers.otlp.body import BadEncoding, BodyTooLarge, decode_body
 from otelpy.receivers.otlp.cors import CORS
@@ -164,6 +164,8 @@ class HTTPServer:
             return _status_response(codec, 400, str(exc))
         if rejected:
             self._refuse(why.INVALID_IDS, error_message)
+        if self._cfg.include_metadata:
+            batch.metadata = ClientMetadata(request.headers.items())
         if batch.item_count:
             try:
                 await consume(batch)
