@@ -179,6 +179,11 @@ class Factory:
     description: str = ""
     aliases: tuple[TypeAlias, ...] = ()
     deprecated: str = ""  # non-empty: a warning shown for every component ID of this type
+    # connectors that route by pipeline (routing): the pipeline IDs its raw config names,
+    # as (path inside the component's config, pipeline ID) pairs. Validation checks each
+    # names a pipeline that lists the connector as a receiver; ``create`` then gets a
+    # :class:`~otelpy.consumer.PipelineRouter` as its next consumer.
+    pipeline_refs: Callable[[Any], list[tuple[tuple[str | int, ...], str]]] | None = None
 
     def signals(self) -> frozenset[Signal]:
         """Signals supported (for connectors: as either source or target)."""

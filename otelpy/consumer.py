@@ -10,10 +10,10 @@ such consumers their own copy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from otelpy.component import Signal
+from otelpy.component import PipelineID, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.pdata import Batch
 
@@ -117,3 +117,22 @@ class FanOut(Consumer):
 
     async def consume_logs(self, batch: Batch) -> None:
         await self.consume(batch)
+
+
+class PipelineRouter(FanOut):
+    """The pipelines a connector feeds, each reachable on its own (the routing connector's
+    next consumer); consuming on the router itself fans out to all of them."""
+
+    def __init__(self, pipelines: Mapping[PipelineID, Consumer]) -> None:
+        super().__init__(list(pipelines.values()))
+        self.pipelines = dict(pipelines)
+        self._selected: dict[tuple[PipelineID, ...], Consumer] = {}
+
+    def select(self, ids: Sequence[PipelineID]) -> Consumer:
+        """One consumer feeding exactly ``ids`` (KeyError for a pipeline not fed)."""
+        key = tuple(sorted(set(ids)))
+        found = self._selected.get(key)
+        if found is None:
+            chosen = [self.pipelines[i] for i in key]
+            found = self._selected[key] = chosen[0] if len(chosen) == 1 else FanOut(chosen)
+        return found

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from otelpy.component import Component, ComponentID, Host, Kind, PipelineID, Settings, Signal
-from otelpy.consumer import Capabilities, Consumer, FanOut
+from otelpy.consumer import Capabilities, Consumer, FanOut, PipelineRouter
 from otelpy.errors import ComponentStartError, ConsumerError
 from otelpy.hostview import ExtensionView, PipelineView
 from otelpy.pdata import Batch
@@ -222,7 +222,9 @@ class Graph:
             if not factory.supports_pair(source, target):
                 continue
             tgt = [heads[t] for t in targets if t.signal is target]
-            nxt = tgt[0] if len(tgt) == 1 else FanOut(tgt)
+            nxt: Consumer = tgt[0] if len(tgt) == 1 else FanOut(tgt)
+            if factory.pipeline_refs is not None:
+                nxt = PipelineRouter({t: heads[t] for t in targets if t.signal is target})
             comp = self._create(Kind.CONNECTOR, cid, cfg.connectors[cid], source, target, nxt)
             self._connectors.append(_Instance(cid, Kind.CONNECTOR, comp))
             inputs.append(_Declared(comp, _mutates([comp, *tgt])))

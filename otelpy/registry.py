@@ -35,6 +35,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.connectors.forward",
+    "otelpy.connectors.routing",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
     "otelpy.extensions.bearertokenauth",

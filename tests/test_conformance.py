@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from otelpy.component import Component, ComponentID, Kind, Settings, Signal
-from otelpy.consumer import Consumer
+from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
+from otelpy.consumer import Consumer, PipelineRouter
 from otelpy.pdata import Batch
 from otelpy.registry import load_registry
 from otelpy.telemetry import ITEM_SUFFIX, Telemetry
@@ -76,6 +76,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.CONNECTOR, "forward"): {},
+        # routing gets a table per signal pair in test_connector (it names pipelines)
+        (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
+                                                 "pipelines": ["traces/out"]}]},
         (Kind.EXTENSION, "health_check"): {"endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.EXTENSION, "file_storage"): {"directory": str(env.tmp / "storage"),
                                            "create_directory": True},
@@ -171,8 +174,13 @@ async def test_connector(type_: str, env: Env) -> None:
     pairs = [k.split("->") for k in factory.stability]
     for src, dst in pairs:
         sink = SinkConsumer()
-        conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry()),
-                              _config(Kind.CONNECTOR, type_, env), Signal(src), Signal(dst), sink)
+        cfg, nxt = _config(Kind.CONNECTOR, type_, env), sink
+        if factory.pipeline_refs is not None:  # a router: one route to one pipeline of dst
+            cfg = factory.config_type.model_validate(
+                {"table": [{"statement": "route()", "pipelines": [f"{dst}/out"]}]})
+            nxt = PipelineRouter({PipelineID.parse(f"{dst}/out"): sink})
+        conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry()), cfg,
+                              Signal(src), Signal(dst), nxt)
         await conn.start(FakeHost())
         sent = _batch(Signal(src))
         await conn.consume(sent)

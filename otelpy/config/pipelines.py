@@ -80,7 +80,7 @@ class _Checker:
         elif isinstance(pipelines, dict):
             for key, body in pipelines.items():
                 self._pipeline(key, body)
-            self._connectors()
+            self._connectors(doc)
             self._cycles()
         self._extensions(service.get("extensions"))
         self._unused()
@@ -156,7 +156,7 @@ class _Checker:
                 hint = f' ("{cid}" is configured as a {elsewhere[0].value}, not usable in {role})'
         return message + hint
 
-    def _connectors(self) -> None:
+    def _connectors(self, doc: Mapping[str, Any]) -> None:
         for cid in sorted(set(self.conn_out) | set(self.conn_in)):
             factory = self.registry.get(Kind.CONNECTOR, cid.type)
             outs, ins = self.conn_out.get(cid, []), self.conn_in.get(cid, [])
@@ -164,6 +164,26 @@ class _Checker:
                 self._connector_side(factory, cid, pid, path, ins, as_exporter=True)
             for pid, path in ins:
                 self._connector_side(factory, cid, pid, path, outs, as_exporter=False)
+            if factory is not None and factory.pipeline_refs is not None:
+                self._routes(factory, cid, doc, {p for p, _ in ins})
+
+    def _routes(self, factory: Any, cid: ComponentID, doc: Mapping[str, Any],
+                targets: set[PipelineID]) -> None:
+        """Every pipeline a routing connector's config names must take it as a receiver."""
+        key = self.defined[Kind.CONNECTOR][cid]
+        raw = (doc.get("connectors") or {}).get(key)
+        names = sorted(str(t) for t in targets)
+        for rel, name in factory.pipeline_refs(raw if isinstance(raw, dict) else {}):
+            path = ("connectors", key, *rel)
+            try:
+                pid = PipelineID.parse(name)
+            except ValueError as exc:
+                self.error(path, str(exc))
+                continue
+            if pid not in targets:
+                self.error(path, f'pipeline "{name}" does not list connector "{cid}" as a '
+                                 f"receiver{did_you_mean(name, names)} (it routes to: "
+                                 f"{', '.join(names) or 'none'})")
 
     def _connector_side(self, factory: Any, cid: ComponentID, pid: PipelineID, path: Path,
                         others: list[tuple[PipelineID, Path]], as_exporter: bool) -> None:

@@ -226,6 +226,14 @@ class ConditionSet:
     def matches(self, item: Any, mode: ErrorMode, report: Report) -> bool:
         """Whether any condition holds; a failing condition counts as not holding (after
         reporting) unless ``mode`` is propagate."""
+        return self._any(item, lambda text, exc: _failed(text, exc, mode, report))
+
+    def holds(self, item: Any) -> bool:
+        """Whether any condition holds; raises StatementFailed when one fails to evaluate
+        (for callers that decide themselves what a failure means, like routing)."""
+        return self._any(item, _raise_failed)
+
+    def _any(self, item: Any, failed: Callable[[str, Exception], None]) -> bool:
         cache: dict[str, Any] = {}
         keyindex.reset()
         for text, test in self.conditions:
@@ -233,8 +241,12 @@ class ConditionSet:
                 if test(item, cache):
                     return True
             except RUN_ERRORS as exc:
-                _failed(text, exc, mode, report)
+                failed(text, exc)
         return False
+
+
+def _raise_failed(text: str, exc: Exception) -> None:
+    raise StatementFailed(f"failed to execute {text!r}: {exc}") from exc
 
 
 def contexts_below(context: str) -> list[str]:
