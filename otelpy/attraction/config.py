@@ -46,9 +46,10 @@ class ActionKeyValue(ConfigModel):
                     "when it is absent (unless default_value is set).")
     from_context: str = Field(
         default="",
-        description="insert/update/upsert: take the value from client metadata. Not "
-                    "supported by otelpy yet (pipelines do not carry client metadata): a "
-                    "config that sets it is refused.")
+        description="insert/update/upsert: take the value from the client metadata of "
+                    "receivers with include_metadata: \"metadata.<key>\" (or the bare key); "
+                    "several values are joined with \";\". auth.* and client.address are not "
+                    "carried by otelpy and are refused.")
     default_value: Any = Field(
         default=None,
         description="insert/update/upsert: the value to use when value/from_attribute "
@@ -95,9 +96,10 @@ def _setting_problems(a: ActionKeyValue, action: str) -> list[str]:
                    + "); use one")
     if a.pattern:
         out.append(f'action "{action}" does not use the "pattern" field; remove it')
-    if a.from_context:
-        out.append('"from_context" is not supported by otelpy yet (receivers do not pass '
-                   "client metadata along with the data); remove it")
+    if a.from_context.startswith("auth.") or a.from_context == "client.address":
+        out.append(f'from_context "{a.from_context}": otelpy carries client metadata '
+                   '(metadata.<key>) with the data, not authentication results or the client '
+                   "address; use a metadata key")
     for name, raw in (("value", a.value), ("default_value", a.default_value)):
         if raw is not None:
             try:

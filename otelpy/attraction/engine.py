@@ -31,6 +31,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from otelpy.attraction.config import ActionKeyValue, action_problems
 from otelpy.attraction.convert import convert_value, hash_value
 from otelpy.goregex import compile_go
+from otelpy.pdata.metadata import ClientMetadata
 from otelpy.pdata.values import Attributes, value_of
 
 __all__ = ["AttrProc"]
@@ -39,17 +40,21 @@ __all__ = ["AttrProc"]
 @dataclass(frozen=True)
 class _Compiled:
     key: str
-    apply: Callable[[_Compiled, Attributes], None]
+    apply: Callable[[_Compiled, Attributes, ClientMetadata | None], None]
     value: AnyValue | None = None
     from_attribute: str = ""
     default: AnyValue | None = None
     regex: re.Pattern[str] | None = None
     converted_type: str = ""
     group_names: tuple[str, ...] = ()  # extract: the name of group 1, 2, ...
+    from_context: str = ""  # the client metadata key (without "metadata.")
 
-    def source(self, attrs: Attributes) -> AnyValue | None:
+    def source(self, attrs: Attributes, metadata: ClientMetadata | None) -> AnyValue | None:
         if self.value is not None:
             return self.value
+        if self.from_context:
+            values = metadata.get(self.from_context, ()) if metadata is not None else ()
+            return value_of(";".join(values)) if values else self.default
         if self.from_attribute:
             found = attrs.any_value(self.from_attribute)
             if found is not None:
@@ -72,25 +77,25 @@ def _put(attrs: Attributes, key: str, source: AnyValue) -> None:
     slot.CopyFrom(source)
 
 
-def _insert(a: _Compiled, attrs: Attributes) -> None:
-    source = a.source(attrs)
+def _insert(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
+    source = a.source(attrs, metadata)
     if source is not None and a.key not in attrs:
         _put(attrs, a.key, source)
 
 
-def _update(a: _Compiled, attrs: Attributes) -> None:
-    source = a.source(attrs)
+def _update(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
+    source = a.source(attrs, metadata)
     if source is not None and a.key in attrs:
         _put(attrs, a.key, source)
 
 
-def _upsert(a: _Compiled, attrs: Attributes) -> None:
-    source = a.source(attrs)
+def _upsert(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
+    source = a.source(attrs, metadata)
     if source is not None:
         _put(attrs, a.key, source)
 
 
-def _delete(a: _Compiled, attrs: Attributes) -> None:
+def _delete(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
     attrs.pop(a.key, None)
     for key in a.matching_keys(attrs):
         attrs.pop(key, None)
@@ -101,13 +106,13 @@ def _hash_one(attrs: Attributes, key: str) -> None:
         attrs[key] = hash_value(attrs[key])
 
 
-def _hash(a: _Compiled, attrs: Attributes) -> None:
+def _hash(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
     _hash_one(attrs, a.key)
     for key in a.matching_keys(attrs):
         _hash_one(attrs, key)
 
 
-def _extract(a: _Compiled, attrs: Attributes) -> None:
+def _extract(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
     slot = attrs.any_value(a.key)
     if slot is None or slot.WhichOneof("value") != "string_value" or a.regex is None:
         return
@@ -118,7 +123,7 @@ def _extract(a: _Compiled, attrs: Attributes) -> None:
         attrs[name] = match.group(index) or ""
 
 
-def _convert(a: _Compiled, attrs: Attributes) -> None:
+def _convert(a: _Compiled, attrs: Attributes, metadata: ClientMetadata | None) -> None:
     if a.key in attrs:
         before = attrs[a.key]
         after = convert_value(before, a.converted_type)
@@ -142,6 +147,7 @@ def _compile(a: ActionKeyValue) -> _Compiled:
         regex=regex,
         converted_type=a.converted_type,
         group_names=tuple(names[i] for i in sorted(names)) if action == "extract" else (),
+        from_context=a.from_context.removeprefix("metadata."),
     )
 
 
@@ -154,8 +160,9 @@ class AttrProc:
             raise ValueError("; ".join(problems))
         self._actions = [_compile(a) for a in actions]
 
-    def process(self, attrs: Attributes) -> None:
-        """Apply every action in order to ``attrs`` (changed in place)."""
+    def process(self, attrs: Attributes, metadata: ClientMetadata | None = None) -> None:
+        """Apply every action in order to ``attrs`` (changed in place); ``from_context``
+        reads ``metadata``, the client metadata of the batch."""
         for action in self._actions:
-            action.apply(action, attrs)
+            action.apply(action, attrs, metadata)
 

@@ -10,7 +10,7 @@ from otelpy.attraction import AttrProc
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.filtermatch import log_skip, metric_skip, span_skip
-from otelpy.pdata import Batch, items
+from otelpy.pdata import Batch, ClientMetadata, items
 from otelpy.processors.attributes.config import AttributesConfig
 
 _SKIPS = {Signal.TRACES: span_skip, Signal.LOGS: log_skip, Signal.METRICS: metric_skip}
@@ -35,15 +35,16 @@ class AttributesProcessor(Consumer, ComponentBase):
         self._forward: Callable[[Batch], Awaitable[None]] = getattr(
             next_consumer, f"consume_{signal.value}")
 
-    def process(self, request: Any) -> None:
-        """Apply the actions to every selected item of a decoded request, in place."""
+    def process(self, request: Any, metadata: ClientMetadata | None = None) -> None:
+        """Apply the actions to every selected item of a decoded request, in place
+        (``from_context`` reads ``metadata``)."""
         skip, actions = self._skip, self._actions
         for item in self._walk(request):
             if skip is None or not skip(item):
-                actions.process(item.attributes)
+                actions.process(item.attributes, metadata)
 
     async def _consume(self, batch: Batch) -> None:
-        self.process(batch.mutable_message())
+        self.process(batch.mutable_message(), batch.metadata)
         await self._forward(batch)
 
     async def consume_traces(self, batch: Batch) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from otelpy.attraction import AttrProc
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
-from otelpy.pdata import Batch, items
+from otelpy.pdata import Batch, ClientMetadata, items
 from otelpy.processors.resource.config import ResourceConfig
 
 
@@ -26,13 +26,14 @@ class ResourceProcessor(Consumer, ComponentBase):
         self._forward: Callable[[Batch], Awaitable[None]] = getattr(
             next_consumer, f"consume_{signal.value}")
 
-    def process(self, request: Any) -> None:
-        """Apply the actions to every resource of a decoded request, in place."""
+    def process(self, request: Any, metadata: ClientMetadata | None = None) -> None:
+        """Apply the actions to every resource of a decoded request, in place
+        (``from_context`` reads ``metadata``)."""
         for item in items.resources(request):
-            self._actions.process(item.attributes)
+            self._actions.process(item.attributes, metadata)
 
     async def _consume(self, batch: Batch) -> None:
-        self.process(batch.mutable_message())
+        self.process(batch.mutable_message(), batch.metadata)
         await self._forward(batch)
 
     async def consume_traces(self, batch: Batch) -> None:

@@ -165,9 +165,10 @@ RULES = [
      'actions::0: multiple value sources are set ("value", "from_attribute"); use one'),
     ([{"key": "a", "action": "insert", "value": 1, "pattern": "x"}],
      'actions::0: action "insert" does not use the "pattern" field; remove it'),
-    ([{"key": "a", "action": "insert", "from_context": "metadata.x"}],
-     'actions::0: "from_context" is not supported by otelpy yet (receivers do not pass client '
-     "metadata along with the data); remove it"),
+    ([{"key": "a", "action": "insert", "from_context": "auth.subject"}],
+     'actions::0: from_context "auth.subject": otelpy carries client metadata '
+     "(metadata.<key>) with the data, not authentication results or the client address; use "
+     "a metadata key"),
     ([{"key": "a", "action": "insert", "value": 2**64}],
      'actions::0: "value" cannot be an attribute value: 18446744073709551616 does not fit in '
      "a signed 64-bit int"),

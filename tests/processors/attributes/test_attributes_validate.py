@@ -29,7 +29,7 @@ processors:
         from_attribute: c
         action: UPSERT
       - key: x
-        from_context: metadata.tenant
+        from_context: auth.subject
         action: insert
   resource:
     attributes:
@@ -62,8 +62,9 @@ def test_problems_are_placed_at_the_action(tmp_path: Path) -> None:
         '"from_attribute", "from_context" or "default_value" must be specified',
         'p.yaml:13:9: processors::attributes::actions::1: multiple value sources are set '
         '("value", "from_attribute"); use one',
-        'p.yaml:17:9: processors::attributes::actions::2: "from_context" is not supported by '
-        "otelpy yet (receivers do not pass client metadata along with the data); remove it",
+        'p.yaml:17:9: processors::attributes::actions::2: from_context "auth.subject": otelpy '
+        "carries client metadata (metadata.<key>) with the data, not authentication results "
+        "or the client address; use a metadata key",
         'p.yaml:25:9: processors::resource::attributes::1: invalid value "float" in field '
         '"converted_type": expected int, double or string',
     ]

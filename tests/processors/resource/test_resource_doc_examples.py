@@ -81,8 +81,9 @@ async def test_readme_example(signal: Signal) -> None:
      ['attributes::0: either field "value", "from_attribute", "from_context" or '
       '"default_value" must be specified']),
     ({"attributes": [{"key": "a", "action": "upsert", "from_context": "client.address"}]},
-     ['attributes::0: "from_context" is not supported by otelpy yet (receivers do not pass '
-      "client metadata along with the data); remove it"]),
+     ['attributes::0: from_context "client.address": otelpy carries client metadata '
+      "(metadata.<key>) with the data, not authentication results or the client address; use "
+      "a metadata key"]),
 ], ids=["empty", "no-source", "from-context"])
 def test_rules(doc: dict[str, Any], problems: list[str]) -> None:
     assert ResourceConfig.model_validate(doc).validate_config() == problems
