@@ -28,6 +28,7 @@ BUILTIN = (
     "otelpy.processors.transform",
     "otelpy.processors.filter",
     "otelpy.processors.probabilistic_sampler",
+    "otelpy.processors.tail_sampling",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
     "otelpy.exporters.otlp",
