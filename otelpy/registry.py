@@ -27,6 +27,8 @@ BUILTIN = (
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
     "otelpy.processors.filter",
+    "otelpy.processors.probabilistic_sampler",
+    "otelpy.processors.tail_sampling",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
     "otelpy.exporters.otlp",

@@ -65,6 +65,13 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "traces": {"span": ['name == "no span has this name"']},
             "metrics": {"metric": ['name == "no metric has this name"']},
             "logs": {"log_record": ['body == "no record has this body"']}},
+        # the sample log records have no trace ID: without fail_closed: false they are
+        # dropped for missing randomness (as the Collector does)
+        (Kind.PROCESSOR, "probabilistic_sampler"): {"sampling_percentage": 100,
+                                                    "fail_closed": False},
+        # undecided traces are decided on shutdown: everything arrives
+        (Kind.PROCESSOR, "tail_sampling"): {"policies": [{"name": "all",
+                                                          "type": "always_sample"}]},
         (Kind.PROCESSOR, "attributes"): {"actions": [{"key": "conformance", "value": True,
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,

@@ -68,19 +68,21 @@ class RequestBuilder:
 
     def scope(self, resource: Resource | Mapping[str, Value],
               scope: InstrumentationScope | str = "", version: str = "",
-              schema_url: str = "") -> Any:
+              schema_url: str = "", resource_schema_url: str = "") -> Any:
         """The ``Scope*`` envelope (``ScopeSpans``, ``ScopeMetrics``, ``ScopeLogs``) for
-        ``scope`` (a message, or a name with ``version``) under ``resource``; add items to
-        its ``spans``, ``metrics`` or ``log_records``."""
+        ``scope`` (a message, or a name with ``version``) under ``resource`` (whose envelope
+        carries ``resource_schema_url``); add items to its ``spans``, ``metrics`` or
+        ``log_records``."""
         if not isinstance(scope, InstrumentationScope):
             scope = scope_of(scope, version)
         if not isinstance(resource, Resource):
             resource = resource_of(resource)
         res_key = resource.SerializeToString(deterministic=True)
-        key = (res_key, scope.SerializeToString(deterministic=True), schema_url)
+        key = (res_key + resource_schema_url.encode(),
+               scope.SerializeToString(deterministic=True), schema_url)
         envelope = self._scopes.get(key)
         if envelope is None:
-            parent = self.resource(resource)
+            parent = self.resource(resource, resource_schema_url)
             envelope = getattr(parent, self._spec.scopes).add(schema_url=schema_url)
             envelope.scope.CopyFrom(scope)
             self._scopes[key] = envelope
