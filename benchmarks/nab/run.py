@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{points / max(cpu, 1e-9):,.0f} points per CPU-second; "
           f"state per series {min(sizes)}..{max(sizes)} bytes")
     if windows:
-        for name, (value, threshold) in score.score_corpus(args.out, args.data, args.detector).items():
+        scores = score.score_corpus(args.out, args.data, args.detector)
+        for name, (value, threshold) in scores.items():
             print(f"{name:20s} {value:6.1f}  (threshold {threshold:.6g})")
     return 0
 

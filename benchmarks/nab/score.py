@@ -1,4 +1,4 @@
-"""NAB scoring, written from the Numenta Anomaly Benchmark's published rules (standard library only).
+"""NAB scoring, written from the Numenta Anomaly Benchmark's published rules (stdlib only).
 
     python benchmarks/nab/score.py RESULTS_DIR --data DATA_DIR [--detector NAME]
 

@@ -88,7 +88,7 @@ class SurpriseDetector:
         ratio = 0.0
         for name, measure in measures.items():
             record = self.records[name]
-            if self.count >= self.params.warmup:
+            if record.count >= self.params.warmup:
                 ratio = max(ratio, measure / (record.max() + 1e-9))
             record.push(measure)
         return ratio
