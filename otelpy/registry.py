@@ -31,6 +31,7 @@ BUILTIN = (
     "otelpy.processors.tail_sampling",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
+    "otelpy.processors.anomaly",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

@@ -74,6 +74,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                           "type": "always_sample"}]},
         (Kind.PROCESSOR, "attributes"): {"actions": [{"key": "conformance", "value": True,
                                                       "action": "upsert"}]},
+        (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,
                                                        "action": "insert"}]},
         (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint,
@@ -171,6 +172,9 @@ async def test_processor(type_: str, env: Env) -> None:
         await proc.consume(_batch(signal))
         await proc.shutdown()
         await proc.shutdown()
+        if type_ == "anomaly":  # adds one score point per scored gauge/sum point
+            assert sink.total() > COUNTS[signal], f"{type_} scored nothing on {signal}"
+            continue
         assert sink.total() == COUNTS[signal], f"{type_} lost data on {signal}"
 
 
