@@ -67,3 +67,9 @@ async def scrape(doc: Mapping[str, Any]) -> list[Point]:
     receiver, sink = make(doc)
     await receiver.scrape_once()
     return points(sink.batches)
+
+
+def read(path: str) -> str:
+    """A small /proc file (test setup; tiny and never blocking for long)."""
+    with open(path) as f:
+        return f.read()

@@ -3,15 +3,14 @@ same test (not only their presence)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-import subprocess
-import sys
 
 import psutil
 import pytest
 
-from .hostdata import by_name, one, points, scrape
+from .hostdata import by_name, one, points, read, scrape
 
 ALL = {"cpu": None, "memory": None, "load": None, "disk": None, "filesystem": None,
        "network": None, "paging": None, "processes": None}
@@ -51,9 +50,8 @@ async def test_memory_total_is_exact_and_states_add_up() -> None:
         "system.memory.utilization": {"enabled": True}}}}})
     total = psutil.virtual_memory().total
     assert one(pts, "system.memory.limit") == total
-    with open("/proc/meminfo") as f:
-        assert total == int(next(line for line in f if line.startswith("MemTotal:")).split()[1]) \
-            * 1024
+    meminfo = read("/proc/meminfo").splitlines()
+    assert total == int(next(ln for ln in meminfo if ln.startswith("MemTotal:")).split()[1]) * 1024
     states = {p.attributes["state"]: p.value for p in by_name(pts, "system.memory.usage")}
     assert set(states) == {"used", "free", "buffered", "cached", "slab_reclaimable",
                            "slab_unreclaimable"}
@@ -114,8 +112,8 @@ async def test_network_bytes_are_monotonic_and_at_least_proc_net_dev() -> None:
 
 
 async def test_disk_counters_match_proc_diskstats() -> None:
-    with open("/proc/diskstats") as f:
-        rows = {p[2]: [int(x) for x in p[3:14]] for p in (line.split() for line in f)}
+    rows = {p[2]: [int(x) for x in p[3:14]]
+            for p in (line.split() for line in read("/proc/diskstats").splitlines())}
     pts = await scrape({"scrapers": {"disk": None}})
     assert {p.attributes["device"] for p in pts} == set(rows)
     dev = max(rows, key=lambda d: rows[d][0])
@@ -132,22 +130,19 @@ async def test_disk_counters_match_proc_diskstats() -> None:
 async def test_load_paging_processes() -> None:
     pts = await scrape({"scrapers": {"load": {"cpu_average": True}, "paging": None,
                                      "processes": None}})
-    with open("/proc/loadavg") as f:
-        load1 = float(f.read().split()[0])
+    load1 = float(read("/proc/loadavg").split()[0])
     cpus = psutil.cpu_count()
     assert one(pts, "system.cpu.load_average.1m") == pytest.approx(load1 / cpus, abs=0.5)
     assert by_name(pts, "system.cpu.load_average.1m")[0].metric.HasField("gauge")
-    with open("/proc/stat") as f:
-        stat = dict(line.split()[:2] for line in f if len(line.split()) >= 2)
+    stat = dict(ln.split()[:2] for ln in read("/proc/stat").splitlines() if len(ln.split()) >= 2)
     assert one(pts, "system.processes.created") >= int(stat["processes"])
     assert one(pts, "system.processes.count", status="running") >= 1
-    with open("/proc/vmstat") as f:
-        vmstat = {k: int(v) for k, v in (line.split() for line in f)}
+    vmstat = {k: int(v) for k, v in (ln.split() for ln in read("/proc/vmstat").splitlines())}
     assert one(pts, "system.paging.faults", type="major") >= vmstat["pgmajfault"] * 4096
 
 
 async def test_child_process_appears_and_is_excluded_when_excluded() -> None:
-    child = subprocess.Popen(["sleep", "300"])
+    child = await asyncio.create_subprocess_exec("sleep", "300")
     try:
         proc = psutil.Process(child.pid)
         doc = {"scrapers": {"process": {"include": {"names": ["sleep"], "match_type": "strict"},
@@ -170,11 +165,10 @@ async def test_child_process_appears_and_is_excluded_when_excluded() -> None:
         assert child.pid not in {p.resource.get("process.pid") for p in excluded}
         assert os.getpid() in {p.resource.get("process.pid") for p in excluded}
         me = [p for p in excluded if p.resource.get("process.pid") == os.getpid()]
-        assert me[0].resource["process.executable.path"] == sys.executable or \
-            me[0].resource["process.executable.path"] == os.path.realpath(sys.executable)
+        assert me[0].resource["process.executable.path"] == psutil.Process().exe()
     finally:
         child.kill()
-        child.wait()
+        await child.wait()
 
 
 def test_points_helper_reads_nothing_from_nothing() -> None:
