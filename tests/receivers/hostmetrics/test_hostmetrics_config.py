@@ -53,13 +53,19 @@ async def test_metric_toggles(metrics: dict[str, Any], present: set[str],
 
 
 async def test_utilization_appears_from_the_second_scrape_on() -> None:
+    clock = FakeClock()  # 10 s pass between the scrapes on the receiver's clock
+    settings = Settings(ComponentID("hostmetrics"), Kind.RECEIVER,
+                        logging.getLogger("test"), Telemetry(), clock)
     receiver, sink = make({"scrapers": {"cpu": {"metrics": {
-        "system.cpu.utilization": {"enabled": True}}}}})
+        "system.cpu.utilization": {"enabled": True}}}}}, settings)
     await receiver.scrape_once()
     assert "system.cpu.utilization" not in {p.metric.name for p in points(sink.batches)}
+    await clock.advance(10)
     await receiver.scrape_once()
     util = [p for p in points(sink.batches[1:]) if p.metric.name == "system.cpu.utilization"]
-    assert util and all(0.0 <= p.value <= 1.5 for p in util)
+    # the CPU time that really passed (well under 10 s per CPU) divided by 10 s
+    assert util and all(0.0 <= p.value < 1.0 for p in util)
+    assert len(util) == 8 * len({p.attributes["cpu"] for p in util})
 
 
 def _fs(**filters: Any) -> dict[str, Any]:
