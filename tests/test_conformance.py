@@ -22,6 +22,7 @@ from otelpy.consumer import Consumer, PipelineRouter
 from otelpy.pdata import Batch
 from otelpy.registry import load_registry
 from otelpy.telemetry import ITEM_SUFFIX, Telemetry
+from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.servers import GrpcSink, HttpSink
 from otelpy.testing.sink import FakeHost, SinkConsumer
@@ -55,6 +56,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "otlp"): {"protocols": {
             "grpc": {"endpoint": f"127.0.0.1:{_free_port()}"},
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
+        (Kind.RECEIVER, "hostmetrics"): {"initial_delay": "0s", "collection_interval": "1h",
+                                         "scrapers": {"load": None, "memory": None}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
@@ -215,6 +218,11 @@ async def test_receiver(type_: str, env: Env) -> None:
     rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)
     await rec.start(FakeHost())
     try:
+        if type_ == "hostmetrics":  # scrapes on its own: 3 load + 6 memory usage points
+            await until(lambda: sinks[Signal.METRICS].total() >= 9)  # type: ignore[attr-defined]
+            await rec.shutdown()
+            assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
+            return
         await _send_sample(type_, cfg)
     finally:
         await rec.shutdown()

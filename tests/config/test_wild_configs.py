@@ -55,7 +55,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "27-health-check-pprof-zpages.yaml": ({"receiver/jaeger", "receiver/prometheus",
                                            "receiver/zipkin"}, set()),
     "31-k8s-agent-attributes.yaml": ({"receiver/filelog", "receiver/kubeletstats",
-                                      "receiver/hostmetrics", "processor/k8sattributes"},
+                                      "processor/k8sattributes"},
                                      set()),
 }
 

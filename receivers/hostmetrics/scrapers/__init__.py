@@ -1,0 +1,2 @@
+"""The scrapers of the hostmetrics receiver; each module imports psutil, so only the
+receiver (created, not configured) imports them."""
