@@ -25,19 +25,68 @@ def mod(a: float, b: float) -> float:
     return math.fmod(a, b)
 
 
-def pow_(a: float, b: float) -> float:
-    try:
-        result = math.pow(a, b)
-    except OverflowError:
-        if a < 0 and b == math.floor(b) and int(b) % 2 == 1:
-            return -INF
-        return INF
-    except ValueError:
-        if a == 0 and b < 0:
-            return INF if b == math.floor(b) and int(b) % 2 == 1 and math.copysign(1, a) > 0 \
-                else (-INF if b == math.floor(b) and int(b) % 2 == 1 else INF)
+def pow_(x: float, y: float) -> float:
+    """Go's ``math.Pow``: special cases, then x**frac via exp(log) and x**int by repeated
+    squaring of the mantissa, so results match Go bit for bit where exp/log do."""
+    if y == 0 or x == 1:
+        return 1.0
+    if y == 1:
+        return x
+    if x != x or y != y:
         return NAN
-    return result
+    if x == 0:
+        if y < 0:
+            odd = y == math.floor(y) and math.fmod(y, 2) != 0
+            return math.copysign(INF, x) if odd else INF
+        odd = y == math.floor(y) and math.fmod(y, 2) != 0
+        return x if odd else 0.0
+    if math.isinf(y):
+        if x == -1:
+            return 1.0
+        return 0.0 if (abs(x) < 1) == (y > 0) else INF
+    if math.isinf(x):
+        if x < 0:
+            return pow_(1 / x, -y)
+        return 0.0 if y < 0 else INF
+    if y == 0.5:
+        return sqrt(x)
+    if y == -0.5:
+        return 1 / sqrt(x)
+    yf, yi = math.modf(abs(y))
+    if yf != 0 and x < 0:
+        return NAN
+    if yi >= 2**63:
+        if x == -1:
+            return 1.0
+        return 0.0 if (abs(x) < 1) == (y > 0) else INF
+    a1, ae = 1.0, 0
+    if yf != 0:
+        if yf > 0.5:
+            yf -= 1
+            yi += 1
+        a1 = exp(yf * log(x))
+    x1, xe = math.frexp(x)
+    i = int(yi)
+    while i != 0:
+        if xe < -(1 << 12) or (1 << 12) < xe:
+            ae += xe
+            break
+        if i & 1:
+            a1 *= x1
+            ae += xe
+        x1 *= x1
+        xe <<= 1
+        if x1 < 0.5:
+            x1 += x1
+            xe -= 1
+        i >>= 1
+    if y < 0:
+        a1 = 1 / a1
+        ae = -ae
+    try:
+        return math.ldexp(a1, ae)
+    except OverflowError:
+        return math.copysign(INF, a1)
 
 
 def log(v: float) -> float:

@@ -18,7 +18,7 @@ def check_binary(node: ast.BinaryExpr, op_pos: int) -> None:
     if node.return_bool and node.op not in _COMPARISONS:
         raise ParseError(node.pos, "bool modifier can only be used on comparison operators")
     if node.op in _COMPARISONS and not node.return_bool and lt == SCALAR and rt == SCALAR:
-        raise ParseError(node.pos, "comparisons between scalars must use BOOL modifier")
+        raise ParseError(op_pos, "comparisons between scalars must use BOOL modifier")
     for side in (node.lhs, node.rhs):
         if side.type not in (SCALAR, VECTOR):
             raise ParseError(side.pos, "binary expression must contain only scalar and "

@@ -9,7 +9,7 @@ from otelpy.promql.errors import ParseError
 from otelpy.promql.lexer import tokenize
 from otelpy.promql.values import STALE_NAN, Labels
 
-_NUM = (r"(?:Inf|NaN|inf|nan|0[xX][0-9a-fA-F]+|"
+_NUM = (r"(?:Inf|NaN|inf|nan|"
         r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
 _ITEM = re.compile(rf"(?P<first>[-+]?{_NUM}|stale|_)(?P<step>[-+]{_NUM})?(?:x(?P<n>\d+))?")
 
