@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from otelpy.goregex import compile_go
@@ -282,7 +283,7 @@ def _date(node: ast.Call, args: list[Value], t: int) -> Value:
     return out
 
 
-_DATE = {
+_DATE: dict[str, Callable[[datetime], float]] = {
     "day_of_month": lambda d: float(d.day),
     "day_of_week": lambda d: float((d.weekday() + 1) % 7),
     "day_of_year": lambda d: float(d.timetuple().tm_yday),

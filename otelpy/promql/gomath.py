@@ -4,6 +4,7 @@ Python's ``math`` raises."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 NAN = math.nan
 INF = math.inf
@@ -124,7 +125,7 @@ def exp(v: float) -> float:
         return INF
 
 
-def _guard(fn):  # type: ignore[no-untyped-def]
+def _guard(fn: Callable[[float], float]) -> Callable[[float], float]:
     def wrapped(v: float) -> float:
         try:
             result: float = fn(v)
@@ -150,7 +151,7 @@ def sgn(v: float) -> float:
     return v
 
 
-SIMPLE = {
+SIMPLE: dict[str, Callable[[float], float]] = {
     "abs": abs, "ceil": ceil, "floor": floor, "exp": exp, "sqrt": sqrt, "ln": log,
     "log2": log2, "log10": log10, "sgn": sgn,
     "sin": _guard(math.sin), "cos": _guard(math.cos), "tan": _guard(math.tan),

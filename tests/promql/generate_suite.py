@@ -1,14 +1,19 @@
+# ruff: noqa: E501, E731, E741
 """Generates the promtool comparison suite: expected values from otelpy's engine; every third
 expression file perturbed to fail. Verdict agreement with promtool is what the suite checks."""
-import os, sys, yaml
-sys.path.insert(0, "/work/wt/promql")
-from otelpy.promql.parser import parse
+import os
+import sys
+
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 from otelpy.promql.engine import Engine
-from otelpy.promql.storage import SeriesStore
+from otelpy.promql.parser import parse
 from otelpy.promql.rules.seriesdesc import parse_metric, parse_values
+from otelpy.promql.storage import SeriesStore
 from otelpy.promql.values import Scalar, format_labels
 
-OUT = "/work/wt/promql/tests/promql/promtool_suite"
+OUT = os.path.join(os.path.dirname(__file__), "promtool_suite")
 SERIES = [
     ('http_requests_total{job="api",instance="a"}', '0+10x30'),
     ('http_requests_total{job="api",instance="b"}', '0+20x10 5+20x20'),

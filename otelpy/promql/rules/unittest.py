@@ -214,6 +214,7 @@ class _TestGroup:
             return [f"{head}, err: {exc.render(expr)}"]
         except EvalError as exc:
             return [f"{head}, err: {exc}"]
+        got: list[tuple[Labels, float]]
         if isinstance(value, Scalar):
             got = [((), value.v)]
         elif isinstance(value, Vector):
