@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # for annotations only: the commands import these lazily
     from otelpy.config import ValidatedConfig
     from otelpy.registry import Registry
 
-COMMANDS = ("run", "validate", "schema", "components", "print-config", "storage")
+COMMANDS = ("run", "validate", "schema", "components", "print-config", "storage",
+            "rules")
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     from otelpy.storage import inspect as storage_inspect
 
     storage_inspect.add_parser(sub)
+    from otelpy.promql.rules import command as rules_command
+
+    rules_command.add_parser(sub)
     return p
 
 
@@ -148,6 +152,12 @@ def cmd_storage(args: argparse.Namespace) -> int:
     return storage_inspect.main(args)
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    from otelpy.promql.rules import command as rules_command
+
+    return rules_command.main(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
@@ -155,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema,
                 "components": cmd_components, "print-config": cmd_print_config,
-                "storage": cmd_storage}
+                "storage": cmd_storage, "rules": cmd_rules}
     return handlers[args.command](args)
 
 
