@@ -29,6 +29,8 @@ BUILTIN = (
     "otelpy.processors.filter",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
+    "otelpy.processors.deltatocumulative",
+    "otelpy.processors.cumulativetodelta",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

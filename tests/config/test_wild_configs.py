@@ -46,7 +46,6 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "13-aws-adot-xray-emf.yaml": ({"exporter/awsxray", "exporter/awsemf",
                                    "processor/resourcedetection"}, set()),
     "14-datadog-exporter-connector.yaml": ({"connector/datadog", "exporter/datadog"}, set()),
-    "15-newrelic-otlp.yaml": ({"processor/cumulativetodelta"}, set()),
     "17-splunk-hec.yaml": ({"exporter/splunk_hec"}, set()),
     "19-prometheus-exporters.yaml": ({"exporter/zipkin"}, set()),
     "22-helm-chart-memory-ballast.yaml": ({"receiver/jaeger", "receiver/prometheus",
