@@ -36,6 +36,7 @@ BUILTIN = (
     "otelpy.exporters.debug",
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
+    "otelpy.exporters.influxdb",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
