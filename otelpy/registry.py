@@ -37,6 +37,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.exporters.influxdb",
+    "otelpy.exporters.datadog",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
