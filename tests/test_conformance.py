@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
 from otelpy.consumer import Consumer, PipelineRouter
@@ -46,8 +47,23 @@ def _free_port() -> int:
 
 
 class Env:
-    def __init__(self, tmp: Path, grpc_sink: GrpcSink, http_sink: HttpSink) -> None:
+    def __init__(self, tmp: Path, grpc_sink: GrpcSink, http_sink: HttpSink,
+                 accept_url: str = "") -> None:
         self.tmp, self.grpc_sink, self.http_sink = tmp, grpc_sink, http_sink
+        self.accept_url = accept_url  # answers 204 to any POST (InfluxDB, Datadog intakes)
+
+
+async def _accept_all() -> tuple[web.AppRunner, str]:
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=204)
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", accept)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 # (kind, type) -> config document for the test (ports and paths filled per test)
@@ -86,6 +102,11 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
+        (Kind.EXPORTER, "influxdb"): {"endpoint": env.accept_url, "bucket": "b"},
+        (Kind.EXPORTER, "datadog"): {"api": {"key": "conformance"},
+                                     "metrics": {"endpoint": env.accept_url}},
+        (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},
+        (Kind.PROCESSOR, "cumulativetodelta"): {"initial_value": "keep"},
         (Kind.CONNECTOR, "forward"): {},
         # routing gets a table per signal pair in test_connector (it names pipelines)
         (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
@@ -111,9 +132,11 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     g, h = GrpcSink(), HttpSink()
     await g.start()
     await h.start()
-    yield Env(tmp_path, g, h)
+    runner, accept_url = await _accept_all()
+    yield Env(tmp_path, g, h, accept_url)
     await g.stop()
     await h.stop()
+    await runner.cleanup()
 
 
 def _settings(kind: Kind, type_: str, telemetry: Telemetry) -> Settings:

@@ -14,11 +14,9 @@ or a 502/504 may have.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import ssl
-import time
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,6 +33,7 @@ from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.otlphttp.config import OTLPHTTPConfig
+from otelpy.httpexport import parse_retry_after
 from otelpy.pdata import SPECS, Batch, otlpjson
 from otelpy.pdata.rpcstatus import decode_partial_success, decode_status
 from otelpy.security import client_authenticator, http_client_tls
@@ -63,21 +62,6 @@ def _compressor(name: str) -> tuple[Callable[[bytes], bytes] | None, str | None]
     if name == "zstd":
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress, "zstd"
     return None, None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds (fractions accepted) or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class OTLPHTTPExporter(ExporterHelper):
