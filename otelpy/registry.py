@@ -32,6 +32,7 @@ BUILTIN = (
     "otelpy.processors.tail_sampling",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
+    "otelpy.processors.groupbyattrs",
     "otelpy.processors.anomaly",
     "otelpy.processors.deltatocumulative",
     "otelpy.processors.cumulativetodelta",

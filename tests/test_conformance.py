@@ -94,6 +94,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.PROCESSOR, "attributes"): {"actions": [{"key": "conformance", "value": True,
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
+        (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,
                                                        "action": "insert"}]},
         (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint,
