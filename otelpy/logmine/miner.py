@@ -1,0 +1,313 @@
+"""The template miner: a fixed-depth prefix tree of clusters, grouped into patterns."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from otelpy.logmine.masking import WILDCARD, mask
+
+__all__ = ["Cluster", "Match", "MinerOptions", "Pattern", "TemplateMiner", "shape_of"]
+
+
+@dataclass(frozen=True)
+class MinerOptions:
+    """The miner's knobs; the defaults are meant for every kind of log (README)."""
+
+    similarity: float = 0.5
+    depth: int = 2
+    max_children: int = 100
+    max_patterns: int = 50_000
+
+
+@dataclass(eq=False)
+class Cluster:
+    """Messages of one token count sharing one template (a leaf entry of the tree)."""
+
+    tokens: list[str]
+    pattern: Pattern
+    path: tuple[str, ...]
+    leaf: _Node = field(repr=False)
+    count: int = 0
+    last_seen: int = 0
+
+
+@dataclass(eq=False)
+class Pattern:
+    """What the miner reports: a stable ID, a template and a count.
+
+    A pattern holds one or more clusters whose templates have the same shape (runs of
+    ``<*>`` collapsed), so a variable spanning one or several tokens is one pattern.
+    """
+
+    id: str
+    template: str
+    count: int = 0
+    first_seen: int = 0
+    last_seen: int = 0
+    clusters: list[Cluster] = field(default_factory=list)
+    shapes: set[str] = field(default_factory=set)
+    aliases: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The answer for one message."""
+
+    pattern_id: str
+    template: str
+    new: bool
+
+
+def shape_of(tokens: Iterable[str]) -> str:
+    """The pattern key of a template: tokens joined by spaces, runs of ``<*>`` as one."""
+    out: list[str] = []
+    for tok in tokens:
+        if tok == WILDCARD and out and out[-1] == WILDCARD:
+            continue
+        out.append(tok)
+    return " ".join(out)
+
+
+def pattern_id_of(shape: str) -> str:
+    """The ID a pattern gets at creation: 16 hex digits of SHA-256 of its first shape."""
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+class _Node:
+    __slots__ = ("children", "clusters")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.clusters: list[Cluster] = []
+
+
+class TemplateMiner:
+    """Streaming template mining; deterministic: the same messages in the same order give
+    the same patterns, IDs and templates, also across :meth:`to_bytes` / :meth:`from_bytes`.
+    """
+
+    def __init__(self, options: MinerOptions | None = None) -> None:
+        self.options = options or MinerOptions()
+        self._root = _Node()
+        self._by_template: dict[str, Cluster] = {}
+        self._by_shape: dict[str, Pattern] = {}
+        self._patterns: dict[str, Pattern] = {}
+        self._aliases: dict[str, str] = {}
+        self._recent: dict[int, Cluster] = {}      # clusters, least recently seen first
+        self.seen = 0
+        self.evicted = 0
+        self.merged = 0
+
+    # -- queries -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+    @property
+    def cluster_count(self) -> int:
+        """Templates kept (bounded by ``max_patterns``)."""
+        return len(self._recent)
+
+    def patterns(self) -> list[Pattern]:
+        """Every live pattern, oldest first."""
+        return sorted(self._patterns.values(), key=lambda p: p.first_seen)
+
+    def resolve(self, pattern_id: str) -> str | None:
+        """The live pattern an ID now belongs to (itself, or where it was merged), or None
+        when it was evicted or never existed."""
+        seen: set[str] = set()
+        while pattern_id not in self._patterns:
+            nxt = self._aliases.get(pattern_id)
+            if nxt is None or pattern_id in seen:
+                return None
+            seen.add(pattern_id)
+            pattern_id = nxt
+        return pattern_id
+
+    def get(self, pattern_id: str) -> Pattern | None:
+        """The live pattern for an ID (following merges), or None."""
+        live = self.resolve(pattern_id)
+        return None if live is None else self._patterns[live]
+
+    # -- mining --------------------------------------------------------------------------
+
+    def add(self, message: str) -> Match:
+        """Mine one message: the pattern it belongs to (created when new)."""
+        self.seen += 1
+        tokens = mask(message).split()
+        key = " ".join(tokens)
+        cluster = self._by_template.get(key)
+        new = False
+        if cluster is None:
+            leaf, path = self._descend(tokens)
+            cluster = self._best(leaf.clusters, tokens)
+            if cluster is None:
+                cluster, new = self._create(leaf, path, tokens)
+            else:
+                self._generalise(cluster, tokens)
+        self._touch(cluster)
+        pattern = cluster.pattern
+        return Match(pattern.id, pattern.template, new)
+
+    def match(self, message: str) -> Pattern | None:
+        """The pattern a message would join, without learning from it."""
+        tokens = mask(message).split()
+        cluster = self._by_template.get(" ".join(tokens))
+        if cluster is None:
+            leaf = self._find_leaf(tokens)
+            cluster = None if leaf is None else self._best(leaf.clusters, tokens)
+        return None if cluster is None else cluster.pattern
+
+    def _touch(self, cluster: Cluster) -> None:
+        seq = self.seen
+        cluster.count += 1
+        pattern = cluster.pattern
+        pattern.count += 1
+        pattern.last_seen = cluster.last_seen = seq
+        recent = self._recent
+        ident = id(cluster)
+        del recent[ident]
+        recent[ident] = cluster
+
+    def _path(self, tokens: list[str]) -> list[str]:
+        path = [str(len(tokens))]
+        path.extend(tokens[: self.options.depth])
+        return path
+
+    def _descend(self, tokens: list[str]) -> tuple[_Node, tuple[str, ...]]:
+        node = self._root
+        limit = self.options.max_children
+        used: list[str] = []
+        for i, tok in enumerate(self._path(tokens)):
+            child = node.children.get(tok)
+            if child is None:
+                if i and len(node.children) >= limit:
+                    tok = WILDCARD
+                    child = node.children.get(tok)
+                if child is None:
+                    child = node.children[tok] = _Node()
+            used.append(tok)
+            node = child
+        return node, tuple(used)
+
+    def _find_leaf(self, tokens: list[str]) -> _Node | None:
+        node = self._root
+        for tok in self._path(tokens):
+            child = node.children.get(tok) or node.children.get(WILDCARD)
+            if child is None:
+                return None
+            node = child
+        return node
+
+    def _best(self, clusters: list[Cluster], tokens: list[str]) -> Cluster | None:
+        """The cluster most similar to ``tokens`` at or above the threshold (ties: more
+        equal tokens, then the older cluster)."""
+        best: Cluster | None = None
+        best_score = -1.0
+        n = len(tokens)
+        if n == 0:
+            return clusters[0] if clusters else None
+        threshold = self.options.similarity
+        for cluster in clusters:
+            same = 0
+            differ = 0
+            for t, tok in zip(cluster.tokens, tokens):
+                if t == tok:
+                    if t != WILDCARD:
+                        same += 1
+                elif t != WILDCARD:
+                    differ += 1
+            if same == 0:
+                continue
+            score = same / (same + differ)
+            if score > threshold and score + same / (n + 1) / n > best_score:
+                best, best_score = cluster, score + same / (n + 1) / n
+        return best
+
+    def _create(self, leaf: _Node, path: tuple[str, ...],
+                tokens: list[str]) -> tuple[Cluster, bool]:
+        if len(self._recent) >= self.options.max_patterns:
+            self._evict(next(iter(self._recent.values())))
+        shape = shape_of(tokens)
+        pattern = self._by_shape.get(shape)
+        new_pattern = pattern is None
+        if pattern is None:
+            pattern = Pattern(pattern_id_of(shape), shape, first_seen=self.seen)
+            while pattern.id in self._patterns or pattern.id in self._aliases:
+                pattern.id = pattern_id_of(pattern.id)
+            self._patterns[pattern.id] = pattern
+            self._by_shape[shape] = pattern
+            pattern.shapes.add(shape)
+        cluster = Cluster(tokens, pattern, path, leaf)
+        pattern.clusters.append(cluster)
+        leaf.clusters.append(cluster)
+        self._by_template.setdefault(" ".join(tokens), cluster)
+        self._recent[id(cluster)] = cluster
+        return cluster, new_pattern
+
+    def _generalise(self, cluster: Cluster, tokens: list[str]) -> None:
+        old = cluster.tokens
+        new = [t if t == tok else WILDCARD for t, tok in zip(old, tokens)]
+        if new == old:
+            return
+        old_key = " ".join(old)
+        if self._by_template.get(old_key) is cluster:
+            del self._by_template[old_key]
+        cluster.tokens = new
+        self._by_template.setdefault(" ".join(new), cluster)
+        pattern = cluster.pattern
+        old_shape, new_shape = shape_of(old), shape_of(new)
+        if old_shape == new_shape:
+            return
+        if not any(shape_of(c.tokens) == old_shape for c in pattern.clusters):
+            pattern.shapes.discard(old_shape)
+            del self._by_shape[old_shape]
+        if pattern.clusters[0] is cluster:
+            pattern.template = new_shape
+        other = self._by_shape.get(new_shape)
+        if other is None:
+            self._by_shape[new_shape] = pattern
+            pattern.shapes.add(new_shape)
+        elif other is not pattern:
+            self._merge(other, pattern)
+
+    def _merge(self, a: Pattern, b: Pattern) -> None:
+        """Join two patterns; the older one (first seen first) keeps its ID."""
+        keep, gone = (a, b) if a.first_seen <= b.first_seen else (b, a)
+        for cluster in gone.clusters:
+            cluster.pattern = keep
+        keep.clusters.extend(gone.clusters)
+        keep.count += gone.count
+        keep.last_seen = max(keep.last_seen, gone.last_seen)
+        for shape in gone.shapes:
+            self._by_shape[shape] = keep
+        keep.shapes |= gone.shapes
+        for alias in gone.aliases:
+            self._aliases[alias] = keep.id
+        keep.aliases |= gone.aliases
+        keep.aliases.add(gone.id)
+        del self._patterns[gone.id]
+        self._aliases[gone.id] = keep.id
+        self.merged += 1
+
+    def _evict(self, cluster: Cluster) -> None:
+        del self._recent[id(cluster)]
+        self.evicted += 1
+        cluster.leaf.clusters.remove(cluster)
+        key = " ".join(cluster.tokens)
+        if self._by_template.get(key) is cluster:
+            del self._by_template[key]
+        pattern = cluster.pattern
+        pattern.clusters.remove(cluster)
+        if not pattern.clusters:
+            del self._patterns[pattern.id]
+            for shape in pattern.shapes:
+                del self._by_shape[shape]
+            for alias in pattern.aliases:
+                del self._aliases[alias]
+        elif not any(shape_of(c.tokens) == shape_of(cluster.tokens) for c in pattern.clusters):
+            shape = shape_of(cluster.tokens)
+            pattern.shapes.discard(shape)
+            del self._by_shape[shape]
