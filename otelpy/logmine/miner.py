@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from otelpy.logmine.masking import WILDCARD, mask
 
-__all__ = ["Cluster", "Match", "MinerOptions", "Pattern", "TemplateMiner", "shape_of"]
+__all__ = ["Cluster", "Match", "MinerOptions", "Pattern", "TemplateMiner", "TreeNode", "shape_of"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Cluster:
     tokens: list[str]
     pattern: Pattern
     path: tuple[str, ...]
-    leaf: _Node = field(repr=False)
+    leaf: TreeNode = field(repr=False)
+    born: int = 0
     count: int = 0
     last_seen: int = 0
 
@@ -75,11 +76,13 @@ def pattern_id_of(shape: str) -> str:
     return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
-class _Node:
+class TreeNode:
+    """A node of the prefix tree: children by token, clusters at the leaves."""
+
     __slots__ = ("children", "clusters")
 
     def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
+        self.children: dict[str, TreeNode] = {}
         self.clusters: list[Cluster] = []
 
 
@@ -90,7 +93,7 @@ class TemplateMiner:
 
     def __init__(self, options: MinerOptions | None = None) -> None:
         self.options = options or MinerOptions()
-        self._root = _Node()
+        self._root = TreeNode()
         self._by_template: dict[str, Cluster] = {}
         self._by_shape: dict[str, Pattern] = {}
         self._patterns: dict[str, Pattern] = {}
@@ -125,6 +128,10 @@ class TemplateMiner:
             seen.add(pattern_id)
             pattern_id = nxt
         return pattern_id
+
+    def aliases(self) -> dict[str, str]:
+        """IDs of patterns merged into others, each with the live pattern it joined."""
+        return dict(self._aliases)
 
     def get(self, pattern_id: str) -> Pattern | None:
         """The live pattern for an ID (following merges), or None."""
@@ -176,7 +183,7 @@ class TemplateMiner:
         path.extend(tokens[: self.options.depth])
         return path
 
-    def _descend(self, tokens: list[str]) -> tuple[_Node, tuple[str, ...]]:
+    def _descend(self, tokens: list[str]) -> tuple[TreeNode, tuple[str, ...]]:
         node = self._root
         limit = self.options.max_children
         used: list[str] = []
@@ -187,12 +194,12 @@ class TemplateMiner:
                     tok = WILDCARD
                     child = node.children.get(tok)
                 if child is None:
-                    child = node.children[tok] = _Node()
+                    child = node.children[tok] = TreeNode()
             used.append(tok)
             node = child
         return node, tuple(used)
 
-    def _find_leaf(self, tokens: list[str]) -> _Node | None:
+    def _find_leaf(self, tokens: list[str]) -> TreeNode | None:
         node = self._root
         for tok in self._path(tokens):
             child = node.children.get(tok) or node.children.get(WILDCARD)
@@ -213,7 +220,7 @@ class TemplateMiner:
         for cluster in clusters:
             same = 0
             differ = 0
-            for t, tok in zip(cluster.tokens, tokens):
+            for t, tok in zip(cluster.tokens, tokens, strict=True):
                 if t == tok:
                     if t != WILDCARD:
                         same += 1
@@ -226,7 +233,7 @@ class TemplateMiner:
                 best, best_score = cluster, score + same / (n + 1) / n
         return best
 
-    def _create(self, leaf: _Node, path: tuple[str, ...],
+    def _create(self, leaf: TreeNode, path: tuple[str, ...],
                 tokens: list[str]) -> tuple[Cluster, bool]:
         if len(self._recent) >= self.options.max_patterns:
             self._evict(next(iter(self._recent.values())))
@@ -240,7 +247,7 @@ class TemplateMiner:
             self._patterns[pattern.id] = pattern
             self._by_shape[shape] = pattern
             pattern.shapes.add(shape)
-        cluster = Cluster(tokens, pattern, path, leaf)
+        cluster = Cluster(tokens, pattern, path, leaf, born=self.seen)
         pattern.clusters.append(cluster)
         leaf.clusters.append(cluster)
         self._by_template.setdefault(" ".join(tokens), cluster)
@@ -249,7 +256,7 @@ class TemplateMiner:
 
     def _generalise(self, cluster: Cluster, tokens: list[str]) -> None:
         old = cluster.tokens
-        new = [t if t == tok else WILDCARD for t, tok in zip(old, tokens)]
+        new = [t if t == tok else WILDCARD for t, tok in zip(old, tokens, strict=True)]
         if new == old:
             return
         old_key = " ".join(old)
@@ -307,7 +314,46 @@ class TemplateMiner:
                 del self._by_shape[shape]
             for alias in pattern.aliases:
                 del self._aliases[alias]
-        elif not any(shape_of(c.tokens) == shape_of(cluster.tokens) for c in pattern.clusters):
-            shape = shape_of(cluster.tokens)
+            return
+        pattern.template = shape_of(pattern.clusters[0].tokens)
+        shape = shape_of(cluster.tokens)
+        if not any(shape_of(c.tokens) == shape for c in pattern.clusters):
             pattern.shapes.discard(shape)
             del self._by_shape[shape]
+
+    # -- state ---------------------------------------------------------------------------
+
+    def restore(self, patterns: list[Pattern], aliases: dict[str, str],
+                counters: tuple[int, int, int]) -> None:
+        """Load patterns (with their clusters' tokens, paths and counts) into an empty
+        miner; :mod:`otelpy.logmine.state` calls this. Raises ValueError when not empty."""
+        if self._patterns:
+            raise ValueError("restore() needs an empty miner")
+        self.seen, self.evicted, self.merged = counters
+        clusters: list[Cluster] = []
+        for pattern in patterns:
+            self._patterns[pattern.id] = pattern
+            for cluster in pattern.clusters:
+                cluster.pattern = pattern
+                shape = shape_of(cluster.tokens)
+                pattern.shapes.add(shape)
+                self._by_shape[shape] = pattern
+                clusters.append(cluster)
+        for alias, target in aliases.items():
+            if target in self._patterns:
+                self._aliases[alias] = target
+                self._patterns[target].aliases.add(alias)
+        for cluster in sorted(clusters, key=lambda c: c.born):
+            cluster.leaf = self._leaf_at(cluster.path)
+            cluster.leaf.clusters.append(cluster)
+            self._by_template.setdefault(" ".join(cluster.tokens), cluster)
+        for cluster in sorted(clusters, key=lambda c: c.last_seen):
+            self._recent[id(cluster)] = cluster
+        while len(self._recent) > self.options.max_patterns:
+            self._evict(next(iter(self._recent.values())))
+
+    def _leaf_at(self, path: tuple[str, ...]) -> TreeNode:
+        node = self._root
+        for key in path:
+            node = node.children.setdefault(key, TreeNode())
+        return node
