@@ -2,7 +2,8 @@
 patterns with stable IDs, bounded memory, state as bytes."""
 
 from otelpy.logmine.masking import WILDCARD, mask, tokenize
-from otelpy.logmine.miner import Match, MinerOptions, Pattern, TemplateMiner, shape_of
+from otelpy.logmine.miner import TemplateMiner
+from otelpy.logmine.patterns import Match, MinerOptions, Pattern, shape_of
 from otelpy.logmine.state import StateError, dump, load
 
 __all__ = ["WILDCARD", "Match", "MinerOptions", "Pattern", "StateError", "TemplateMiner",

@@ -2,88 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-
+from otelpy.logmine import tree
 from otelpy.logmine.masking import WILDCARD, mask
+from otelpy.logmine.patterns import Cluster, Match, MinerOptions, Pattern, pattern_id_of, shape_of
+from otelpy.logmine.tree import TreeNode
 
-__all__ = ["Cluster", "Match", "MinerOptions", "Pattern", "TemplateMiner", "TreeNode", "shape_of"]
-
-
-@dataclass(frozen=True)
-class MinerOptions:
-    """The miner's knobs; the defaults are meant for every kind of log (README)."""
-
-    similarity: float = 0.5
-    depth: int = 2
-    max_children: int = 100
-    max_patterns: int = 50_000
-
-
-@dataclass(eq=False)
-class Cluster:
-    """Messages of one token count sharing one template (a leaf entry of the tree)."""
-
-    tokens: list[str]
-    pattern: Pattern
-    path: tuple[str, ...]
-    leaf: TreeNode = field(repr=False)
-    born: int = 0
-    count: int = 0
-    last_seen: int = 0
-
-
-@dataclass(eq=False)
-class Pattern:
-    """What the miner reports: a stable ID, a template and a count.
-
-    A pattern holds one or more clusters whose templates have the same shape (runs of
-    ``<*>`` collapsed), so a variable spanning one or several tokens is one pattern.
-    """
-
-    id: str
-    template: str
-    count: int = 0
-    first_seen: int = 0
-    last_seen: int = 0
-    clusters: list[Cluster] = field(default_factory=list)
-    shapes: set[str] = field(default_factory=set)
-    aliases: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class Match:
-    """The answer for one message."""
-
-    pattern_id: str
-    template: str
-    new: bool
-
-
-def shape_of(tokens: Iterable[str]) -> str:
-    """The pattern key of a template: tokens joined by spaces, runs of ``<*>`` as one."""
-    out: list[str] = []
-    for tok in tokens:
-        if tok == WILDCARD and out and out[-1] == WILDCARD:
-            continue
-        out.append(tok)
-    return " ".join(out)
-
-
-def pattern_id_of(shape: str) -> str:
-    """The ID a pattern gets at creation: 16 hex digits of SHA-256 of its first shape."""
-    return hashlib.sha256(shape.encode()).hexdigest()[:16]
-
-
-class TreeNode:
-    """A node of the prefix tree: children by token, clusters at the leaves."""
-
-    __slots__ = ("children", "clusters")
-
-    def __init__(self) -> None:
-        self.children: dict[str, TreeNode] = {}
-        self.clusters: list[Cluster] = []
+__all__ = ["TemplateMiner"]
 
 
 class TemplateMiner:
@@ -148,8 +72,9 @@ class TemplateMiner:
         cluster = self._by_template.get(key)
         new = False
         if cluster is None:
-            leaf, path = self._descend(tokens)
-            cluster = self._best(leaf.clusters, tokens)
+            leaf, path = tree.descend(self._root, self._path(tokens),
+                                      self.options.max_children)
+            cluster = self._search(leaf, path, tokens) or self._variant_of(path, tokens)
             if cluster is None:
                 cluster, new = self._create(leaf, path, tokens)
             else:
@@ -163,8 +88,8 @@ class TemplateMiner:
         tokens = mask(message).split()
         cluster = self._by_template.get(" ".join(tokens))
         if cluster is None:
-            leaf = self._find_leaf(tokens)
-            cluster = None if leaf is None else self._best(leaf.clusters, tokens)
+            path = tuple(self._path(tokens))
+            cluster = self._search(tree.leaf_if_any(self._root, path), path, tokens)
         return None if cluster is None else cluster.pattern
 
     def _touch(self, cluster: Cluster) -> None:
@@ -182,31 +107,6 @@ class TemplateMiner:
         path = [str(len(tokens))]
         path.extend(tokens[: self.options.depth])
         return path
-
-    def _descend(self, tokens: list[str]) -> tuple[TreeNode, tuple[str, ...]]:
-        node = self._root
-        limit = self.options.max_children
-        used: list[str] = []
-        for i, tok in enumerate(self._path(tokens)):
-            child = node.children.get(tok)
-            if child is None:
-                if i and len(node.children) >= limit:
-                    tok = WILDCARD
-                    child = node.children.get(tok)
-                if child is None:
-                    child = node.children[tok] = TreeNode()
-            used.append(tok)
-            node = child
-        return node, tuple(used)
-
-    def _find_leaf(self, tokens: list[str]) -> TreeNode | None:
-        node = self._root
-        for tok in self._path(tokens):
-            child = node.children.get(tok) or node.children.get(WILDCARD)
-            if child is None:
-                return None
-            node = child
-        return node
 
     def _best(self, clusters: list[Cluster], tokens: list[str]) -> Cluster | None:
         """The cluster most similar to ``tokens`` at or above the threshold (ties: more
@@ -232,6 +132,71 @@ class TemplateMiner:
             if score > threshold and score + same / (n + 1) / n > best_score:
                 best, best_score = cluster, score + same / (n + 1) / n
         return best
+
+    def _variant_of(self, path: tuple[str, ...], tokens: list[str]) -> Cluster | None:
+        """When ``max_variants - 1`` clusters differ from ``tokens`` in one and the same
+        position only (a word taking many values), that position becomes a variable in all
+        of them and the first one is returned; otherwise None."""
+        siblings: dict[int, list[Cluster]] = {}
+        for cluster in (c for leaf in tree.nearby_leaves(self._root, path) for c in leaf.clusters):
+            where = -1
+            for i, (t, tok) in enumerate(zip(cluster.tokens, tokens, strict=True)):
+                if t != tok:
+                    if where >= 0 or t == WILDCARD or tok == WILDCARD:
+                        break
+                    where = i
+            else:
+                if where >= 0:
+                    siblings.setdefault(where, []).append(cluster)
+        for where, found in siblings.items():
+            kept = sum(1 for t in tokens if t != WILDCARD) - 1
+            if len(found) + 1 >= self.options.max_variants and kept >= 2:
+                loose = list(tokens)
+                loose[where] = WILDCARD
+                keep = found[0]
+                for cluster in found:
+                    self._generalise(cluster, loose)
+                for cluster in found[1:]:
+                    self._fold(keep, cluster)
+                if where + 1 < len(path):
+                    wild = list(keep.path)
+                    wild[where + 1] = WILDCARD
+                    self._move(keep, tuple(wild))
+                return keep
+        return None
+
+    def _search(self, leaf: TreeNode | None, path: tuple[str, ...],
+                tokens: list[str]) -> Cluster | None:
+        """The best cluster in the message's own leaf, else in the leaves reached with
+        ``<*>`` in place of some of its leading tokens."""
+        found = None if leaf is None else self._best(leaf.clusters, tokens)
+        if found is not None:
+            return found
+        for alt in tree.wildcard_paths(path):
+            other = tree.leaf_if_any(self._root, alt)
+            if other is not None:
+                found = self._best(other.clusters, tokens)
+                if found is not None:
+                    return found
+        return None
+
+    def _fold(self, keep: Cluster, gone: Cluster) -> None:
+        """Fold a cluster with the same template as ``keep`` into it."""
+        keep.count += gone.count
+        keep.last_seen = max(keep.last_seen, gone.last_seen)
+        keep.born = min(keep.born, gone.born)
+        gone.leaf.clusters.remove(gone)
+        del self._recent[id(gone)]
+        key = " ".join(gone.tokens)
+        if self._by_template.get(key) is gone:
+            self._by_template[key] = keep
+        gone.pattern.clusters.remove(gone)
+
+    def _move(self, cluster: Cluster, path: tuple[str, ...]) -> None:
+        cluster.leaf.clusters.remove(cluster)
+        cluster.path = path
+        cluster.leaf = tree.leaf_at(self._root, path)
+        cluster.leaf.clusters.append(cluster)
 
     def _create(self, leaf: TreeNode, path: tuple[str, ...],
                 tokens: list[str]) -> tuple[Cluster, bool]:
@@ -344,16 +309,10 @@ class TemplateMiner:
                 self._aliases[alias] = target
                 self._patterns[target].aliases.add(alias)
         for cluster in sorted(clusters, key=lambda c: c.born):
-            cluster.leaf = self._leaf_at(cluster.path)
+            cluster.leaf = tree.leaf_at(self._root, cluster.path)
             cluster.leaf.clusters.append(cluster)
             self._by_template.setdefault(" ".join(cluster.tokens), cluster)
         for cluster in sorted(clusters, key=lambda c: c.last_seen):
             self._recent[id(cluster)] = cluster
         while len(self._recent) > self.options.max_patterns:
             self._evict(next(iter(self._recent.values())))
-
-    def _leaf_at(self, path: tuple[str, ...]) -> TreeNode:
-        node = self._root
-        for key in path:
-            node = node.children.setdefault(key, TreeNode())
-        return node

@@ -17,7 +17,9 @@ import json
 import zlib
 from typing import Any
 
-from otelpy.logmine.miner import Cluster, MinerOptions, Pattern, TemplateMiner, TreeNode
+from otelpy.logmine.miner import TemplateMiner
+from otelpy.logmine.patterns import Cluster, MinerOptions, Pattern
+from otelpy.logmine.tree import TreeNode
 
 __all__ = ["StateError", "dump", "load"]
 
