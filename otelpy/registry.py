@@ -29,6 +29,7 @@ BUILTIN = (
     "otelpy.processors.filter",
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
+    "otelpy.processors.logpattern",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",
