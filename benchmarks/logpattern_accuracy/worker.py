@@ -24,21 +24,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scoring import SYSTEMS, load_system  # noqa: E402
 
-# The [MASKING] section of Drain3's own example configuration (logpai/Drain3
-# examples/drain3.ini): the peer's documented masking, reproduced as its configuration.
-DRAIN3_EXAMPLE_INI = r"""[MASKING]
-masking = [
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)(([0-9a-f]{2,}:){3,}([0-9a-f]{2,}))((?=[^A-Za-z0-9])|$)", "mask_with": "ID"},
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})((?=[^A-Za-z0-9])|$)", "mask_with": "IP"},
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)([0-9a-f]{6,} ?){3,}((?=[^A-Za-z0-9])|$)", "mask_with": "SEQ"},
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)([0-9A-F]{4} ?){4,}((?=[^A-Za-z0-9])|$)", "mask_with": "SEQ"},
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)(0x[a-f0-9A-F]+)((?=[^A-Za-z0-9])|$)", "mask_with": "HEX"},
-  {"regex_pattern":"((?<=[^A-Za-z0-9])|^)([\\-\\+]?\\d+)((?=[^A-Za-z0-9])|$)", "mask_with": "NUM"},
-  {"regex_pattern":"(?<=executed cmd )(\".+?\")", "mask_with": "CMD"}
-  ]
-mask_prefix = <:
-mask_suffix = :>
-"""
+# The masking of Drain3's own example configuration (logpai/Drain3 examples/drain3.ini,
+# [MASKING] section, with mask_prefix "<:" and mask_suffix ":>"): the peer's documented
+# masking, given to it as its configuration.
+_B, _E = r"((?<=[^A-Za-z0-9])|^)", r"((?=[^A-Za-z0-9])|$)"
+DRAIN3_EXAMPLE_MASKING = [
+    (_B + r"(([0-9a-f]{2,}:){3,}([0-9a-f]{2,}))" + _E, "ID"),
+    (_B + r"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})" + _E, "IP"),
+    (_B + r"([0-9a-f]{6,} ?){3,}" + _E, "SEQ"),
+    (_B + r"([0-9A-F]{4} ?){4,}" + _E, "SEQ"),
+    (_B + r"(0x[a-f0-9A-F]+)" + _E, "HEX"),
+    (_B + r"([\-\+]?\d+)" + _E, "NUM"),
+    (r'(?<=executed cmd )(".+?")', "CMD"),
+]
+
+
+def drain3_example_ini() -> str:
+    masking = [{"regex_pattern": p, "mask_with": m} for p, m in DRAIN3_EXAMPLE_MASKING]
+    return (f"[MASKING]\nmasking = {json.dumps(masking)}\n"
+            "mask_prefix = <:\nmask_suffix = :>\n")
+
 
 Miner = Callable[[list[str]], tuple[list[str], list[str]]]
 
@@ -61,7 +66,7 @@ def drain3_miner(masked: bool, work: Path) -> Miner:
     config = TemplateMinerConfig()
     if masked:
         ini = work / "drain3-example-masking.ini"
-        ini.write_text(DRAIN3_EXAMPLE_INI)
+        ini.write_text(drain3_example_ini())
         config.load(str(ini))
     config.profiling_enabled = False
 

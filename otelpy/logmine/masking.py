@@ -3,9 +3,9 @@
 Masking runs as a few compiled regular-expression passes over the whole message (C speed,
 no per-token Python), in this order:
 
-1. URLs (``scheme://...``), e-mail addresses and file paths (``/a/b``, ``./a/b``,
-   ``C:\\a\\b``: at least two separators) become ``<*>`` (each pass runs only when the
-   message holds ``://``, ``@`` or a slash);
+1. URLs (``scheme://...``), e-mail addresses and paths (absolute ``/a``, ``/a/b``;
+   relative ones with two separators ``./a/b``, ``~/a/b``, ``C:\\a\\b``) become ``<*>``
+   (each pass runs only when the message holds ``://``, ``@`` or a slash);
 2. every run of characters between delimiters (white space and ``= : , ; ( ) [ ] { } " '
    < > |``) that holds a decimal digit becomes ``<*>``: numbers, IPs, hex IDs, UUIDs,
    dates and times, ``blk_-123``, ``attempt_1445_m_0``, ``node-17``;
@@ -28,7 +28,8 @@ _D = r"""\s=:,;()\[\]{}"'<>|"""
 
 _URL = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://\S+")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PATH = re.compile(r"(?<![^\s=:(\[\"'])(?:\.{0,2}|~|[A-Za-z]:)[/\\][\w.@%+~-]*[/\\]"
+_PATH = re.compile(r"(?<![^\s=:(\[\"'])"
+                   r"(?:(?:\.{0,2}|~|[A-Za-z]:)[/\\][\w.@%+~-]*[/\\]|/[\w.@%+~-])"
                    r"[^\s,;:()\[\]{}\"'<>|]*")
 _HAS_DIGIT = re.compile(rf"(?<![^{_D}])[^{_D}\d]*+\d[^{_D}]*+")
 _NO_LETTER = re.compile(r"(?<!\S)(?=[^\sA-Za-z]*<\*>)[^\sA-Za-z]+(?!\S)")

@@ -37,7 +37,7 @@ def descend(root: TreeNode, keys: Sequence[str],
     for i, key in enumerate(keys):
         child = node.children.get(key)
         if child is None:
-            if i and len(node.children) >= max_children:
+            if i and len(node.children) >= max_children - 1:
                 key = WILDCARD
                 child = node.children.get(key)
             if child is None:
