@@ -56,6 +56,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "grpc": {"endpoint": f"127.0.0.1:{_free_port()}"},
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
+        (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
             "trace_statements": ['set(span.attributes["conformance"], true)'],
