@@ -36,6 +36,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.connectors.forward",
+    "otelpy.connectors.logpattern",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
     "otelpy.extensions.bearertokenauth",

@@ -35,7 +35,9 @@ SAMPLES = {
 COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
 # (connector type, source signal, destination signal) -> items that one sample yields,
 # for connectors that turn one signal into another (same-signal ones must pass it through)
-CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {}
+CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
+    ("logpattern", "logs", "metrics"): 5,  # 5 records, 5 distinct "seq" values: 5 points
+}
 
 
 def _free_port() -> int:
@@ -57,6 +59,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
+        (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
             "trace_statements": ['set(span.attributes["conformance"], true)'],

@@ -8,6 +8,7 @@ restart on the same storage directory the same IDs for the same templates.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from otelpy.testing.process import OtelpyProcess, free_ports
 
 from . import configs
 from .conftest import StartOtelpy
-from .otlpfile import Item, attrs, wait_for_items
+from .otlpfile import Item, attrs, items_in, read_requests, wait_for_items
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ SECOND = ["user 31337 logged in from 172.16.0.3", "cache miss for key 0xdeadbeef
 
 def send(endpoint: str, run: str, bodies: list[Any]) -> None:
     exporter = OTLPLogExporter(endpoint=endpoint, insecure=True)
-    provider = LoggerProvider(resource=Resource.create({"test.run": run}))
+    provider = LoggerProvider(resource=Resource.create({"test.run": run, "service.name": run}))
     provider.add_log_record_processor(BatchLogRecordProcessor(exporter,
                                                               schedule_delay_millis=100))
     logger = provider.get_logger("otelpy-it-logpattern")
@@ -50,6 +51,8 @@ def send(endpoint: str, run: str, bodies: list[Any]) -> None:
 
 def start(start_otelpy: StartOtelpy, tmp_path: Path, name: str,
           out: Path) -> tuple[str, OtelpyProcess]:
+    """otlp -> logpattern -> file (logs) and -> logpattern connector -> file (metrics, at
+    ``out`` with the suffix ``.metrics.jsonl``)."""
     grpc_port, metrics_port = free_ports(2)
     storage = tmp_path / "storage"
     storage.mkdir(exist_ok=True)
@@ -57,13 +60,18 @@ def start(start_otelpy: StartOtelpy, tmp_path: Path, name: str,
         "receivers": {"otlp": configs.otlp_receiver(grpc_port, None)},
         "processors": {"logpattern": {"storage": "file_storage/patterns",
                                       "snapshot_interval": "1h"}},
-        "exporters": {"file": configs.file_exporter(out)},
+        "connectors": {"logpattern": {"interval": "200ms"}},
+        "exporters": {"file": configs.file_exporter(out),
+                      "file/metrics": configs.file_exporter(out.with_suffix(".metrics.jsonl"))},
         "extensions": {"file_storage/patterns": {"directory": str(storage)}},
         "service": {
             "extensions": ["file_storage/patterns"],
             "telemetry": configs.telemetry(metrics_port),
-            "pipelines": configs.pipelines(["otlp"], ["file"], ["logpattern"],
-                                           signals=("logs",)),
+            "pipelines": {
+                "logs": {"receivers": ["otlp"], "processors": ["logpattern"],
+                         "exporters": ["file", "logpattern"]},
+                "metrics": {"receivers": ["logpattern"], "exporters": ["file/metrics"]},
+            },
         },
     }
     return f"127.0.0.1:{grpc_port}", start_otelpy(cfg, name=name)
@@ -97,6 +105,8 @@ def test_patterns_tagged_and_kept_across_restart(start_otelpy: StartOtelpy,
     assert "log.pattern.id" not in attrs(map_record.attributes)
     assert proc.metric("otelpy_processor_logpattern_new_patterns_total") == 2
     assert proc.metric("otelpy_processor_logpattern_records_skipped_total") == 1
+    counts = wait_for_counts(out1.with_suffix(".metrics.jsonl"), run, {login[0]: 3, disk[0]: 2})
+    assert counts[login[0]] == (3, login[1])
     proc.stop()  # SIGTERM: the patterns are saved at shutdown
 
     endpoint, proc = start(start_otelpy, tmp_path, "second", out2)
@@ -112,3 +122,21 @@ def test_patterns_tagged_and_kept_across_restart(start_otelpy: StartOtelpy,
 def items_with_map(path: Path, run: str) -> list[Item]:
     items = wait_for_items(path, "logs", {"test.run": run}, len(FIRST) + 1, timeout=30)
     return [i for i in items if i.item.body.WhichOneof("value") == "kvlist_value"]
+
+
+def wait_for_counts(path: Path, run: str, want: dict[str, int]) -> dict[str, tuple[int, str]]:
+    """Poll the connector's metrics until the latest points of ``run`` reach ``want``:
+    pattern ID -> (count, template)."""
+    deadline = time.monotonic() + 30
+    latest: dict[str, tuple[int, str]] = {}
+    while time.monotonic() < deadline:
+        for item in items_in(read_requests(path), "metrics", {"service.name": run}) \
+                if path.exists() else []:
+            assert item.item.name == "log.pattern.records"
+            for point in item.item.sum.data_points:
+                a = attrs(point.attributes)
+                latest[a["log.pattern.id"]] = (point.as_int, a["log.pattern.template"])
+        if {k: v[0] for k, v in latest.items()} == want:
+            return latest
+        time.sleep(0.1)
+    raise AssertionError(f"pattern counts {latest} never reached {want}")
