@@ -37,7 +37,9 @@ SAMPLES = {
 COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
 # (connector type, source signal, destination signal) -> items that one sample yields,
 # for connectors that turn one signal into another (same-signal ones must pass it through)
-CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {}
+CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
+    ("logpattern", "logs", "metrics"): 5,  # 5 records, 5 distinct "seq" values: 5 points
+}
 
 
 def _free_port() -> int:
@@ -75,6 +77,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "hostmetrics"): {"initial_delay": "0s", "collection_interval": "1h",
                                          "scrapers": {"load": None, "memory": None}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
+        (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
+        (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
             "trace_statements": ['set(span.attributes["conformance"], true)'],
