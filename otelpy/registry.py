@@ -34,6 +34,7 @@ BUILTIN = (
     "otelpy.exporters.debug",
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
+    "otelpy.exporters.prometheusremotewrite",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",

@@ -89,7 +89,7 @@ def _count(spec: SignalSpec, checked: Any) -> int:
 class Batch:
     """One OTLP export request of one signal, as bytes, as a message, or both."""
 
-    __slots__ = ("signal", "_data", "_message", "_count")
+    __slots__ = ("signal", "_data", "_message", "_count", "__weakref__")
 
     def __init__(
         self,

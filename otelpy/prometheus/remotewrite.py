@@ -294,20 +294,22 @@ def bucket_layout(offset: int, counts: Any, by: int) -> tuple[list[BucketSpan], 
 
 
 def write_requests(series: list[TimeSeries], metadata: list[MetricMetadata],
-                   max_bytes: int) -> list[bytes]:
+                   max_bytes: int) -> list[tuple[bytes, int]]:
     """Serialized WriteRequests holding ``series`` then ``metadata``, in order, each at
-    most ``max_bytes`` long unless one entry alone is longer (it then travels alone)."""
-    entries = [request_entry(encode_series(s)) for s in series]
-    entries += [request_entry(encode_metadata(m), metadata=True) for m in metadata]
-    out: list[bytes] = []
+    most ``max_bytes`` long unless one entry alone is longer (it then travels alone);
+    with the number of series in each."""
+    entries = [(request_entry(encode_series(s)), 1) for s in series]
+    entries += [(request_entry(encode_metadata(m), metadata=True), 0) for m in metadata]
+    out: list[tuple[bytes, int]] = []
     current: list[bytes] = []
-    size = 0
-    for entry in entries:
+    size = count = 0
+    for entry, n in entries:
         if current and size + len(entry) > max_bytes:
-            out.append(b"".join(current))
-            current, size = [], 0
+            out.append((b"".join(current), count))
+            current, size, count = [], 0, 0
         current.append(entry)
         size += len(entry)
+        count += n
     if current:
-        out.append(b"".join(current))
+        out.append((b"".join(current), count))
     return out

@@ -19,8 +19,7 @@ from otelpy.prometheus.remotewrite import (
     bucket_layout,
     write_requests,
 )
-
-from .build import DELTA, request
+from otelpy.testing.metrics import DELTA, request
 
 T = 1_700_000_000_123_000_000  # ns
 MS = 1_700_000_000_123
@@ -190,12 +189,13 @@ def test_write_requests_split_at_max_bytes() -> None:
     out = _translate(request("gauge", points=points), send_metadata=True, target_info=False)
     series = out.ordered()
     whole = write_requests(series, list(out.metadata.values()), 10_000_000)
-    assert len(whole) == 1
+    assert [n for _, n in whole] == [50]
     parts = write_requests(series, list(out.metadata.values()), 1000)
-    assert len(parts) > 3 and all(len(p) <= 1000 for p in parts)
-    assert b"".join(parts) == whole[0]  # same entries, same order
-    decoded = [decode_write_request(p) for p in parts]
-    assert sum(len(d.timeseries) for d in decoded) == 50
+    assert len(parts) > 3 and all(len(p) <= 1000 for p, _ in parts)
+    assert b"".join(p for p, _ in parts) == whole[0][0]  # same entries, same order
+    decoded = [decode_write_request(p) for p, _ in parts]
+    assert [len(d.timeseries) for d in decoded] == [n for _, n in parts]
+    assert sum(n for _, n in parts) == 50
     assert [m.metric_family_name for d in decoded for m in d.metadata] == ["m"]
-    assert write_requests(series[:1], [], 10) == whole[:0] + [write_requests(series[:1], [],
-                                                                            1000)[0]]
+    (alone,) = write_requests(series[:1], [], 10)  # larger than the bound: sent alone
+    assert alone == (whole[0][0][:len(alone[0])], 1)
