@@ -35,6 +35,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.exporters.prometheusremotewrite",
+    "otelpy.exporters.pushgateway",
     "otelpy.connectors.forward",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
