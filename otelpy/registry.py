@@ -44,6 +44,8 @@ BUILTIN = (
     "otelpy.exporters.prometheus",
     "otelpy.exporters.influxdb",
     "otelpy.exporters.datadog",
+    "otelpy.exporters.prometheusremotewrite",
+    "otelpy.exporters.pushgateway",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",
     "otelpy.connectors.logpattern",

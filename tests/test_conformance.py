@@ -48,24 +48,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class AcceptingServer:
+    """Answers 204 to any request on any path, recording (method, path)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _any(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.requests.append((request.method, request.path))
+        return web.Response(status=204)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._any)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
 class Env:
     def __init__(self, tmp: Path, grpc_sink: GrpcSink, http_sink: HttpSink,
-                 accept_url: str = "") -> None:
+                 accepting: AcceptingServer) -> None:
         self.tmp, self.grpc_sink, self.http_sink = tmp, grpc_sink, http_sink
-        self.accept_url = accept_url  # answers 204 to any POST (InfluxDB, Datadog intakes)
-
-
-async def _accept_all() -> tuple[web.AppRunner, str]:
-    async def accept(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(status=204)
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", accept)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+        self.accepting = accepting
 
 
 # (kind, type) -> config document for the test (ports and paths filled per test)
@@ -107,11 +120,14 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "debug"): {"verbosity": "detailed"},
         (Kind.EXPORTER, "file"): {"path": str(env.tmp / "out.jsonl")},
         (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
-        (Kind.EXPORTER, "influxdb"): {"endpoint": env.accept_url, "bucket": "b"},
+        (Kind.EXPORTER, "influxdb"): {"endpoint": env.accepting.url, "bucket": "b"},
         (Kind.EXPORTER, "datadog"): {"api": {"key": "conformance"},
-                                     "metrics": {"endpoint": env.accept_url}},
+                                     "metrics": {"endpoint": env.accepting.url}},
         (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},
         (Kind.PROCESSOR, "cumulativetodelta"): {"initial_value": "keep"},
+        (Kind.EXPORTER, "prometheusremotewrite"): {
+            "endpoint": f"{env.accepting.url}/api/v1/write"},
+        (Kind.EXPORTER, "pushgateway"): {"endpoint": env.accepting.url, "job": "conformance"},
         (Kind.CONNECTOR, "forward"): {},
         # routing gets a table per signal pair in test_connector (it names pipelines)
         (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
@@ -134,14 +150,14 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    g, h = GrpcSink(), HttpSink()
+    g, h, a = GrpcSink(), HttpSink(), AcceptingServer()
     await g.start()
     await h.start()
-    runner, accept_url = await _accept_all()
-    yield Env(tmp_path, g, h, accept_url)
+    await a.start()
+    yield Env(tmp_path, g, h, a)
     await g.stop()
     await h.stop()
-    await runner.cleanup()
+    await a.stop()
 
 
 def _settings(kind: Kind, type_: str, telemetry: Telemetry) -> Settings:
@@ -187,6 +203,10 @@ async def test_exporter(type_: str, env: Env) -> None:
         assert env.grpc_sink.total() == sum(COUNTS.values())
     if type_ == "otlp_http":
         assert env.http_sink.total() == sum(COUNTS.values())
+    if type_ == "prometheusremotewrite":
+        assert env.accepting.requests == [("POST", "/api/v1/write")]
+    if type_ == "pushgateway":
+        assert [m for m, _ in env.accepting.requests] == ["PUT"]
     if type_ == "file":
         assert len((env.tmp / "out.jsonl").read_text().splitlines()) == len(signals)
 
@@ -297,7 +317,8 @@ def _listening(endpoint: str) -> bool:
 def test_every_component_has_conformance_settings(tmp_path: Path) -> None:
     class _Unstarted:
         endpoint = "127.0.0.1:1"
+        url = "http://127.0.0.1:1"
 
-    env = Env(tmp_path, _Unstarted(), _Unstarted())  # type: ignore[arg-type]
+    env = Env(tmp_path, _Unstarted(), _Unstarted(), _Unstarted())  # type: ignore[arg-type]
     missing = {(f.kind, f.type) for f in REGISTRY} - set(SETTINGS(env))
     assert missing == set()

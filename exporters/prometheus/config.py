@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from otelpy.config.auth import AuthSettings
+from otelpy.config.prometheus import ResourceToTelemetrySettings
 from otelpy.config.server import Endpoint
 from otelpy.config.tls import TLSServerSettings
 from otelpy.config.types import ConfigModel, Duration
@@ -15,16 +16,6 @@ from otelpy.exporterhelper import OptInQueueSettings
 TranslationStrategy = Literal["UnderscoreEscapingWithSuffixes",
                               "UnderscoreEscapingWithoutSuffixes",
                               "NoUTF8EscapingWithSuffixes", "NoTranslation"]
-
-
-class ResourceToTelemetrySettings(ConfigModel):
-    """``resource_to_telemetry_conversion``: resource attributes as labels of every series."""
-
-    enabled: bool = Field(False, description="Add every resource attribute as a label of each "
-                          "series (point attributes win on a clash).")
-    exclude_service_attributes: bool = Field(
-        False, description="Leave out service.name, service.namespace and service.instance.id "
-                           "(already the job and instance labels).")
 
 
 class PrometheusConfig(ConfigModel):

@@ -90,7 +90,7 @@ def _count(spec: SignalSpec, checked: Any) -> int:
 class Batch:
     """One OTLP export request of one signal, as bytes, as a message, or both."""
 
-    __slots__ = ("signal", "_data", "_message", "_count", "metadata")
+    __slots__ = ("signal", "_data", "_message", "_count", "metadata", "__weakref__")
 
     def __init__(
         self,

@@ -33,11 +33,14 @@ from otelpy.pdata.values import Attributes
 
 __all__ = [
     "POINT_KINDS", "LogItem", "MetricItem", "PointItem", "ResourceItem", "ScopeItem",
-    "SpanEventItem", "SpanItem", "data_points", "log_records", "metrics", "point_kind",
+    "SpanEventItem", "SpanItem", "data_points", "group_resources", "log_records", "metrics",
+    "point_kind",
     "resources", "retain_data_points", "retain_log_records", "retain_metrics", "retain_span_events",
     "retain_spans",
     "scopes", "span_events", "spans",
 ]
+
+K = TypeVar("K")
 
 _ENVELOPES = {
     Signal.TRACES: ("resource_spans", "scope_spans", "spans"),
@@ -131,6 +134,20 @@ def point_kind(metric: Any) -> str | None:
 
 def _envelopes(request: Any) -> tuple[str, str, str]:
     return _ENVELOPES[_REQUEST_SIGNAL[request.DESCRIPTOR.name]]
+
+
+def group_resources(request: Any, key: Callable[[ResourceItem], K]) -> dict[K, Any]:
+    """The request's resource envelopes grouped by ``key``: one new request (of the same
+    type, envelopes copied) per distinct key, in first-seen order."""
+    res_field, _, _ = _envelopes(request)
+    groups: dict[K, Any] = {}
+    for res in getattr(request, res_field):
+        group_key = key(ResourceItem(res))
+        out = groups.get(group_key)
+        if out is None:
+            out = groups[group_key] = type(request)()
+        getattr(out, res_field).append(res)
+    return groups
 
 
 def resources(request: Any) -> Iterator[ResourceItem]:

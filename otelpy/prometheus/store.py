@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelpy.pdata import items
-from otelpy.pdata.values import Attributes
-from otelpy.prometheus.labels import label_value, render_labels
+from otelpy.prometheus.labels import render_labels
+from otelpy.prometheus.labelsets import LabelContext, LabelMaker
 from otelpy.prometheus.naming import LabelNamer, MetricNamer, MetricType, NameError_
 from otelpy.prometheus.series import (
     CUMULATIVE,
@@ -44,7 +44,6 @@ from otelpy.prometheus.series import (
 
 __all__ = ["Family", "SeriesStore", "StoreSettings", "TargetInfo"]
 
-_SERVICE_KEYS = ("service.name", "service.namespace", "service.instance.id")
 _NO_RECORDED_VALUE = 1
 
 
@@ -81,14 +80,12 @@ class TargetInfo:
 
 
 class _Context:
-    """Labels shared by every point of one (resource, scope) envelope pair."""
+    """A resource and scope's shared labels and its target_info label set (or None)."""
 
-    __slots__ = ("base", "resource_attrs", "target")
+    __slots__ = ("labels", "target")
 
-    def __init__(self, base: list[tuple[str, str]], resource_attrs: dict[str, str],
-                 target: str | None) -> None:
-        self.base = base
-        self.resource_attrs = resource_attrs
+    def __init__(self, labels: LabelContext, target: str | None) -> None:
+        self.labels = labels
         self.target = target
 
 
@@ -101,6 +98,10 @@ class SeriesStore:
         self.metric_namer = MetricNamer(namespace=self._namespace(settings),
                                         with_suffixes=settings.add_metric_suffixes)
         self.label_namer = LabelNamer()
+        self.label_maker = LabelMaker(
+            resource_to_telemetry=settings.resource_to_telemetry,
+            exclude_service_attributes=settings.exclude_service_attributes,
+            without_scope_info=settings.without_scope_info, const=settings.const_labels)
         self.families: dict[str, Family] = {}
         self.targets: dict[str, TargetInfo] = {}
         self.refused: Counter[str] = Counter()
@@ -137,46 +138,19 @@ class SeriesStore:
         return kept
 
     def _context(self, item: items.PointItem, now: float) -> _Context:
-        s = self.settings
-        resource = {k: label_value(v) for k, v in item.resource_attributes.items()}
-        base: list[tuple[str, str]] = []
-        if not s.without_scope_info:
-            scope = item.scope.scope
-            for key, value in item.scope_attributes.items():
-                base.append((self._label("otel_scope_" + key), label_value(value)))
-            base += [("otel_scope_name", scope.name), ("otel_scope_version", scope.version),
-                     ("otel_scope_schema_url", item.scope.schema_url)]
-        job_instance = _job_instance(resource)
-        base += job_instance
-        base += s.const_labels
-        converted = {}
-        if s.resource_to_telemetry:
-            converted = {k: v for k, v in resource.items()
-                         if not (s.exclude_service_attributes and k in _SERVICE_KEYS)}
-        target = self._remember_target(resource, job_instance, now)
-        return _Context(base, converted, target)
+        labels = self.label_maker.context(item)
+        return _Context(labels, self._remember_target(labels, now))
 
-    def _remember_target(self, resource: dict[str, str], job_instance: list[tuple[str, str]],
-                         now: float) -> str | None:
-        if len(job_instance) < 2:
+    def _remember_target(self, ctx: LabelContext, now: float) -> str | None:
+        if len(ctx.job_instance) < 2:
             return None
-        joined: dict[str, str] = {}
-        for key, value in resource.items():
-            if key in _SERVICE_KEYS:
-                continue
-            name = self._label(key)
-            joined[name] = f"{joined[name]};{value}" if name in joined else value
-        joined.update(job_instance)
-        labels = render_labels(joined.items())
+        labels = render_labels(self.label_maker.resource_labels(ctx).items())
         entry = self.targets.get(labels)
         if entry is None:
             self.targets[labels] = TargetInfo(labels, now)
         else:
             entry.updated = now
         return labels
-
-    def _label(self, key: str) -> str:
-        return self.label_namer.build(key)
 
     def _family(self, item: items.PointItem) -> Family | str:
         """The item's family, or why its points are refused."""
@@ -216,21 +190,7 @@ class SeriesStore:
             self.series_count += 1
 
     def _labels(self, item: items.PointItem, ctx: _Context) -> str:
-        merged = dict(ctx.resource_attrs) if ctx.resource_attrs else {}
-        if merged:
-            merged = {self._label(k): v for k, v in merged.items()}
-        own: dict[str, list[tuple[str, str]]] = {}
-        for key, value in Attributes(item.point.attributes).items():
-            name = self._label(key)
-            if name in own:
-                own[name].append((key, label_value(value)))
-            else:
-                own[name] = [(key, label_value(value))]
-        for name, entries in own.items():
-            merged[name] = entries[0][1] if len(entries) == 1 else \
-                ";".join(v for _, v in sorted(entries))
-        merged.update(ctx.base)
-        return render_labels(merged.items())
+        return render_labels(self.label_maker.point_labels(item, ctx.labels).items())
 
     # -- out -----------------------------------------------------------------------------
     def live(self) -> Iterator[Family]:
@@ -250,18 +210,6 @@ class SeriesStore:
             yield family
         for key in [k for k, t in self.targets.items() if t.updated < cutoff]:
             del self.targets[key]
-
-
-def _job_instance(resource: dict[str, str]) -> list[tuple[str, str]]:
-    out = []
-    name = resource.get("service.name")
-    if name is not None:
-        space = resource.get("service.namespace")
-        out.append(("job", f"{space}/{name}" if space is not None else name))
-    instance = resource.get("service.instance.id")
-    if instance is not None:
-        out.append(("instance", instance))
-    return out
 
 
 def _types(item: items.PointItem) -> tuple[str, MetricType | None]:

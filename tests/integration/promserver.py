@@ -20,10 +20,11 @@ __all__ = ["PrometheusServer"]
 
 
 class PrometheusServer:
-    """One prometheus process scraping ``targets`` (job name -> host:port) every second."""
+    """One prometheus process scraping ``targets`` (job name -> host:port) every second;
+    with ``remote_write_receiver``, also taking remote write on ``/api/v1/write``."""
 
     def __init__(self, base: Path, port: int, targets: dict[str, str],
-                 features: tuple[str, ...] = ()) -> None:
+                 features: tuple[str, ...] = (), remote_write_receiver: bool = False) -> None:
         exe = shutil.which("prometheus")
         assert exe, "the prometheus binary is required (Debian package prometheus; make " \
                     "system-deps installs it)"
@@ -35,10 +36,12 @@ class PrometheusServer:
             for job, target in targets.items())
         (base / "prometheus.yml").write_text(
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            f"scrape_configs:\n{jobs}\n")
+            + (f"scrape_configs:\n{jobs}\n" if jobs else ""))
         args = [exe, f"--config.file={base / 'prometheus.yml'}",
                 f"--storage.tsdb.path={base / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}"]
+        if remote_write_receiver:
+            args.append("--web.enable-remote-write-receiver")
         if features:
             args.append(f"--enable-feature={','.join(features)}")
         self._log = (base / "prometheus.log").open("wb")

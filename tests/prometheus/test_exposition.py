@@ -9,8 +9,7 @@ import pytest
 from otelpy.prometheus import SeriesStore, StoreSettings, go_float, negotiate, render
 from otelpy.prometheus.exphist import classic_buckets
 from otelpy.prometheus.exposition import OPENMETRICS, TEXT, om_float
-
-from .build import request
+from otelpy.testing.metrics import request
 
 TRACE, SPAN = bytes(range(1, 17)), bytes(range(1, 9))
 S = StoreSettings(without_scope_info=True)

@@ -6,8 +6,7 @@ from typing import Any
 
 from otelpy.prometheus import SeriesStore, StoreSettings
 from otelpy.prometheus.series import ExpHistogramSeries, HistogramSeries, NumberSeries
-
-from .build import CUMULATIVE, DELTA, request
+from otelpy.testing.metrics import CUMULATIVE, DELTA, request
 
 SCOPE = 'otel_scope_name="scope",otel_scope_schema_url="",otel_scope_version="1"'
 BASE = f'instance="i-1",job="svc",{SCOPE}'

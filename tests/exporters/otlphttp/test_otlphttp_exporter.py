@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otelpy.component import ComponentID, Kind, Settings, Signal
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporters.otlphttp import OTLPHTTPConfig, OTLPHTTPExporter, factory
-from otelpy.exporters.otlphttp.otlphttp import parse_retry_after
+from otelpy.httpclient import parse_retry_after
 from otelpy.pdata import Batch
 from otelpy.telemetry import Telemetry
 from otelpy.testing.samples import logs_request, metrics_request, traces_request

@@ -1,4 +1,4 @@
-"""Small OTLP metrics requests for the engine's tests."""
+"""Small OTLP metrics requests for tests (the Prometheus engine, its exporters)."""
 
 from __future__ import annotations
 

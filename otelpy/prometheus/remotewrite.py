@@ -1,0 +1,315 @@
+"""OTLP metrics -> Prometheus remote write series, with the Collector's translator rules
+(``pkg/translator/prometheusremotewrite``).
+
+Stateless: each request is translated on its own (no accumulation, unlike the pull store).
+
+* names from :class:`~otelpy.prometheus.naming.MetricNamer`; labels from
+  :class:`~otelpy.prometheus.labelsets.LabelMaker` (``external_labels`` only where nothing
+  else sets the name) plus ``__name__``;
+* gauges and cumulative sums: one sample each (monotonic sums are counters, ``_total``);
+  histograms: ``_bucket`` per bound with ``le`` (cumulative counts, ``+Inf`` = count),
+  ``_sum`` (when set), ``_count``; summaries: one series per quantile (``quantile``
+  label), ``_sum``, ``_count``; ``le`` and ``quantile`` as Go's ``FormatFloat('f', -1)``;
+* exponential histograms: native histograms (schema = scale, downscaled to 8 when finer;
+  scales below -4 are dropped); OTLP bucket ``i`` is Prometheus bucket ``i + 1``;
+* **delta** (and unspecified) temporality of sums, histograms and exponential histograms
+  is dropped (reason ``delta_temporality``), as the Collector's exporter does;
+* a point flagged "no recorded value" becomes Prometheus' stale marker (NaN with a fixed
+  payload) on every series it makes;
+* ``target_info`` (value 1, at the resource's latest point time) for every resource with
+  attributes besides the service ones and with ``job`` or ``instance``;
+* samples of one series (same labels) across the request are merged, sorted by time;
+* with ``send_metadata``, one ``MetricMetadata`` per family (type, HELP, OTLP unit).
+
+Dropped points are counted by reason in :attr:`Translation.dropped`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from otelpy.pdata import items
+from otelpy.pdata.asstring import format_float_fixed
+from otelpy.prometheus.exphist import downscale
+from otelpy.prometheus.labelsets import SERVICE_KEYS, LabelContext, LabelMaker
+from otelpy.prometheus.naming import MetricNamer, MetricType, NameError_
+from otelpy.prometheus.prompb import (
+    STALE_NAN,
+    BucketSpan,
+    Histogram,
+    MetadataType,
+    MetricMetadata,
+    Sample,
+    TimeSeries,
+    encode_metadata,
+    encode_series,
+    request_entry,
+)
+
+__all__ = ["RemoteWriteSettings", "RemoteWriteTranslator", "Translation", "bucket_layout",
+           "native_histogram", "write_requests"]
+
+_CUMULATIVE = 2
+_NO_RECORDED_VALUE = 1
+_MAX_SCALE, _MIN_SCALE = 8, -4
+_STALE_COUNT = 0x7FF0000000000002  # the stale marker's bits, as a native histogram's count
+_TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataType.GAUGE,
+          MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
+
+LabelKey = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class RemoteWriteSettings:
+    """How names and labels are built and what is sent besides the samples."""
+
+    namespace: str = ""
+    add_metric_suffixes: bool = True
+    external_labels: tuple[tuple[str, str], ...] = ()
+    resource_to_telemetry: bool = False
+    exclude_service_attributes: bool = False
+    without_scope_info: bool = False
+    target_info: bool = True
+    send_metadata: bool = False
+
+
+@dataclass
+class Translation:
+    """The series of one request, its metadata, and the points dropped by reason."""
+
+    series: dict[LabelKey, TimeSeries] = field(default_factory=dict)
+    metadata: dict[str, MetricMetadata] = field(default_factory=dict)
+    dropped: Counter[str] = field(default_factory=Counter)
+    points: int = 0  # data points translated
+
+    def add(self, labels: dict[str, str], value: float, ts: int) -> None:
+        key = tuple(sorted((k, v) for k, v in labels.items() if v))
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = TimeSeries(list(key))
+        series.samples.append(Sample(value, ts))
+
+    def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
+        key = tuple(sorted((k, v) for k, v in labels.items() if v))
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = TimeSeries(list(key))
+        series.histograms.append(histogram)
+
+    def ordered(self) -> list[TimeSeries]:
+        """The series with their samples sorted by time (Prometheus requires it)."""
+        out = list(self.series.values())
+        for series in out:
+            if len(series.samples) > 1:
+                series.samples.sort(key=lambda s: s.timestamp)
+            if len(series.histograms) > 1:
+                series.histograms.sort(key=lambda h: h.timestamp)
+        return out
+
+
+class RemoteWriteTranslator:
+    """Translates decoded ``ExportMetricsServiceRequest`` messages; reusable."""
+
+    def __init__(self, settings: RemoteWriteSettings) -> None:
+        self.settings = settings
+        self.labels = LabelMaker(
+            resource_to_telemetry=settings.resource_to_telemetry,
+            exclude_service_attributes=settings.exclude_service_attributes,
+            without_scope_info=settings.without_scope_info, external=settings.external_labels)
+        namespace = self.labels.name(settings.namespace) if settings.namespace else ""
+        self.namer = MetricNamer(namespace=namespace,
+                                 with_suffixes=settings.add_metric_suffixes)
+        self.target_name = f"{namespace}_target_info" if namespace else "target_info"
+
+    def translate(self, request: Any) -> Translation:
+        """The series of ``request``; dropped points are counted in the result."""
+        out = Translation()
+        scope = metric = None
+        ctx: LabelContext | None = None
+        named: tuple[str, MetricType] | str = ""
+        targets: dict[int, tuple[LabelContext, int]] = {}
+        for item in items.data_points(request):
+            if item.scope is not scope:
+                scope, ctx = item.scope, self.labels.context(item)
+            if item.metric is not metric:
+                metric, named = item.metric, self._name(item, out)
+            if isinstance(named, str):
+                out.dropped[named] += 1
+                continue
+            assert ctx is not None
+            try:
+                labels = self.labels.point_labels(item, ctx)
+            except NameError_:
+                out.dropped["invalid_label"] += 1
+                continue
+            if not self._add(out, item, named, labels):
+                continue
+            out.points += 1
+            seen = targets.get(id(item.resource))
+            if seen is None or item.point.time_unix_nano > seen[1]:
+                targets[id(item.resource)] = (ctx, item.point.time_unix_nano)
+        if self.settings.target_info:
+            for target_ctx, ts in targets.values():
+                self._target_info(out, target_ctx, ts)
+        return out
+
+    def _name(self, item: items.PointItem, out: Translation) -> tuple[str, MetricType] | str:
+        """(Prometheus name, type) of the item's metric, or why its points are dropped."""
+        kind, metric = item.kind, item.metric
+        if kind == "gauge":
+            mtype = MetricType.GAUGE
+        elif kind == "summary":
+            mtype = MetricType.SUMMARY
+        elif kind in ("sum", "histogram", "exponential_histogram"):
+            if getattr(metric, kind).aggregation_temporality != _CUMULATIVE:
+                return "delta_temporality"
+            if kind != "sum":
+                mtype = MetricType.HISTOGRAM
+            else:
+                mtype = MetricType.COUNTER if metric.sum.is_monotonic else MetricType.GAUGE
+        else:
+            return "unsupported"
+        try:
+            name = self.namer.build(metric.name, metric.unit, mtype)
+        except NameError_:
+            return "invalid_name"
+        if self.settings.send_metadata and name not in out.metadata:
+            out.metadata[name] = MetricMetadata(_TYPES[mtype], name, metric.description,
+                                                metric.unit)
+        return name, mtype
+
+    def _add(self, out: Translation, item: items.PointItem, named: tuple[str, MetricType],
+             labels: dict[str, str]) -> bool:
+        name, _ = named
+        point, kind = item.point, item.kind
+        stale = bool(point.flags & _NO_RECORDED_VALUE)
+        ms = point.time_unix_nano // 1_000_000
+        if kind in ("gauge", "sum"):
+            value = STALE_NAN if stale else (
+                float(point.as_int) if point.WhichOneof("value") == "as_int"
+                else point.as_double)
+            out.add({**labels, "__name__": name}, value, ms)
+        elif kind == "histogram":
+            _histogram(out, name, labels, point, ms, stale)
+        elif kind == "summary":
+            _summary(out, name, labels, point, ms, stale)
+        else:
+            histogram = native_histogram(point, ms, stale)
+            if histogram is None:
+                out.dropped["exponential_scale"] += 1
+                return False
+            out.add_histogram({**labels, "__name__": name}, histogram)
+        return True
+
+    def _target_info(self, out: Translation, ctx: LabelContext, time_ns: int) -> None:
+        if not any(k not in SERVICE_KEYS for k in ctx.resource) or not ctx.job_instance:
+            return
+        try:
+            labels = self.labels.resource_labels(ctx)
+        except NameError_:
+            out.dropped["invalid_label"] += 1
+            return
+        merged = {**self.labels.external, **labels, "__name__": self.target_name}
+        out.add(merged, 1.0, time_ns // 1_000_000)
+
+
+def _histogram(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
+               stale: bool) -> None:
+    bucket = f"{name}_bucket"
+    total = 0
+    counts = point.bucket_counts
+    for i, bound in enumerate(point.explicit_bounds):
+        total += counts[i] if i < len(counts) else 0
+        out.add({**labels, "__name__": bucket, "le": format_float_fixed(bound)},
+                STALE_NAN if stale else float(total), ms)
+    count = STALE_NAN if stale else float(point.count)
+    out.add({**labels, "__name__": bucket, "le": "+Inf"}, count, ms)
+    if point.HasField("sum"):
+        out.add({**labels, "__name__": f"{name}_sum"}, STALE_NAN if stale else point.sum, ms)
+    out.add({**labels, "__name__": f"{name}_count"}, count, ms)
+
+
+def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
+             stale: bool) -> None:
+    for q in point.quantile_values:
+        out.add({**labels, "__name__": name, "quantile": format_float_fixed(q.quantile)},
+                STALE_NAN if stale else q.value, ms)
+    out.add({**labels, "__name__": f"{name}_sum"}, STALE_NAN if stale else point.sum, ms)
+    out.add({**labels, "__name__": f"{name}_count"},
+            STALE_NAN if stale else float(point.count), ms)
+
+
+def native_histogram(point: Any, ms: int, stale: bool) -> Histogram | None:
+    """The native histogram of an exponential histogram point; None when its scale is
+    below -4 (Prometheus' coarsest schema)."""
+    scale = point.scale
+    if scale < _MIN_SCALE:
+        return None
+    by = max(0, scale - _MAX_SCALE)
+    pos_spans, pos_deltas = bucket_layout(point.positive.offset, point.positive.bucket_counts,
+                                          by)
+    neg_spans, neg_deltas = bucket_layout(point.negative.offset, point.negative.bucket_counts,
+                                          by)
+    h = Histogram(count=point.count, sum=point.sum if point.HasField("sum") else 0.0,
+                  schema=scale - by, zero_threshold=point.zero_threshold,
+                  zero_count=point.zero_count, timestamp=ms,
+                  negative_spans=neg_spans, negative_deltas=neg_deltas,
+                  positive_spans=pos_spans, positive_deltas=pos_deltas)
+    if stale:
+        h.sum, h.count = STALE_NAN, _STALE_COUNT
+    return h
+
+
+def bucket_layout(offset: int, counts: Any, by: int) -> tuple[list[BucketSpan], list[int]]:
+    """Spans and count deltas of OTLP buckets (``offset``, ``counts``) downscaled by
+    ``by``: Prometheus bucket ``i + 1`` for OTLP bucket ``i``; empty buckets are left out
+    except within gaps of at most two, which are filled with zeros (as Prometheus'
+    client does)."""
+    offset, merged = downscale(offset, counts, by)
+    spans: list[BucketSpan] = []
+    deltas: list[int] = []
+    previous, last = 0, 0
+    for i, count in enumerate(merged):
+        if not count:
+            continue
+        index = offset + i + 1
+        if not spans:
+            spans.append(BucketSpan(index, 0))
+        else:
+            gap = index - last - 1
+            if gap > 2:
+                spans.append(BucketSpan(gap, 0))
+            else:
+                for _ in range(gap):
+                    deltas.append(-previous)
+                    previous = 0
+                spans[-1].length += gap
+        deltas.append(count - previous)
+        previous = count
+        spans[-1].length += 1
+        last = index
+    return spans, deltas
+
+
+def write_requests(series: list[TimeSeries], metadata: list[MetricMetadata],
+                   max_bytes: int) -> list[tuple[bytes, int]]:
+    """Serialized WriteRequests holding ``series`` then ``metadata``, in order, each at
+    most ``max_bytes`` long unless one entry alone is longer (it then travels alone);
+    with the number of series in each."""
+    entries = [(request_entry(encode_series(s)), 1) for s in series]
+    entries += [(request_entry(encode_metadata(m), metadata=True), 0) for m in metadata]
+    out: list[tuple[bytes, int]] = []
+    current: list[bytes] = []
+    size = count = 0
+    for entry, n in entries:
+        if current and size + len(entry) > max_bytes:
+            out.append((b"".join(current), count))
+            current, size, count = [], 0, 0
+        current.append(entry)
+        size += len(entry)
+        count += n
+    if current:
+        out.append((b"".join(current), count))
+    return out
