@@ -144,7 +144,7 @@ class HTTPClient:
         """One request; raises RetryableError when it could not be completed (not
         started, connection refused, reset, ...). Credentials are added here."""
         session = self._session
-        shown = redact_url_userinfo(str(url))
+        shown = redact_url_userinfo(str(url.with_query(None)))  # queries may hold secrets
         if session is None:
             raise RetryableError(f"{method} {shown}: the exporter is not started",
                                  may_have_arrived=False)
@@ -158,6 +158,16 @@ class HTTPClient:
             raise RetryableError(f"{method} {shown}: {type(exc).__name__}: "
                                  f"{redact_url_userinfo(str(exc))}",
                                  may_have_arrived=not unsent) from None
+
+
+    async def send(self, method: str, url: URL, body: bytes | None,
+                   headers: Mapping[str, str]) -> Reply:
+        """:meth:`request`, then :func:`status_error` for any answer but 2xx (the usual
+        mapping: 429 and 5xx retryable, other statuses permanent)."""
+        reply = await self.request(method, url, body, headers)
+        if 200 <= reply.status < 300:
+            return reply
+        raise status_error(f"{method} {redact_url_userinfo(str(url.with_query(None)))}", reply)
 
 
 async def read_limited(resp: aiohttp.ClientResponse) -> bytes:

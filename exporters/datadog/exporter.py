@@ -22,7 +22,7 @@ from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporters.datadog.config import DatadogConfig
 from otelpy.exporters.datadog.tags import system_hostname
 from otelpy.exporters.datadog.translate import Series, Translator
-from otelpy.httpexport import HTTPExportClient
+from otelpy.httpclient import HTTPClient
 from otelpy.pdata import Batch
 
 __all__ = ["MAX_BODY", "DatadogExporter", "encode_v1", "encode_v2"]
@@ -87,15 +87,14 @@ class DatadogExporter(ExporterHelper):
         if compression != "none":
             self._headers["Content-Encoding"] = compression
         self._compression = compression
-        self._client = HTTPExportClient(HTTPClientSettings(tls=cfg.tls), settings,
-                                        retry_server_errors=True)
+        self._client = HTTPClient(HTTPClientSettings(tls=cfg.tls), settings, [self.url])
         self._skipped = settings.telemetry.counter(
             "otelpy_exporter_datadog_skipped_points",
             "Data points not sent (exponential histograms, series limit)",
             ["exporter"]).labels(exporter=str(settings.id))
 
     async def start(self, host: Host) -> None:
-        await self._client.start(host, https=self.url.scheme == "https")
+        await self._client.start(host)
         await super().start(host)
 
     async def shutdown(self, drain_timeout: float | None = None) -> None:
@@ -117,4 +116,4 @@ class DatadogExporter(ExporterHelper):
         if translator.skipped > before:
             self._skipped.inc(translator.skipped - before)
         for body in bodies(series, self.cfg.metrics.series_api == "v2"):
-            await self._client.post(self.url, self._compress(body), self._headers)
+            await self._client.send("POST", self.url, self._compress(body), self._headers)

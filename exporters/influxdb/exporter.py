@@ -23,7 +23,7 @@ from otelpy import __version__
 from otelpy.component import Host, Settings, Signal
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporters.influxdb.config import InfluxDBConfig
-from otelpy.httpexport import HTTPExportClient
+from otelpy.httpclient import HTTPClient
 from otelpy.pdata import Batch
 
 __all__ = ["InfluxDBExporter", "write_url"]
@@ -96,7 +96,7 @@ class InfluxDBExporter(ExporterHelper):
         if self._gzip:
             headers["Content-Encoding"] = "gzip"
         self._headers = headers
-        self._client = HTTPExportClient(cfg, settings, retry_server_errors=True)
+        self._client = HTTPClient(cfg, settings, [self.url])
         self._skipped = settings.telemetry.counter(
             "otelpy_exporter_influxdb_skipped_points",
             "Data points with no line protocol form (no timestamp, exponential histogram, "
@@ -104,7 +104,7 @@ class InfluxDBExporter(ExporterHelper):
                 exporter=str(settings.id))
 
     async def start(self, host: Host) -> None:
-        await self._client.start(host, https=self.url.scheme == "https")
+        await self._client.start(host)
         await super().start(host)
 
     async def shutdown(self, drain_timeout: float | None = None) -> None:
@@ -118,4 +118,4 @@ class InfluxDBExporter(ExporterHelper):
             self._skipped.inc(skipped)
         for body in payloads(lines, self.cfg.payload_max_lines, self.cfg.payload_max_bytes):
             data = gzip.compress(body, 1) if self._gzip else body
-            await self._client.post(self.url, data, self._headers)
+            await self._client.send("POST", self.url, data, self._headers)
