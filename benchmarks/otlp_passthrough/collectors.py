@@ -27,6 +27,7 @@ class Launched:
     proc: Managed
     grpc_port: int
     counters: Callable[[], dict[str, float]] = field(default=lambda: {})
+    metrics_url: str = ""  # its own Prometheus metrics, when it serves them
 
 
 class Collector:
@@ -182,4 +183,4 @@ class Otelpy(Collector):
             body = http_get(metrics_url, timeout=5.0)
             return prometheus_totals(body.decode(), OTELPY_COUNTERS) if body else {}
 
-        return Launched(proc, grpc_port, counters)
+        return Launched(proc, grpc_port, counters, metrics_url)
