@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "otelpy.components"
 # module paths of the built-in components; each exports `factory`
 BUILTIN = (
     "otelpy.receivers.otlp",
+    "otelpy.receivers.prometheus",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
