@@ -20,10 +20,11 @@ __all__ = ["PrometheusServer"]
 
 
 class PrometheusServer:
-    """One prometheus process scraping ``targets`` (job name -> host:port) every second."""
+    """One prometheus process scraping ``targets`` (job name -> host:port) every second,
+    or running ``config`` (a whole prometheus.yml text) when given."""
 
     def __init__(self, base: Path, port: int, targets: dict[str, str],
-                 features: tuple[str, ...] = ()) -> None:
+                 features: tuple[str, ...] = (), config: str | None = None) -> None:
         exe = shutil.which("prometheus")
         assert exe, "the prometheus binary is required (Debian package prometheus; make " \
                     "system-deps installs it)"
@@ -34,6 +35,7 @@ class PrometheusServer:
             f"    static_configs: [{{targets: [\"{target}\"]}}]"
             for job, target in targets.items())
         (base / "prometheus.yml").write_text(
+            config if config is not None else
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             f"scrape_configs:\n{jobs}\n")
         args = [exe, f"--config.file={base / 'prometheus.yml'}",
