@@ -34,7 +34,7 @@ from otelpy.receivers.prometheus.families import (
     Group,
     created_ns,
     is_stale,
-    normalize_name,
+    family_meta,
 )
 
 __all__ = ["Converter", "SCOPE_NAME", "resource_attributes"]
@@ -131,8 +131,7 @@ class Converter:
             return
         family = res.families.get(name)
         if family is None:
-            base = name if name in metadata else normalize_name(name)
-            family = res.families.get(base)
+            family = res.families.get(family_meta(name, metadata)[1])
             if family is None or not family.includes(name):
                 family = Family(name, metadata)
                 res.families[family.name] = family

@@ -101,8 +101,8 @@ class Family:
         self.groups: dict[frozenset[tuple[str, str]], Group] = {}
 
     def includes(self, sample_name: str) -> bool:
-        if self.kind != "gauge":
-            return normalize_name(sample_name) == self.name
+        if self.kind != "gauge":  # foo_total and foo_created are one OpenMetrics counter
+            return normalize_name(sample_name) == normalize_name(self.name)
         return sample_name == self.name
 
     def _group(self, labels: dict[str, str], ts: int) -> Group:

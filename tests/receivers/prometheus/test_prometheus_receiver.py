@@ -120,3 +120,67 @@ async def test_start_time_kept_then_reset_and_staleness(target: Target) -> None:
         assert gone.flags == 1 and gone.count == 0
     finally:
         await receiver.shutdown()
+
+
+@pytest.mark.parametrize("body,content_type,error", [
+    ("\x00\x01garbage{{{\n", "text/plain", "line 1"),
+    ("ok 1\n", "application/openmetrics-text; version=1.0.0", "does not end with # EOF"),
+    ("x" * 5000 + " 1\n", "text/plain", "body size limit exceeded"),
+], ids=["garbage", "openmetrics_without_eof", "too_large"])
+async def test_bad_targets_report_up_zero_and_the_receiver_keeps_going(
+        target: Target, body: str, content_type: str, error: str) -> None:
+    receiver, sink, clock = make_receiver(_job(target, body_size_limit=4096))
+    await receiver.start()
+    try:
+        await _wait_batches(receiver, sink, clock, 1)
+        target.body, target.content_type = body, content_type
+        await _wait_batches(receiver, sink, clock, 2)
+        assert points(sink, "up", 1)[0][2].as_double == 0.0
+        (loop,) = receiver.manager.loops()
+        assert error in loop.last_error
+        target.body, target.content_type = BODY, "text/plain"
+        await _wait_batches(receiver, sink, clock, 3)  # flaps back up
+        assert points(sink, "up", 2)[0][2].as_double == 1.0
+        assert points(sink, "http_requests_total", 2)[0][2].as_double == 10.0
+    finally:
+        await receiver.shutdown()
+    telemetry = receiver.settings.telemetry
+    assert telemetry.value("otelpy_receiver_prometheus_scrapes_total",
+                           {"receiver": "prometheus", "job": "app", "outcome": "failed"}) == 1
+
+
+async def test_slow_target_times_out(target: Target) -> None:
+    receiver, sink, clock = make_receiver(_job(target, scrape_timeout="1s"))
+    target.delay = 5.0
+    await receiver.start()
+    try:
+        await clock.advance(10)  # the first scrape has started; its timeout runs in real time
+        await until(lambda: sink.batches, 20)
+        assert points(sink, "up", 0)[0][2].as_double == 0.0
+        (loop,) = receiver.manager.loops()
+        assert "deadline exceeded" in loop.last_error
+    finally:
+        await receiver.shutdown()
+
+
+async def test_unreachable_target_and_shutdown_staleness(target: Target) -> None:
+    receiver, sink, clock = make_receiver(_job(target, metric_relabel_configs=[
+        {"source_labels": ["__name__"], "regex": "rpc.*", "action": "drop"}], sample_limit=100))
+    await receiver.start()
+    try:
+        await _wait_batches(receiver, sink, clock, 1)
+        assert "rpc" not in metric_names(sink, 0)
+        assert points(sink, "scrape_samples_post_metric_relabeling", 0)[0][2].as_double == 10
+    finally:
+        await receiver.shutdown()
+    last = sink.batches[-1]
+    assert all(p.flags == 1 for _, _, p in points(sink, "http_requests_total"))
+    assert last.item_count > 0
+    await target.stop()
+    receiver2, sink2, clock2 = make_receiver(_job(target))
+    await receiver2.start()
+    try:
+        await _wait_batches(receiver2, sink2, clock2, 1)
+        assert points(sink2, "up", 0)[0][2].as_double == 0.0
+    finally:
+        await receiver2.shutdown()
