@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 
 from otelpy.component import Component, ComponentID, Kind, Settings, Signal
@@ -47,6 +48,7 @@ def _free_port() -> int:
 class Env:
     def __init__(self, tmp: Path, grpc_sink: GrpcSink, http_sink: HttpSink) -> None:
         self.tmp, self.grpc_sink, self.http_sink = tmp, grpc_sink, http_sink
+        self.target_port = _free_port()  # a scrape target, for receivers that pull
 
 
 # (kind, type) -> config document for the test (ports and paths filled per test)
@@ -55,6 +57,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "otlp"): {"protocols": {
             "grpc": {"endpoint": f"127.0.0.1:{_free_port()}"},
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
+        (Kind.RECEIVER, "prometheus"): {"config": {"scrape_configs": [{
+            "job_name": "conformance", "scrape_interval": "1s",
+            "static_configs": [{"targets": [f"127.0.0.1:{env.target_port}"]}]}]}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
@@ -193,6 +198,9 @@ async def test_receiver(type_: str, env: Env) -> None:
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}
     rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)
+    if type_ == "prometheus":
+        await _scrape_sample(rec, sinks[Signal.METRICS], env.target_port)  # type: ignore[arg-type]
+        return
     await rec.start(FakeHost())
     try:
         await _send_sample(type_, cfg)
@@ -201,6 +209,29 @@ async def test_receiver(type_: str, env: Env) -> None:
         await rec.shutdown()
     for signal, sink in sinks.items():
         assert sink.total() == COUNTS[signal], f"{type_} {signal}"  # type: ignore[attr-defined]
+
+
+async def _scrape_sample(rec: Any, sink: SinkConsumer, port: int) -> None:
+    """A pulling receiver: one scrape of a one-gauge target is 6 points (the gauge and the 5
+    scrape series); shutdown adds the gauge's staleness marker."""
+    async def metrics(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.Response(text="conformance 1\n")
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await rec.start(FakeHost())
+        try:
+            await sink.wait_for_items(COUNTS[Signal.METRICS], Signal.METRICS, within=30)
+        finally:
+            await rec.shutdown()
+            await rec.shutdown()
+    finally:
+        await runner.cleanup()
+    assert sink.total() == COUNTS[Signal.METRICS] + 1
 
 
 async def _send_sample(type_: str, cfg: Any) -> None:

@@ -33,8 +33,8 @@ from otelpy.receivers.prometheus.families import (
     Family,
     Group,
     created_ns,
-    is_stale,
     family_meta,
+    is_stale,
 )
 
 __all__ = ["Converter", "SCOPE_NAME", "resource_attributes"]

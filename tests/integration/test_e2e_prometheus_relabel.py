@@ -79,7 +79,8 @@ scrape_configs:
   - job_name: metrics
 {one}    metric_relabel_configs:
       - {{source_labels: [__name__], regex: 'drop_me.*', action: drop}}
-      - {{source_labels: [__name__], regex: 'old_(.*)', target_label: __name__, replacement: 'new_$1'}}
+      - {{source_labels: [__name__], regex: 'old_(.*)', target_label: __name__,
+          replacement: 'new_$1'}}
       - {{regex: 'secret.*', action: labeldrop}}
       - {{source_labels: [code], regex: '5..', target_label: error, replacement: 'true'}}
       - {{source_labels: [method], target_label: method, action: uppercase}}
@@ -87,7 +88,8 @@ scrape_configs:
       - {{source_labels: [le], regex: '1', target_label: small, replacement: 'yes'}}
   - job_name: metrics_keep
 {one}    metric_relabel_configs:
-      - {{source_labels: [__name__, method], separator: '@', regex: 'requests_total@(get|post)', action: keep}}
+      - {{source_labels: [__name__, method], separator: '@',
+          regex: 'requests_total@(get|post)', action: keep}}
   - job_name: honor
     honor_labels: true
 {one}  - job_name: files

@@ -16,7 +16,8 @@ TEXT = """# HELP http_requests_total The total number of HTTP requests.
 http_requests_total{method="post",code="200"} 1027 1395066363000
 http_requests_total{method="post",code="400"}    3 1395066363000
 # Escaping in label values:
-msdos_file_access_time_seconds{path="C:\\\\DIR\\\\FILE.TXT",error="Cannot find file:\\n\\"FILE.TXT\\""} 1.458255915e9
+msdos_file_access_time_seconds{path="C:\\\\DIR\\\\FILE.TXT",\
+error="Cannot find file:\\n\\"FILE.TXT\\""} 1.458255915e9
 metric_without_timestamp_and_labels 12.47
 something_weird{problem="division by zero"} +Inf -3982045
 # HELP http_request_duration_seconds A histogram of the request duration.

@@ -72,7 +72,9 @@ def test_config_error(body: str, expected: str, tmp_path: Path,
 
 def test_a_full_config_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    Path("p.yaml").write_text(HEAD + """      global: {scrape_interval: 15s, external_labels: {dc: eu}}
+    Path("p.yaml").write_text(HEAD + """      global:
+        scrape_interval: 15s
+        external_labels: {dc: eu}
       scrape_configs:
         - job_name: app
           scrape_interval: 1m30s
