@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiohttp.web
 import pytest
 from aiohttp import web
 
@@ -79,6 +80,7 @@ class Env:
                  accepting: AcceptingServer) -> None:
         self.tmp, self.grpc_sink, self.http_sink = tmp, grpc_sink, http_sink
         self.accepting = accepting
+        self.target_port = _free_port()  # a scrape target, for receivers that pull
 
 
 # (kind, type) -> config document for the test (ports and paths filled per test)
@@ -89,6 +91,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.RECEIVER, "hostmetrics"): {"initial_delay": "0s", "collection_interval": "1h",
                                          "scrapers": {"load": None, "memory": None}},
+        (Kind.RECEIVER, "prometheus"): {"config": {"scrape_configs": [{
+            "job_name": "conformance", "scrape_interval": "1s",
+            "static_configs": [{"targets": [f"127.0.0.1:{env.target_port}"]}]}]}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
@@ -264,6 +269,9 @@ async def test_receiver(type_: str, env: Env) -> None:
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}
     rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)
+    if type_ == "prometheus":
+        await _scrape_sample(rec, sinks[Signal.METRICS], env.target_port)  # type: ignore[arg-type]
+        return
     await rec.start(FakeHost())
     try:
         if type_ == "hostmetrics":  # scrapes on its own: 3 load + 6 memory usage points
@@ -277,6 +285,29 @@ async def test_receiver(type_: str, env: Env) -> None:
         await rec.shutdown()
     for signal, sink in sinks.items():
         assert sink.total() == COUNTS[signal], f"{type_} {signal}"  # type: ignore[attr-defined]
+
+
+async def _scrape_sample(rec: Any, sink: SinkConsumer, port: int) -> None:
+    """A pulling receiver: one scrape of a one-gauge target is 6 points (the gauge and the 5
+    scrape series); shutdown adds the gauge's staleness marker."""
+    async def metrics(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.Response(text="conformance 1\n")
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await rec.start(FakeHost())
+        try:
+            await sink.wait_for_items(COUNTS[Signal.METRICS], Signal.METRICS, within=30)
+        finally:
+            await rec.shutdown()
+            await rec.shutdown()
+    finally:
+        await runner.cleanup()
+    assert sink.total() == COUNTS[Signal.METRICS] + 1
 
 
 async def _send_sample(type_: str, cfg: Any) -> None:

@@ -20,11 +20,13 @@ __all__ = ["PrometheusServer"]
 
 
 class PrometheusServer:
-    """One prometheus process scraping ``targets`` (job name -> host:port) every second;
-    with ``remote_write_receiver``, also taking remote write on ``/api/v1/write``."""
+    """One prometheus process scraping ``targets`` (job name -> host:port) every second,
+    or running ``config`` (a whole prometheus.yml text) when given; with
+    ``remote_write_receiver``, also taking remote write on ``/api/v1/write``."""
 
     def __init__(self, base: Path, port: int, targets: dict[str, str],
-                 features: tuple[str, ...] = (), remote_write_receiver: bool = False) -> None:
+                 features: tuple[str, ...] = (), remote_write_receiver: bool = False,
+                 config: str | None = None) -> None:
         exe = shutil.which("prometheus")
         assert exe, "the prometheus binary is required (Debian package prometheus; make " \
                     "system-deps installs it)"
@@ -35,6 +37,7 @@ class PrometheusServer:
             f"    static_configs: [{{targets: [\"{target}\"]}}]"
             for job, target in targets.items())
         (base / "prometheus.yml").write_text(
+            config if config is not None else
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             + (f"scrape_configs:\n{jobs}\n" if jobs else ""))
         args = [exe, f"--config.file={base / 'prometheus.yml'}",

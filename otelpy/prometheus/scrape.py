@@ -1,0 +1,208 @@
+"""One target's scrape loop: fetch, parse, label, relabel, staleness and the report series.
+
+Every ``interval`` (first at a fixed offset derived from the target, as Prometheus spreads
+targets), the loop fetches the target's URL within ``timeout``, parses the body (text format
+or OpenMetrics by Content-Type), gives each sample the target's labels (``honor_labels``
+decides conflicts; otherwise a scraped label is kept as ``exported_<name>``), applies
+``metric_relabel_configs`` and ``sample_limit``, and hands a :class:`ScrapeResult` to its
+``deliver`` callable. Series present in the previous scrape and missing now are listed in
+``stale`` (Prometheus's staleness markers); a failed scrape (connection refused, timeout,
+HTTP error, unparsable body, too large, over the sample limit) makes every series of the
+previous scrape stale and reports ``up`` 0. The report series are ``up``,
+``scrape_duration_seconds``, ``scrape_samples_scraped``,
+``scrape_samples_post_metric_relabeling`` and ``scrape_series_added``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from otelpy.clock import Clock
+from otelpy.prometheus.fetch import Fetcher, ScrapeFailed
+from otelpy.prometheus.relabel import RelabelRule, relabel
+from otelpy.prometheus.targets import Target
+from otelpy.prometheus.textparse import FamilyMeta, ParseError, Sample, is_openmetrics, parse
+
+__all__ = ["LabelSettings", "ScrapeLoop", "ScrapeResult", "REPORT_METRICS"]
+
+REPORT_METRICS = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
+                  "scrape_samples_post_metric_relabeling", "scrape_series_added")
+
+SeriesKey = tuple[str, frozenset[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    """How scraped samples are labelled (from the scrape config)."""
+
+    honor_labels: bool = False
+    honor_timestamps: bool = True
+    sample_limit: int = 0
+    metric_relabel: Sequence[RelabelRule] = ()
+    external_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ScrapeResult:
+    """What one scrape produced, ready for conversion."""
+
+    target: Target
+    timestamp_ms: int
+    samples: list[Sample]
+    families: dict[str, FamilyMeta]
+    stale: list[Sample]
+    report: list[Sample]
+    error: str = ""
+
+
+def _conflict_name(name: str, taken: Mapping[str, str], target: Mapping[str, str]) -> str:
+    new = "exported_" + name
+    while new in taken or new in target:
+        new = "exported_" + new
+    return new
+
+
+def label_sample(sample: Sample, target: Mapping[str, str], cfg: LabelSettings) -> bool:
+    """Give ``sample`` its final labels in place; False when relabelling drops it."""
+    labels = sample.labels
+    if cfg.honor_labels:
+        for name, value in target.items():
+            if not labels.get(name):
+                labels[name] = value
+    else:
+        for name in [n for n in target if labels.get(n)]:
+            labels[_conflict_name(name, labels, target)] = labels.pop(name)
+        labels.update(target)
+    if cfg.metric_relabel:
+        out = relabel({**labels, "__name__": sample.name}, cfg.metric_relabel)
+        if out is None:
+            return False
+        sample.name = out.pop("__name__", "")
+        if not sample.name:
+            return False
+        labels = sample.labels = out
+    for name, value in cfg.external_labels.items():
+        labels.setdefault(name, value)
+    if "" in labels.values():
+        sample.labels = {k: v for k, v in labels.items() if v}
+    return True
+
+
+class ScrapeLoop:
+    """Scrapes one target until stopped; never raises out of its task."""
+
+    def __init__(self, target: Target, fetcher: Fetcher, labels: LabelSettings,
+                 deliver: Callable[[ScrapeResult], Awaitable[None]], clock: Clock,
+                 logger: logging.Logger) -> None:
+        self.target, self.fetcher, self.cfg = target, fetcher, labels
+        self.deliver, self.clock, self.logger = deliver, clock, logger
+        self._previous: dict[SeriesKey, Sample] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.scrapes = 0
+        self.failures = 0
+        self.last_error = ""
+
+    def offset(self) -> float:
+        """Seconds after start of the first scrape: a stable spread over the interval."""
+        digest = zlib.crc32(repr(self.target.key).encode())
+        return (digest % 1000) / 1000 * self.target.interval
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"scrape {self.target.url}")
+
+    async def stop(self) -> None:
+        """Stop scraping; the series of the last scrape are delivered as stale."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        if self._previous:
+            stale = list(self._previous.values())
+            self._previous = {}
+            await self._deliver(ScrapeResult(self.target, self._now_ms(), [], {}, stale, []))
+
+    def _now_ms(self) -> int:
+        return self.clock.time_ns() // 1_000_000
+
+    async def _run(self) -> None:
+        interval = self.target.interval
+        start = self.clock.monotonic() + self.offset()
+        await self.clock.sleep(start - self.clock.monotonic())
+        tick = 0
+        while True:
+            await self._deliver(await self.scrape_once())
+            now = self.clock.monotonic()
+            tick = max(tick + 1, int((now - start) / interval) + 1)
+            await self.clock.sleep(start + tick * interval - now)
+
+    async def _deliver(self, result: ScrapeResult) -> None:
+        try:
+            await self.deliver(result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a consumer's failure must not end the loop
+            self.logger.exception("scrape of %s: delivering the result failed", self.target.url)
+
+    async def scrape_once(self) -> ScrapeResult:
+        """One scrape of the target (also used by tests)."""
+        began, ts_ms = self.clock.monotonic(), self._now_ms()
+        self.scrapes += 1
+        scraped = 0
+        try:
+            body, content_type = await self.fetcher.fetch(self.target)
+            parsed = parse(body, is_openmetrics(content_type))
+            scraped = len(parsed.samples)
+            samples = self._label(parsed.samples, ts_ms)
+        except ScrapeFailed as exc:
+            return self._failed(str(exc), ts_ms, began, scraped, exc.post_relabel)
+        except ParseError as exc:
+            return self._failed(str(exc), ts_ms, began, scraped, 0)
+        current = {(s.name, frozenset(s.labels.items())): s for s in samples}
+        added = sum(1 for key in current if key not in self._previous)
+        stale = [s for key, s in self._previous.items() if key not in current]
+        self._previous = current
+        report = self._report(ts_ms, 1.0, self.clock.monotonic() - began, scraped,
+                              len(samples), added)
+        return ScrapeResult(self.target, ts_ms, samples, parsed.families, stale, report)
+
+    def _label(self, samples: list[Sample], ts_ms: int) -> list[Sample]:
+        target, cfg = self.target.labels, self.cfg
+        out = [s for s in samples if label_sample(s, target, cfg)]
+        for sample in out:
+            if sample.timestamp_ms is None or not cfg.honor_timestamps:
+                sample.timestamp_ms = ts_ms
+        if cfg.sample_limit and len(out) > cfg.sample_limit:
+            raise ScrapeFailed(f"sample limit exceeded ({len(out)} > {cfg.sample_limit})",
+                               post_relabel=len(out))
+        return out
+
+    def _failed(self, error: str, ts_ms: int, began: float, scraped: int,
+                post: int) -> ScrapeResult:
+        self.failures += 1
+        if error != self.last_error:
+            self.logger.warning("scrape of %s failed: %s", self.target.url, error)
+        self.last_error = error
+        stale = list(self._previous.values())
+        self._previous = {}
+        report = self._report(ts_ms, 0.0, self.clock.monotonic() - began, scraped, post, 0)
+        return ScrapeResult(self.target, ts_ms, [], {}, stale, report, error)
+
+    def _report(self, ts_ms: int, up: float, duration: float, scraped: int, post: int,
+                added: int) -> list[Sample]:
+        values = (up, duration, float(scraped), float(post), float(added))
+        out = []
+        for name, value in zip(REPORT_METRICS, values, strict=True):
+            labels = dict(self.target.labels)
+            for key, val in self.cfg.external_labels.items():
+                labels.setdefault(key, val)
+            out.append(Sample(name, labels, value, ts_ms))
+        return out

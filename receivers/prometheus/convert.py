@@ -1,0 +1,267 @@
+"""One scrape -> one OTLP metrics request, as the Collector's prometheusreceiver builds it.
+
+Samples are grouped per (``job``, ``instance``) into a resource with ``service.name`` (job),
+``service.instance.id`` (instance), ``server.address`` (the host, unless it is loopback,
+unspecified or ``localhost``), ``server.port`` and ``url.scheme``; the labels of a
+``target_info`` sample become resource attributes. One scope,
+``github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver``
+(version: otelpy's), holds the families (see :mod:`families`). Series that went stale are
+points flagged ``NoRecordedValue``. Start times of cumulative points come from
+:class:`~otelpy.receivers.prometheus.adjust.StartTimes`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Hashable
+from typing import Any
+
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, DataPointFlags
+
+from otelpy import __version__
+from otelpy.component import Signal
+from otelpy.pdata import Batch
+from otelpy.pdata.build import RequestBuilder
+from otelpy.prometheus.scrape import ScrapeResult
+from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.receivers.prometheus.adjust import StartTimes
+from otelpy.receivers.prometheus.families import (
+    DROPPED,
+    DROPPED_OTHER,
+    STALE_NAN,
+    Family,
+    Group,
+    created_ns,
+    family_meta,
+    is_stale,
+)
+
+__all__ = ["Converter", "SCOPE_NAME", "resource_attributes"]
+
+SCOPE_NAME = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/" \
+             "prometheusreceiver"
+CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+NO_RECORDED_VALUE = DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
+
+
+def _discernible(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host != "localhost"
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def resource_attributes(job: str, instance: str, scheme: str) -> dict[str, str]:
+    """The Collector's CreateResource (without the legacy net.host.* / http.scheme keys)."""
+    host, sep, port = instance.rpartition(":")
+    if not sep or (":" in host and not host.startswith("[")):
+        host, port = instance, ""
+    host = host.strip("[]") if host.startswith("[") else host
+    attrs = {"service.name": job}
+    if _discernible(host):
+        attrs["server.address"] = host
+    attrs.update({"service.instance.id": instance, "server.port": port, "url.scheme": scheme})
+    return attrs
+
+
+def _trim(name: str, family: Family) -> str:
+    """``trim_metric_suffixes``: drop ``_total`` of monotonic sums and the unit word."""
+    if family.kind == "sum" and family.monotonic and name.endswith("_total"):
+        name = name[:-len("_total")]
+    unit = family.meta.unit
+    if unit and name.endswith("_" + unit):
+        name = name[:-len(unit) - 1]
+    return name
+
+
+class _Resource:
+    __slots__ = ("families", "info", "order")
+
+    def __init__(self) -> None:
+        self.families: dict[str, Family] = {}
+        self.order: list[Family] = []
+        self.info: dict[str, str] = {}
+
+
+class Converter:
+    """Keeps the metadata and start times per target; :meth:`convert` builds requests."""
+
+    def __init__(self, logger: logging.Logger, trim_suffixes: bool = False,
+                 start_times: StartTimes | None = None) -> None:
+        self.logger = logger
+        self.trim_suffixes = trim_suffixes
+        self.start_times = start_times or StartTimes()
+        self._metadata: dict[str, dict[str, FamilyMeta]] = {}
+        self.problems = 0
+
+    def convert(self, result: ScrapeResult) -> Batch | None:
+        """The request of one scrape (None when it holds nothing)."""
+        url = result.target.url
+        if result.families:
+            self._metadata[url] = result.families
+        metadata = self._metadata.get(url, {})
+        resources: dict[tuple[str, str], _Resource] = {}
+        ts = result.timestamp_ms
+        stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
+        for sample in (*result.samples, *stale, *result.report):
+            self._add(resources, sample, metadata)
+        builder = RequestBuilder(Signal.METRICS)
+        for (job, instance), res in resources.items():
+            attrs = resource_attributes(job, instance, result.target.scheme)
+            attrs.update(res.info)
+            scope = builder.scope(attrs, SCOPE_NAME, __version__)
+            for family in res.order:
+                self._append(scope.metrics, family, (job, instance))
+        if not result.report:  # the loop stopped: its target is gone
+            self._metadata.pop(url, None)
+        return builder.batch() if builder else None
+
+    def _add(self, resources: dict[tuple[str, str], _Resource], sample: Sample,
+             metadata: dict[str, FamilyMeta]) -> None:
+        labels = sample.labels
+        key = (labels.get("job", ""), labels.get("instance", ""))
+        res = resources.get(key)
+        if res is None:
+            res = resources[key] = _Resource()
+        name = sample.name
+        if name == "target_info":
+            res.info.update({k: v for k, v in labels.items() if k not in ("job", "instance")})
+            return
+        family = res.families.get(name)
+        if family is None:
+            family = res.families.get(family_meta(name, metadata)[1])
+            if family is None or not family.includes(name):
+                family = Family(name, metadata)
+                res.families[family.name] = family
+                res.order.append(family)
+            res.families[name] = family
+        problem = family.add(name, labels, sample.timestamp_ms or 0, sample.value,
+                             sample.exemplar)
+        if problem:
+            self.problems += 1
+            self.logger.debug("failed to add datapoint %s: %s", name, problem)
+
+    def _append(self, metrics: Any, family: Family, resource: tuple[str, str]) -> None:
+        name = _trim(family.name, family) if self.trim_suffixes else family.name
+        metric = metrics.add(name=name, description=family.meta.help, unit=family.meta.unit)
+        kind = family.kind
+        if kind == "histogram":
+            data = metric.histogram
+            data.aggregation_temporality = CUMULATIVE
+            for key, group in family.groups.items():
+                self._histogram_point(data.data_points, group, (name, key), resource)
+        elif kind == "summary":
+            for key, group in family.groups.items():
+                self._summary_point(metric.summary.data_points, group, (name, key), resource)
+        elif kind == "sum":
+            data = metric.sum
+            data.aggregation_temporality = CUMULATIVE
+            data.is_monotonic = family.monotonic
+            for key, group in family.groups.items():
+                self._number_point(data.data_points, group, (name, key), resource, True)
+        else:
+            for key, group in family.groups.items():
+                self._number_point(metric.gauge.data_points, group, (name, key), resource,
+                                   False)
+        if not getattr(metric, metric.WhichOneof("data")).data_points:
+            del metrics[-1]
+
+    def _number_point(self, points: Any, group: Group, series: Hashable,
+                      resource: tuple[str, str], cumulative: bool) -> None:
+        ts = group.ts * 1_000_000
+        point = points.add(time_unix_nano=ts)
+        stale = is_stale(group.value)
+        if stale:
+            point.flags = NO_RECORDED_VALUE
+        else:
+            point.as_double = group.value
+        _attributes(point, group.labels, DROPPED_OTHER)
+        _exemplars(point, group.exemplars, ts)
+        if cumulative:
+            start = created_ns(group.created) if group.created else ts
+            point.start_time_unix_nano = self.start_times.number(
+                resource, series, start, ts, group.value, stale)
+
+    def _histogram_point(self, points: Any, group: Group, series: Hashable,
+                         resource: tuple[str, str]) -> None:
+        if not group.has_count or not group.points:
+            return
+        group.points.sort()
+        if group.points[-1][0] != float("inf"):
+            return
+        stale = is_stale(group.sum) or is_stale(group.count)
+        counts, previous = [], 0.0
+        for _, value in group.points:
+            counts.append(0 if stale else int(value - previous))
+            previous = value
+        ts = group.ts * 1_000_000
+        point = points.add(time_unix_nano=ts, explicit_bounds=[b for b, _ in group.points[:-1]],
+                           bucket_counts=counts)
+        if stale:
+            point.flags = NO_RECORDED_VALUE
+        else:
+            point.count = int(group.count)
+            if group.has_sum:
+                point.sum = group.sum
+        _attributes(point, group.labels, DROPPED["histogram"])
+        _exemplars(point, group.exemplars, ts)
+        start = created_ns(group.created) if group.created else ts
+        point.start_time_unix_nano = self.start_times.distribution(
+            resource, series, start, ts, group.count, group.sum, stale)
+
+    def _summary_point(self, points: Any, group: Group, series: Hashable,
+                       resource: tuple[str, str]) -> None:
+        if not group.has_count:
+            return
+        group.points.sort()
+        ts = group.ts * 1_000_000
+        point = points.add(time_unix_nano=ts)
+        stale = is_stale(group.sum) or is_stale(group.count)
+        if stale:
+            point.flags = NO_RECORDED_VALUE
+        else:
+            point.count = int(group.count)
+            if group.has_sum:
+                point.sum = group.sum
+        for quantile, value in group.points:
+            point.quantile_values.add(quantile=quantile, value=0.0 if stale else value)
+        _attributes(point, group.labels, DROPPED["summary"])
+        start = created_ns(group.created) if group.created else ts
+        point.start_time_unix_nano = self.start_times.distribution(
+            resource, series, start, ts, group.count, group.sum, stale)
+
+
+def _attributes(point: Any, labels: dict[str, str], dropped: frozenset[str]) -> None:
+    add = point.attributes.add
+    for key in sorted(labels):
+        if key not in dropped and labels[key]:
+            add(key=key).value.string_value = labels[key]
+
+
+def _exemplars(point: Any, exemplars: list[Exemplar], ts_ns: int) -> None:
+    for ex in exemplars:
+        when = ex.timestamp_ms * 1_000_000 if ex.timestamp_ms is not None else ts_ns
+        out = point.exemplars.add(as_double=ex.value, time_unix_nano=when)
+        for key, value in ex.labels.items():
+            lowered = key.lower()
+            raw = _hex_id(value, 16 if lowered == "trace_id" else 8) \
+                if lowered in ("trace_id", "span_id") else None
+            if raw is None:
+                out.filtered_attributes.add(key=key).value.string_value = value
+            elif lowered == "trace_id":
+                out.trace_id = raw
+            else:
+                out.span_id = raw
+
+
+def _hex_id(text: str, size: int) -> bytes | None:
+    """The Collector's decodeAndCopyToLowerBytes: longer ids keep their first bytes,
+    shorter ones are left-padded with zeros."""
+    try:
+        if len(text) >= size * 2:
+            return bytes.fromhex(text[:size * 2])
+        return bytes(size - (len(text) + 1) // 2) + bytes.fromhex(text)
+    except ValueError:
+        return None
