@@ -37,7 +37,13 @@ SAMPLES = {
 COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
 # (connector type, source signal, destination signal) -> items that one sample yields,
 # for connectors that turn one signal into another (same-signal ones must pass it through)
-CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {}
+CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
+    # 7 spans in 6 (span.name, status) series: 6 calls + 6 duration points (shutdown flush)
+    ("spanmetrics", "traces", "metrics"): 12,
+    # one root server span: user -> checkout-0 when the store expires at shutdown;
+    # request_total, request_server, request_client
+    ("servicegraph", "traces", "metrics"): 3,
+}
 
 
 def _free_port() -> int:
@@ -108,6 +114,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},
         (Kind.PROCESSOR, "cumulativetodelta"): {"initial_value": "keep"},
         (Kind.CONNECTOR, "forward"): {},
+        (Kind.CONNECTOR, "spanmetrics"): {},
+        (Kind.CONNECTOR, "servicegraph"): {},
+        (Kind.EXPORTER, "spananalytics"): {},
         # routing gets a table per signal pair in test_connector (it names pipelines)
         (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
                                                  "pipelines": ["traces/out"]}]},

@@ -10,7 +10,8 @@ with the ``_seconds`` suffix). Edges that waited ``store.ttl`` expire (counted) 
 virtual node edges. Metrics are cumulative from the connector's start and are sent every
 ``metrics_flush_interval`` (or after each batch when it is 0). Series not updated for 15
 minutes are forgotten every ``cache_loop``; at most 10,000 series are kept (edges of further
-series are counted and dropped).
+series are counted and dropped). At shutdown the edges still waiting expire and a last flush
+goes out.
 """
 
 from __future__ import annotations
@@ -101,13 +102,18 @@ class ServiceGraphConnector(Consumer):
         self._tasks = [asyncio.create_task(self._every(s, f)) for s, f in loops]
 
     async def shutdown(self) -> None:
-        """Stop the timers. Idempotent."""
+        """Stop the timers, expire every edge still waiting (counted; virtual nodes) and send
+        a last flush (the Collector drops both). Idempotent."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if tasks:
+            self.store.expire(float("inf"))
+            self._count()
+            await self.flush()
 
     async def _every(self, seconds: float, call: Callable[[], Awaitable[Any]]) -> None:
         while True:

@@ -7,7 +7,7 @@ explicit or exponential histogram in ms or s) and, when enabled, counts span eve
 (``<namespace>.events``). Every ``metrics_flush_interval`` (on ``settings.clock``) the state
 goes to the metrics pipelines as one request: cumulative since each series started, or the
 delta since the last flush. Exemplars (trace and span IDs, duration) are cleared at each
-flush.
+flush. Shutdown sends a last flush, so a stop loses no counts (the Collector drops them).
 
 Memory is bounded: at most ``resource_metrics_cache_size`` resources (least recently used
 forgotten, counted) and, with ``aggregation_cardinality_limit``, that many series per metric
@@ -80,12 +80,14 @@ class SpanMetricsConnector(Consumer):
             self._task = asyncio.create_task(self._flush_loop())
 
     async def shutdown(self) -> None:
-        """Stop the flush timer (state not yet flushed is not sent, as the Collector)."""
+        """Stop the flush timer and send what is not flushed yet (the Collector drops it).
+        Idempotent."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await self.flush()
 
     async def _flush_loop(self) -> None:
         while True:

@@ -15,8 +15,9 @@ import asyncio
 import contextlib
 from typing import Any
 
-from otelpy.component import Host, Settings
+from otelpy.component import Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
+from otelpy.exporterhelper.metrics import SignalCounters
 from otelpy.exporters.spananalytics.config import SpanAnalyticsConfig
 from otelpy.pdata import Batch
 from otelpy.spananalytics import AnalyticsLimits, SpanWindow
@@ -49,6 +50,7 @@ class SpanAnalyticsExporter(Consumer):
                 ("refused_edges", "Edges past max_operations in one bucket"),
                 ("dropped_spans", "Client/server spans refused by the full pairing store"),
                 ("expired_edges", "Pairs that waited store_ttl for their other span"))}
+        self._sent = SignalCounters(tel, Signal.TRACES, self._id).sent
         self._reported: dict[str, int] = {}
         self._removers: list[Any] = []
         self._task: asyncio.Task[None] | None = None
@@ -93,6 +95,7 @@ class SpanAnalyticsExporter(Consumer):
 
     async def consume_traces(self, batch: Batch) -> None:
         self.window.add(batch.message, self._clock.time_ns(), self._clock.monotonic())
+        self._sent.inc(batch.item_count)  # kept in the window (refusals counted apart)
         self._report()
 
     async def _analytics(self, req: ApiRequest) -> Any:
