@@ -40,6 +40,11 @@ COUNTS = {Signal.TRACES: 7, Signal.METRICS: 6, Signal.LOGS: 5}
 # for connectors that turn one signal into another (same-signal ones must pass it through)
 CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
     ("logpattern", "logs", "metrics"): 5,  # 5 records, 5 distinct "seq" values: 5 points
+    # 7 spans in 6 (span.name, status) series: 6 calls + 6 duration points (shutdown flush)
+    ("spanmetrics", "traces", "metrics"): 12,
+    # one root server span: user -> checkout-0 when the store expires at shutdown;
+    # request_total, request_server, request_client
+    ("servicegraph", "traces", "metrics"): 3,
 }
 
 
@@ -134,6 +139,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "endpoint": f"{env.accepting.url}/api/v1/write"},
         (Kind.EXPORTER, "pushgateway"): {"endpoint": env.accepting.url, "job": "conformance"},
         (Kind.CONNECTOR, "forward"): {},
+        (Kind.CONNECTOR, "spanmetrics"): {},
+        (Kind.CONNECTOR, "servicegraph"): {},
+        (Kind.EXPORTER, "spananalytics"): {},
         # routing gets a table per signal pair in test_connector (it names pipelines)
         (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
                                                  "pipelines": ["traces/out"]}]},

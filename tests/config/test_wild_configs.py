@@ -42,7 +42,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
                                              set()),
     "12-otel-demo-collector.yaml": (
         {"receiver/httpcheck", "receiver/redis", "exporter/opensearch",
-         "processor/resourcedetection", "connector/spanmetrics"},
+         "processor/resourcedetection"},
         {"service::telemetry::metrics::readers::0::periodic"}),
     "13-aws-adot-xray-emf.yaml": ({"exporter/awsxray", "exporter/awsemf",
                                    "processor/resourcedetection"}, set()),

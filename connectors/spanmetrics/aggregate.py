@@ -1,0 +1,238 @@
+"""Span metrics state: per resource, one calls counter, one duration histogram and one events
+counter per dimension set, bounded by the resource cache and the cardinality limit."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from otelpy.connectors.spanmetrics.config import (
+    DEFAULT_BUCKETS_MS,
+    EXEMPLAR_CEILING,
+    Dimension,
+    SpanMetricsConfig,
+)
+from otelpy.pdata.asstring import as_string
+from otelpy.pdata.values import Value, to_value
+from otelpy.spanstats.histograms import (
+    Exemplar,
+    Exemplars,
+    ExplicitHistogram,
+    ExponentialHistogram,
+)
+from otelpy.spanstats.spans import KIND_NAMES, STATUS_NAMES, attributes_of, duration_ns
+
+OVERFLOW_KEY: tuple[Hashable, ...] = ("\x00otel.metric.overflow",)
+OVERFLOW_ATTRS: dict[str, Value] = {"otel.metric.overflow": True}
+SCOPE_NAME_KEY = "span.instrumentation.scope.name"
+SCOPE_VERSION_KEY = "span.instrumentation.scope.version"
+_MISSING = object()
+
+
+class Series:
+    """One data point's state: attributes, start time, count, histogram, exemplars."""
+
+    __slots__ = ("attributes", "start_ns", "count", "histogram", "exemplars", "last_seen")
+
+    def __init__(self, attributes: dict[str, Value], start_ns: int,
+                 histogram: ExplicitHistogram | ExponentialHistogram | None,
+                 exemplars: Exemplars | None) -> None:
+        self.attributes = attributes
+        self.start_ns = start_ns
+        self.count = 0
+        self.histogram = histogram
+        self.exemplars = exemplars
+        self.last_seen = 0.0
+
+
+class Table(dict[tuple[Hashable, ...], Series]):
+    """Series of one metric in one resource; refuses series past ``limit`` (0 = none)."""
+
+    def series(self, key: tuple[Hashable, ...], build: Callable[[], dict[str, Value]],
+               limit: int, make: Callable[[dict[str, Value]], Series]) -> tuple[Series, bool]:
+        found = self.get(key)
+        if found is not None:
+            return found, False
+        overflow = bool(limit) and len(self) >= limit
+        if overflow:
+            key = OVERFLOW_KEY
+            found = self.get(key)
+            if found is not None:
+                return found, True
+        created = self[key] = make(dict(OVERFLOW_ATTRS) if overflow else build())
+        return created, overflow
+
+
+@dataclass
+class ResourceState:
+    attributes: dict[str, Value]
+    calls: Table
+    durations: Table
+    events: Table
+    last_seen: float = 0.0
+
+
+def _key_part(value: Value) -> Hashable:
+    return value if type(value) is str else (type(value).__name__, as_string(value))
+
+
+@dataclass(frozen=True)
+class _Dims:
+    names: tuple[str, ...]
+    defaults: tuple[Value | object, ...]
+
+    @classmethod
+    def of(cls, dims: Sequence[Dimension]) -> _Dims:
+        return cls(tuple(d.name for d in dims),
+                   tuple(_MISSING if d.default is None else d.default for d in dims))
+
+    def values(self, *maps: dict[str, Value]) -> list[tuple[str, Value | object]]:
+        out: list[tuple[str, Value | object]] = []
+        for name, default in zip(self.names, self.defaults, strict=True):
+            value: Value | object = default
+            for m in maps:
+                if name in m:
+                    value = m[name]
+                    break
+            out.append((name, value))
+        return out
+
+
+class Aggregator:
+    """Aggregates spans into per-resource series; see the connector's module docstring."""
+
+    def __init__(self, cfg: SpanMetricsConfig) -> None:
+        self.cfg = cfg
+        self.dims = _Dims.of(cfg.dimensions)
+        self.calls_dims = _Dims.of(cfg.calls_dimensions)
+        self.hist_dims = _Dims.of(cfg.histogram.dimensions)
+        self.event_dims = _Dims.of([*cfg.dimensions, *cfg.events.dimensions])
+        names = [*self.dims.names, *self.calls_dims.names, *self.hist_dims.names]
+        self.span_keys = frozenset(names + list(self.event_dims.names))
+        self.resource_keys = frozenset(names + list(self.event_dims.names))
+        self.excluded = frozenset(cfg.exclude_dimensions)
+        self.scopes = frozenset(cfg.include_instrumentation_scope)
+        self.key_attributes = frozenset(cfg.resource_metrics_key_attributes)
+        self.divider = 1e6 if cfg.histogram.unit == "ms" else 1e9
+        self.bounds = self._bounds()
+        self.exemplar_limit = cfg.exemplars.max_per_data_point or EXEMPLAR_CEILING
+        self.resources: OrderedDict[Hashable, ResourceState] = OrderedDict()
+        self.evicted_resources = 0
+        self.overflowed_spans = 0
+
+    def _bounds(self) -> list[float]:
+        explicit = self.cfg.histogram.explicit
+        if explicit is not None and explicit.buckets is not None:
+            return [b * 1e9 / self.divider for b in explicit.buckets]
+        return [b * 1e6 / self.divider for b in DEFAULT_BUCKETS_MS]
+
+    # -- series factories ---------------------------------------------------------------
+    def _exemplars(self) -> Exemplars | None:
+        return Exemplars(self.exemplar_limit) if self.cfg.exemplars.enabled else None
+
+    def _histogram(self) -> ExplicitHistogram | ExponentialHistogram:
+        exp = self.cfg.histogram.exponential
+        if exp is not None:
+            return ExponentialHistogram(exp.max_size or 160)
+        return ExplicitHistogram(self.bounds)
+
+    # -- resources ------------------------------------------------------------------------
+    def resource(self, resource: Any, now: float) -> ResourceState:
+        attrs = {kv.key: to_value(kv.value) for kv in resource.attributes}
+        keyed = ({k: v for k, v in attrs.items() if k in self.key_attributes}
+                 if self.key_attributes else attrs)
+        key = tuple(sorted((k, _key_part(v)) for k, v in keyed.items()))
+        state = self.resources.get(key)
+        if state is None:
+            shown = attrs if self.cfg.add_resource_attributes else {}
+            state = ResourceState(shown, Table(), Table(), Table())
+            self.resources[key] = state
+            while len(self.resources) > self.cfg.resource_metrics_cache_size:
+                self.resources.popitem(last=False)
+                self.evicted_resources += 1
+        else:
+            self.resources.move_to_end(key)
+        state.last_seen = now
+        return state
+
+    # -- spans ----------------------------------------------------------------------------
+    def add_scope(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
+                  scope: Any, spans: Any, now: float, now_ns: int) -> None:
+        """Aggregate the spans of one scope of one resource."""
+        scope_attrs: list[tuple[str, Value | object]] = []
+        if scope.name in self.scopes:
+            scope_attrs = [(SCOPE_NAME_KEY, scope.name), (SCOPE_VERSION_KEY, scope.version)]
+        for span in spans:
+            self.add_span(state, service, resource_attrs, scope_attrs, span, now, now_ns)
+
+    def _base(self, service: str, span: Any) -> list[tuple[str, Value | object]]:
+        base: list[tuple[str, Value | object]] = [
+            ("service.name", service), ("span.name", span.name),
+            ("span.kind", KIND_NAMES[span.kind] if span.kind < 6 else "SPAN_KIND_UNSPECIFIED"),
+            ("status.code", STATUS_NAMES[span.status.code] if span.status.code < 3
+             else "STATUS_CODE_UNSET")]
+        return [p for p in base if p[0] not in self.excluded] if self.excluded else base
+
+    def add_span(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
+                 scope_attrs: list[tuple[str, Value | object]], span: Any, now: float,
+                 now_ns: int) -> None:
+        span_attrs = attributes_of(span.attributes, self.span_keys)
+        value = duration_ns(span) / self.divider
+        base = self._base(service, span) + self.dims.values(span_attrs, resource_attrs)
+        base += scope_attrs
+        exemplar = (Exemplar(span.trace_id, span.span_id, value, span.end_time_unix_nano)
+                    if self.cfg.exemplars.enabled and any(span.trace_id) else None)
+        limit = self.cfg.aggregation_cardinality_limit
+        calls = base + self.calls_dims.values(span_attrs, resource_attrs)
+        series = self._series(state.calls, calls, limit, now_ns, with_histogram=False)
+        series.count += 1
+        series.last_seen = now
+        if exemplar is not None and series.exemplars is not None:
+            series.exemplars.offer(exemplar)
+        if not self.cfg.histogram.disable:
+            dims = base + self.hist_dims.values(span_attrs, resource_attrs)
+            series = self._series(state.durations, dims, limit, now_ns, with_histogram=True)
+            assert series.histogram is not None
+            series.histogram.observe(value)
+            series.last_seen = now
+            if exemplar is not None and series.exemplars is not None:
+                series.exemplars.offer(exemplar)
+        if self.cfg.events.enabled and len(span.events):
+            self._add_events(state, service, resource_attrs, scope_attrs, span, exemplar,
+                             now, now_ns)
+
+    def _add_events(self, state: ResourceState, service: str,
+                    resource_attrs: dict[str, Value],
+                    scope_attrs: list[tuple[str, Value | object]], span: Any,
+                    exemplar: Exemplar | None, now: float, now_ns: int) -> None:
+        span_attrs = attributes_of(span.attributes, self.span_keys)
+        for event in span.events:
+            merged = dict(resource_attrs)
+            merged.update(attributes_of(event.attributes, self.span_keys))
+            dims = (self._base(service, span) + self.event_dims.values(span_attrs, merged)
+                    + scope_attrs)
+            series = self._series(state.events, dims, self.cfg.aggregation_cardinality_limit,
+                                  now_ns, with_histogram=False)
+            series.count += 1
+            series.last_seen = now
+            if exemplar is not None and series.exemplars is not None:
+                series.exemplars.offer(exemplar)
+
+    def _series(self, table: Table, dims: list[tuple[str, Value | object]], limit: int,
+                now_ns: int, with_histogram: bool) -> Series:
+        key = tuple(_key_part(v) if v is not _MISSING else _MISSING
+                    for _, v in dims)  # type: ignore[arg-type]
+
+        def build() -> dict[str, Value]:
+            return {k: v for k, v in dims if v is not _MISSING}  # type: ignore[misc]
+
+        def make(attrs: dict[str, Value]) -> Series:
+            return Series(attrs, now_ns, self._histogram() if with_histogram else None,
+                          self._exemplars())
+
+        series, overflow = table.series(key, build, limit, make)
+        if overflow:
+            self.overflowed_spans += 1
+        return series
