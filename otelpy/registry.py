@@ -41,6 +41,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.exporters.influxdb",
+    "otelpy.exporters.notify",
     "otelpy.exporters.datadog",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",

@@ -105,6 +105,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "influxdb"): {"endpoint": env.accept_url, "bucket": "b"},
         (Kind.EXPORTER, "datadog"): {"api": {"key": "conformance"},
                                      "metrics": {"endpoint": env.accept_url}},
+        (Kind.EXPORTER, "notify"): {"route": {"receiver": "hook"}, "receivers": [
+            {"name": "hook", "webhook_configs": [{"url": env.accept_url}]}]},
         (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},
         (Kind.PROCESSOR, "cumulativetodelta"): {"initial_value": "keep"},
         (Kind.CONNECTOR, "forward"): {},
