@@ -27,7 +27,8 @@ class RouteOpts:
 def route_matchers(cfg: RouteConfig) -> list[Matcher]:
     """``match``, ``match_re`` and ``matchers`` together, sorted (raises MatcherError)."""
     out = [Matcher.make(k, "=", v) for k, v in cfg.match.items()]
-    out += [Matcher.make(k, "=~", f"^(?:{v})$") for k, v in cfg.match_re.items()]  # as config.Regexp prints
+    # config.Regexp keeps the anchored text, which route keys then show
+    out += [Matcher.make(k, "=~", f"^(?:{v})$") for k, v in cfg.match_re.items()]
     for text in cfg.matchers:
         out += parse_matchers(text)
     return sorted(out, key=Matcher.sort_key)
