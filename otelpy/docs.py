@@ -58,9 +58,12 @@ def _default(model: type[BaseModel], name: str) -> str:
     return f"`{json.dumps(v) if not isinstance(v, str) else v}`"
 
 
-def _rows(model: type[BaseModel], prefix: str = "") -> list[str]:
+def _rows(model: type[BaseModel], prefix: str = "",
+          seen: tuple[type[BaseModel], ...] = ()) -> list[str]:
     schema = model.model_json_schema()
     defs = schema.get("$defs", {})
+    if "properties" not in schema and "$ref" in schema:  # a recursive model
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
     rows = []
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name)
@@ -68,8 +71,8 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[str]:
         desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
         rows.append(f"| `{key}` | {_type_of(prop, defs)} | {_default(model, name)} | {desc} |")
         sub = _submodel(field.annotation)
-        if sub is not None:
-            rows.extend(_rows(sub, key + "."))
+        if sub is not None and sub not in seen and sub is not model:
+            rows.extend(_rows(sub, key + ".", (*seen, model)))
     return rows
 
 

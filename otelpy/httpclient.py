@@ -140,11 +140,13 @@ class HTTPClient:
         return base if self._auth is None else with_auth_headers(base, self._auth)
 
     async def request(self, method: str, url: URL, body: bytes | None,
-                      headers: Mapping[str, str]) -> Reply:
+                      headers: Mapping[str, str], shown: str | None = None) -> Reply:
         """One request; raises RetryableError when it could not be completed (not
-        started, connection refused, reset, ...). Credentials are added here."""
+        started, connection refused, reset, ...). Credentials are added here. Messages
+        name the URL as ``shown`` (default: without user info and query; pass a name when
+        the whole URL is a secret, as a Slack webhook's)."""
         session = self._session
-        shown = redact_url_userinfo(str(url.with_query(None)))  # queries may hold secrets
+        shown = shown or redact_url_userinfo(str(url.with_query(None)))
         if session is None:
             raise RetryableError(f"{method} {shown}: the exporter is not started",
                                  may_have_arrived=False)
@@ -155,19 +157,22 @@ class HTTPClient:
                 return Reply(resp.status, payload, resp.headers)
         except (aiohttp.ClientError, OSError) as exc:
             unsent = isinstance(exc, aiohttp.ClientConnectorError)  # no byte was written
-            raise RetryableError(f"{method} {shown}: {type(exc).__name__}: "
-                                 f"{redact_url_userinfo(str(exc))}",
+            detail = type(exc).__name__ if shown != redact_url_userinfo(
+                str(url.with_query(None))) else f"{type(exc).__name__}: " \
+                f"{redact_url_userinfo(str(exc))}"  # the error text may repeat the URL
+            raise RetryableError(f"{method} {shown}: {detail}",
                                  may_have_arrived=not unsent) from None
 
 
     async def send(self, method: str, url: URL, body: bytes | None,
-                   headers: Mapping[str, str]) -> Reply:
+                   headers: Mapping[str, str], shown: str | None = None) -> Reply:
         """:meth:`request`, then :func:`status_error` for any answer but 2xx (the usual
         mapping: 429 and 5xx retryable, other statuses permanent)."""
-        reply = await self.request(method, url, body, headers)
+        reply = await self.request(method, url, body, headers, shown)
         if 200 <= reply.status < 300:
             return reply
-        raise status_error(f"{method} {redact_url_userinfo(str(url.with_query(None)))}", reply)
+        raise status_error(f"{method} {shown or redact_url_userinfo(str(url.with_query(None)))}",
+                           reply)
 
 
 async def read_limited(resp: aiohttp.ClientResponse) -> bytes:

@@ -44,6 +44,7 @@ BUILTIN = (
     "otelpy.exporters.file",
     "otelpy.exporters.prometheus",
     "otelpy.exporters.influxdb",
+    "otelpy.exporters.notify",
     "otelpy.exporters.datadog",
     "otelpy.exporters.prometheusremotewrite",
     "otelpy.exporters.pushgateway",

@@ -133,6 +133,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "influxdb"): {"endpoint": env.accepting.url, "bucket": "b"},
         (Kind.EXPORTER, "datadog"): {"api": {"key": "conformance"},
                                      "metrics": {"endpoint": env.accepting.url}},
+        (Kind.EXPORTER, "notify"): {"route": {"receiver": "hook"}, "receivers": [
+            {"name": "hook", "webhook_configs": [{"url": env.accepting.url}]}]},
         (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},
         (Kind.PROCESSOR, "cumulativetodelta"): {"initial_value": "keep"},
         (Kind.EXPORTER, "prometheusremotewrite"): {

@@ -1,0 +1,78 @@
+"""Configuration of the notify exporter: Alertmanager's own keys inline (``route``,
+``receivers``, ``inhibit_rules``, ``time_intervals``, ``global``) or ``config_file`` naming
+an ``alertmanager.yml``, plus otelpy's keys (storage, escalation, rate limits, bounds)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from otelpy.alertmanager.config import AlertmanagerConfig
+from otelpy.alertmanager.validate import check, load_file
+from otelpy.config.problems import format_path
+from otelpy.config.types import ConfigModel
+from otelpy.exporterhelper.config import RetrySettings
+
+
+class EscalationConfig(ConfigModel):
+    """The spec's ``escalation_rules``."""
+
+    severities: dict[str, list[str]] = Field(default_factory=dict, description="Severity -> "
+                                             "receivers notified at each escalation.")
+    timeout_minutes: float = Field(15.0, gt=0, description="Escalate when an alert is still "
+                                   "firing, unacknowledged and not silenced this long after "
+                                   "its first notification (and after each escalation).")
+    max_escalations: int = Field(3, ge=0, description="Most escalations per alert.")
+    severity_label: str = Field("severity", description="Label holding the severity.")
+
+
+class NotifyConfig(AlertmanagerConfig):
+    """``exporters: notify:`` settings."""
+
+    config_file: str = Field("", description="An alertmanager.yml used as-is (then no "
+                             "Alertmanager keys inline).")
+    external_url: str = Field("", description="`externalURL` of payloads and links.")
+    storage: str = Field("", description="Storage extension keeping the notification log, "
+                         "silences, acknowledgements and escalation state (unset: memory "
+                         "only; a restart may re-notify).")
+    rate_limits: dict[str, float] = Field(
+        default_factory=lambda: {"slack": 1.0, "pagerduty": 2.0, "email": 1.0,
+                                 "webhook": 0.0},
+        description="Requests a second per integration, by kind (webhook, slack, "
+                    "pagerduty, email); 0 = unlimited. Over the limit a send waits.")
+    retry_on_failure: RetrySettings = Field(
+        default_factory=lambda: RetrySettings(initial_interval=0.5, max_interval=10.0,
+                                              max_elapsed_time=60.0),
+        description="Retries of one notification (Retry-After honoured).")
+    escalation: EscalationConfig | None = Field(None, description="Escalation by severity "
+                                                "(unset: none).")
+    max_alerts: int = Field(100_000, ge=1, description="Most alerts held; more are refused "
+                            "and counted.")
+    max_groups: int = Field(10_000, ge=1, description="Most aggregation groups.")
+    max_silences: int = Field(10_000, ge=1, description="Most silences.")
+
+    def effective(self) -> AlertmanagerConfig:
+        """The Alertmanager config in force (raises ValueError when config_file is bad)."""
+        if not self.config_file:
+            return self
+        cfg, problems = load_file(self.config_file)
+        if cfg is None or problems:
+            raise ValueError("; ".join(problems))
+        return cfg
+
+    def validate_config(self) -> list[str]:
+        problems = self.retry_on_failure.validate_config()
+        if self.config_file:
+            if self.route is not None or self.receivers:
+                problems.append("config_file: set either config_file or route/receivers "
+                                "inline, not both")
+            cfg, found = load_file(self.config_file)
+            problems += [f"config_file: {p}" for p in found]
+        else:
+            cfg = self
+            problems += [f"{format_path(p)}: {m}" if p else m for p, m in check(self)]
+        if cfg is not None and self.escalation is not None:
+            names = {r.name for r in cfg.receivers}
+            for sev, receivers in self.escalation.severities.items():
+                problems += [f"escalation::severities::{sev}: undefined receiver \"{r}\""
+                             for r in receivers if r not in names]
+        return problems

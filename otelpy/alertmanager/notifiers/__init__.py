@@ -1,0 +1,1 @@
+"""Notifiers: webhook, slack, pagerduty, email (:func:`build.build_integrations`)."""

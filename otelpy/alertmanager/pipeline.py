@@ -1,0 +1,122 @@
+"""The notify pipeline (``notify/notify.go``) a group flush runs: inhibition, active and mute
+time intervals, silences; then per integration of the route's receiver, concurrently: dedup
+against the notification log, send with retries (resolved alerts dropped when
+``send_resolved`` is false), and log the notification. The flush succeeded when every
+integration did."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from otelpy.alertmanager.alerts import Alert
+from otelpy.alertmanager.dispatch import AggrGroup
+from otelpy.alertmanager.inhibit import Inhibitor
+from otelpy.alertmanager.nflog import NotificationLog, needs_update
+from otelpy.alertmanager.notification import Integration, Notification
+from otelpy.alertmanager.silences import Silences
+from otelpy.alertmanager.timeintervals import CompiledInterval
+from otelpy.errors import PermanentError, RetryableError
+from otelpy.exporterhelper.retry import RetryPolicy
+
+__all__ = ["NotifyPipeline", "PipelineStats"]
+
+
+@dataclass
+class PipelineStats:
+    sent: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    deduplicated: int = 0
+    inhibited: int = 0
+    silenced: int = 0
+    muted_by_time: int = 0
+
+    def add(self, table: dict[str, int], key: str) -> None:
+        table[key] = table.get(key, 0) + 1
+
+
+class NotifyPipeline:
+    def __init__(self, receivers: dict[str, list[Integration]], inhibitor: Inhibitor,
+                 silences: Silences, intervals: dict[str, CompiledInterval],
+                 nflog: NotificationLog, retry: RetryPolicy, logger: logging.Logger,
+                 saved: Callable[[], Awaitable[None]], external_url: str = "") -> None:
+        self.receivers = receivers
+        self.inhibitor = inhibitor
+        self.silences = silences
+        self.intervals = intervals
+        self.nflog = nflog
+        self.retry = retry
+        self.logger = logger
+        self.saved = saved
+        self.external_url = external_url
+        self.stats = PipelineStats()
+        self.on_sent: Callable[[Notification, Integration], None] | None = None
+
+    def _time_muted(self, ag: AggrGroup, now: float) -> bool:
+        when = dt.datetime.fromtimestamp(now, dt.UTC)
+        active = ag.route.opts.active_time_intervals
+        if active and not any(self.intervals[n].contains(when) for n in active):
+            return True
+        return any(self.intervals[n].contains(when) for n in ag.route.opts.mute_time_intervals)
+
+    def visible(self, alerts: list[Alert], now: float) -> list[Alert]:
+        """Alerts neither inhibited nor silenced."""
+        out = []
+        for a in alerts:
+            if self.inhibitor.mutes(a.labels, now) is not None:
+                self.stats.inhibited += 1
+            elif self.silences.mutes(a.labels, now):
+                self.stats.silenced += 1
+            else:
+                out.append(a)
+        return out
+
+    async def flush(self, ag: AggrGroup, alerts: list[Alert], now: float) -> bool:
+        alerts = [a for a in alerts if self.inhibitor.mutes(a.labels, now) is None]
+        if not alerts:
+            return True
+        if self._time_muted(ag, now):
+            self.stats.muted_by_time += 1
+            return True
+        alerts = [a for a in alerts if not self.silences.mutes(a.labels, now)]
+        if not alerts:
+            return True
+        receiver = ag.route.opts.receiver
+        n = Notification(receiver, ag.key, ag.labels, alerts, now, self.external_url)
+        stages = [self._integration(i, n, ag.route.opts.repeat_interval)
+                  for i in self.receivers.get(receiver, [])]
+        results = await asyncio.gather(*stages)
+        return all(results)
+
+    async def _integration(self, integ: Integration, n: Notification, repeat: float) -> bool:
+        firing = {a.fp for a in n.firing}
+        resolved = {a.fp for a in n.resolved}
+        send_resolved = integ.notifier.send_resolved
+        entry = self.nflog.get(n.group_key, integ.key, n.now)
+        if not needs_update(entry, firing, resolved, send_resolved, repeat, n.now):
+            self.stats.deduplicated += 1
+            return True
+        if firing or send_resolved:
+            sent = n if send_resolved else Notification(
+                n.receiver, n.group_key, n.group_labels, n.firing, n.now, n.external_url)
+            if not await self.send(integ, sent):
+                return False
+        self.nflog.log(n.group_key, integ.key, firing, resolved, n.now, 2 * repeat)
+        await self.saved()
+        return True
+
+    async def send(self, integ: Integration, n: Notification) -> bool:
+        """One notification with retries; False (logged, counted) when it failed."""
+        try:
+            await self.retry.run(integ.notifier.notify, n)
+        except (RetryableError, PermanentError) as exc:
+            self.stats.add(self.stats.failed, integ.name)
+            self.logger.error("notify %s (group %s) failed: %s", integ.key, n.group_key, exc)
+            return False
+        self.stats.add(self.stats.sent, integ.name)
+        if self.on_sent is not None:
+            self.on_sent(n, integ)
+        return True
