@@ -44,6 +44,7 @@ BUILTIN = (
     "otelpy.exporters.datadog",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",
+    "otelpy.connectors.alerting",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
     "otelpy.extensions.bearertokenauth",
