@@ -88,6 +88,7 @@ class AlertingRuntime:
         self._last_save = 0
         self._digest = hash(())
         self._last_trim = 0
+        self.rounds = 0  # completed, for tests and the status view
         self._metrics(owner, telemetry)
 
     def _metrics(self, owner: str, telemetry: Telemetry) -> None:
@@ -167,6 +168,7 @@ class AlertingRuntime:
         if samples and Signal.METRICS in self.outputs:
             await self._emit(Signal.METRICS, rule_metrics(samples, ts))
         await self._save(force=bool(changes))
+        self.rounds += 1
         return changes
 
     def _trim(self, now: int) -> None:

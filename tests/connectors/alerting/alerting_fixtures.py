@@ -19,6 +19,7 @@ from otelpy.pdata import Batch, items
 from otelpy.pdata.values import Attributes, to_value
 from otelpy.telemetry import Telemetry
 from otelpy.testing.clock import FakeClock
+from otelpy.testing.polling import until
 from otelpy.testing.sink import SinkConsumer
 
 CUMULATIVE = 2
@@ -83,6 +84,14 @@ class Harness:
         data = req.SerializeToString()
         for conn in (self.log_conn, self.metric_conn):  # as the graph's fan-out does
             await conn.consume_metrics(Batch.from_bytes(Signal.METRICS, data))
+
+    async def tick(self, seconds: float) -> None:
+        """Advance the clock by one group interval and wait for the round it starts to
+        finish (saving state waits for a real fsync)."""
+        runtime = self.log_conn.runtime
+        before = runtime.rounds
+        await self.clock.advance(seconds)
+        await until(lambda: runtime.rounds > before, within=30)
 
     def now_ns(self) -> int:
         return self.clock.time_ns()

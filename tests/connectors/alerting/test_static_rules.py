@@ -19,7 +19,7 @@ STATIC = {"evaluation_interval": "10s", "alert_rules": {"cpu_hot": {
 async def feed_and_tick(h: Harness, name: str, value: float, seconds: int = 10,
                         **kw: object) -> None:
     await h.send(request(name, value, h.now_ns(), **kw))  # type: ignore[arg-type]
-    await h.clock.advance(seconds)
+    await h.tick(seconds)
 
 
 async def test_static_rule_goes_pending_fires_after_for_and_resolves() -> None:
@@ -91,7 +91,7 @@ async def test_rule_file_reads_prometheus_names_and_records(tmp_path: Path) -> N
         counts = [counts[0] + 10, counts[1] + (0 if step < 4 else 10), counts[2]]
         await h.send(request("http.requests", total, h.now_ns(), kind="sum"))
         await h.send(histogram("latency", counts, [0.1, 1.0], 1.0, h.now_ns()))
-        await h.clock.advance(15)
+        await h.tick(15)
     recorded = [v for _, v, f in h.samples("job:http_requests:rate1m") if not f]
     assert abs(recorded[2] - 1.0) < 1e-9 and abs(recorded[-1] - 5.0) < 1e-9
     assert {a["job"] for a, _, _ in h.samples("job:http_requests:rate1m")} == {"api"}
