@@ -23,7 +23,7 @@ from otelpy.alerting.groups import RESOLVED, AlertChange
 from otelpy.component import Signal
 from otelpy.pdata import Batch
 from otelpy.pdata.build import RequestBuilder
-from otelpy.pdata.values import Attributes, value_of
+from otelpy.pdata.values import Attributes, Value, value_of
 from otelpy.promql.values import Labels, is_stale
 
 SCOPE = "otelpy/alerting"
@@ -74,8 +74,8 @@ def alert_logs(changes: list[AlertChange], interval_ms: Mapping[str, int],
         attrs["alertname"] = change.rule.name
         attrs["state"] = change.state
         attrs["severity"] = severity
-        attrs["labels"] = labels
-        attrs["annotations"] = annotations
+        attrs["labels"] = dict[str, Value](labels)
+        attrs["annotations"] = dict[str, Value](annotations)
         attrs["value"] = float(a.value)
         attrs["startsAt"] = rfc3339(a.active_at if change.state == "pending" else a.fired_at)
         attrs["endsAt"] = _ends_at(change, interval_ms.get(change.group.name, 60_000))

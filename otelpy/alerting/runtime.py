@@ -104,6 +104,13 @@ class AlertingRuntime:
                                           ["connector", "group"])
         self.m_series = telemetry.gauge("otelpy_alerting_series", "Series in the window",
                                         ["connector"]).labels(connector=owner)
+        self.m_evicted = c("otelpy_alerting_series_evicted",
+                           "Series evicted from the window at max_series",
+                           ["connector"]).labels(connector=owner)
+        self.m_refused = c("otelpy_alerting_samples_out_of_order",
+                           "Samples not after their series' last one (not stored)",
+                           ["connector"]).labels(connector=owner)
+        self._reported = (0, 0)
         self.owner = owner
 
     def ingest(self, request: Any) -> int:
@@ -178,6 +185,11 @@ class AlertingRuntime:
         self.window.trim(now - self.retention_ms)
         self.inline.forget(set(self.store.last_series()))
         self.m_series.set(len(self.window))
+        counters = self.window.counters
+        evicted, refused = self._reported
+        self.m_evicted.inc(counters.evicted - evicted)
+        self.m_refused.inc(counters.out_of_order - refused)
+        self._reported = (counters.evicted, counters.out_of_order)
 
     async def _emit(self, signal: Signal, batch: Any) -> None:
         consumer = self.outputs[signal]
