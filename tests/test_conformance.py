@@ -236,7 +236,8 @@ async def test_connector(type_: str, env: Env) -> None:
             await until(lambda: sink.batches, what=f"{type_} output")  # noqa: B023
         await conn.shutdown()
         assert {b.signal for b in sink.batches} == {Signal(dst)}, f"{type_} {src}->{dst}"
-        if src == dst and (type_, src, dst) not in CONNECTOR_OUTPUT:  # what went in came out: every item, unchanged, once
+        # what went in came out: every item, unchanged, once
+        if src == dst and (type_, src, dst) not in CONNECTOR_OUTPUT:
             out = Batch.merge(Signal(dst), sink.batches)
             assert out.message == _batch(Signal(src)).message, f"{type_} {src}->{dst}"
         else:
