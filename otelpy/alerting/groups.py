@@ -10,11 +10,18 @@ change, as Prometheus sends nothing to Alertmanager for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from otelpy.alerting.inline import InlineEvaluator, InlineRule
 from otelpy.promql.engine import Engine
-from otelpy.promql.rules.ruleeval import FIRING, INACTIVE, PENDING, Alert, GroupEvaluator
+from otelpy.promql.rules.ruleeval import (
+    FIRING,
+    INACTIVE,
+    PENDING,
+    Alert,
+    GroupEvaluator,
+    RuleState,
+)
 from otelpy.promql.rules.rulefile import Group, Rule
 from otelpy.promql.values import Labels, Vector
 
@@ -43,6 +50,10 @@ class RuleGroup(GroupEvaluator):
         self.inline = inline or {}
         self.inline_eval = inline_eval
         self.extra: list[tuple[Labels, float]] = []  # band and score samples of this round
+        # restored alerts not yet seen again, by rule name; kept as they are (neither
+        # dropped nor resolved) while their rule is in ``holding`` (its data warming up)
+        self.restored: dict[str, set[Labels]] = {}
+        self.holding: set[str] = set()
 
     @property
     def key(self) -> str:
@@ -57,6 +68,22 @@ class RuleGroup(GroupEvaluator):
         vec, extra = self.inline_eval.query(spec, ts)
         self.extra += extra
         return vec
+
+    def _alert(self, st: RuleState, vec: Vector, ts: int) -> list[tuple[Labels, float]]:
+        waiting = self.restored.get(st.rule.name)
+        if not waiting:
+            return super()._alert(st, vec, ts)
+        frozen = {k: replace(a) for k, a in st.active.items() if k in waiting}
+        out = super()._alert(st, vec, ts)
+        for key, alert in frozen.items():
+            now = st.active.get(key)
+            if now is not None and now.state != INACTIVE and now.active_at == alert.active_at:
+                waiting.discard(key)  # returned again: from now on as usual
+            elif st.rule.name in self.holding:
+                st.active[key] = alert
+            else:
+                waiting.discard(key)
+        return out
 
     def round(self, ts: int) -> tuple[list[tuple[Labels, float]], list[AlertChange]]:
         """Evaluate at ``ts``: (samples written, alert state changes)."""
@@ -85,6 +112,7 @@ class RuleGroup(GroupEvaluator):
         for st in self.states:
             for alert in saved.get(st.rule.name, []) if st.rule.is_alert else []:
                 st.active[alert.labels] = alert
+                self.restored.setdefault(st.rule.name, set()).add(alert.labels)
                 restored += 1
         return restored
 

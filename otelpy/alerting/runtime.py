@@ -28,8 +28,9 @@ from otelpy.component import Signal
 from otelpy.consumer import Consumer
 from otelpy.errors import ConsumerError
 from otelpy.prometheus import StoreSettings
+from otelpy.promql.ast import Matcher
 from otelpy.promql.engine import Engine
-from otelpy.promql.rules.rulefile import Group
+from otelpy.promql.rules.rulefile import Group, Rule
 from otelpy.promql.storage import SeriesStore
 from otelpy.storage import StorageError
 from otelpy.telemetry import Telemetry
@@ -89,6 +90,7 @@ class AlertingRuntime:
         self._digest = hash(())
         self._last_trim = 0
         self.rounds = 0  # completed, for tests and the status view
+        self._started_ms = 0
         self._metrics(owner, telemetry)
 
     def _metrics(self, owner: str, telemetry: Telemetry) -> None:
@@ -129,6 +131,7 @@ class AlertingRuntime:
         return sum(g.restore(snapshot.get(g.key, {})) for g in self.groups)
 
     def start(self) -> None:
+        self._started_ms = self.clock.time_ns() // 1_000_000
         loop = asyncio.get_running_loop()
         for g in self.groups:
             interval = g.group.interval_ms or self.options.default_interval_ms
@@ -159,6 +162,9 @@ class AlertingRuntime:
         ts = self.clock.time_ns() // 1_000_000
         began = time.process_time()
         self._trim(ts)
+        if g.restored:
+            g.holding = {st.rule.name for st in g.states
+                         if g.restored.get(st.rule.name) and not self._warm(st.rule, ts)}
         samples, changes = g.round(ts)
         self.m_duration.labels(connector=self.owner, group=g.group.name).set(
             time.process_time() - began)
@@ -177,6 +183,25 @@ class AlertingRuntime:
         await self._save(force=bool(changes))
         self.rounds += 1
         return changes
+
+    def _warm(self, rule: Rule, ts: int) -> bool:
+        """Whether ``rule`` has data again since start: a sample of a metric it reads, and
+        as much time as the longest range it reads beyond the lookback delta."""
+        lookback = self.options.lookback_ms
+        names: set[str] | None
+        if rule.expr is None:
+            metric = self.options.inline[rule.name].metric
+            names, extra = {metric, *self.window.aliases.get(metric, ())}, 0
+        else:
+            names = selected_names(rule.expr)
+            extra = reach_ms(rule.expr, lookback) - lookback
+        if ts - self._started_ms < extra:
+            return False
+        started = self._started_ms
+        if names is None:
+            return any(t >= started for t, _ in self.store.last_series().values())
+        return any(ts_list and ts_list[-1] >= started for name in names
+                   for _, ts_list, _ in self.store.select([Matcher("__name__", "=", name)]))
 
     def _trim(self, now: int) -> None:
         if now - self._last_trim < min(self.retention_ms, 60_000):
