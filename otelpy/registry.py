@@ -54,6 +54,7 @@ BUILTIN = (
     "otelpy.exporters.spananalytics",
     "otelpy.connectors.spanmetrics",
     "otelpy.connectors.servicegraph",
+    "otelpy.connectors.alerting",
     "otelpy.extensions.health_check",
     "otelpy.extensions.file_storage",
     "otelpy.extensions.bearertokenauth",

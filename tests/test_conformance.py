@@ -19,11 +19,13 @@ import aiohttp.web
 import pytest
 from aiohttp import web
 
+from otelpy.clock import SYSTEM_CLOCK, Clock
 from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
 from otelpy.consumer import Consumer, PipelineRouter
 from otelpy.pdata import Batch
 from otelpy.registry import load_registry
 from otelpy.telemetry import ITEM_SUFFIX, Telemetry
+from otelpy.testing.clock import FakeClock
 from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.servers import GrpcSink, HttpSink
@@ -45,7 +47,10 @@ CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
     # one root server span: user -> checkout-0 when the store expires at shutdown;
     # request_total, request_server, request_client
     ("servicegraph", "traces", "metrics"): 3,
-}
+    # one firing alert: one log record; ALERTS and ALERTS_FOR_STATE (not the input)
+    ("alerting", "metrics", "logs"): 1, ("alerting", "metrics", "metrics"): 2}
+# connectors that emit on a schedule: seconds of a FakeClock to advance before shutdown
+SCHEDULED_CONNECTORS: dict[str, float] = {"alerting": 60.0}
 
 
 def _free_port() -> int:
@@ -144,6 +149,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.CONNECTOR, "spanmetrics"): {},
         (Kind.CONNECTOR, "servicegraph"): {},
         (Kind.EXPORTER, "spananalytics"): {},
+        (Kind.CONNECTOR, "alerting"): {"lookback_delta": "40000h", "alert_rules": {
+            "conformance": {"metric": "sample.gauge.0", "threshold": -1}}},
         # routing gets a table per signal pair in test_connector (it names pipelines)
         (Kind.CONNECTOR, "routing"): {"table": [{"statement": "route()",
                                                  "pipelines": ["traces/out"]}]},
@@ -175,9 +182,10 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     await a.stop()
 
 
-def _settings(kind: Kind, type_: str, telemetry: Telemetry) -> Settings:
+def _settings(kind: Kind, type_: str, telemetry: Telemetry,
+              clock: Clock = SYSTEM_CLOCK) -> Settings:
     cid = ComponentID(type_, "conformance")
-    return Settings(cid, kind, logging.getLogger(f"test.{cid}"), telemetry)
+    return Settings(cid, kind, logging.getLogger(f"test.{cid}"), telemetry, clock)
 
 
 def _config(kind: Kind, type_: str, env: Env) -> Any:
@@ -256,14 +264,19 @@ async def test_connector(type_: str, env: Env) -> None:
             cfg = factory.config_type.model_validate(
                 {"table": [{"statement": "route()", "pipelines": [f"{dst}/out"]}]})
             nxt = PipelineRouter({PipelineID.parse(f"{dst}/out"): sink})
-        conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry()), cfg,
+        clock = FakeClock()
+        conn = factory.create(_settings(Kind.CONNECTOR, type_, Telemetry(), clock), cfg,
                               Signal(src), Signal(dst), nxt)
         await conn.start(FakeHost())
         sent = _batch(Signal(src))
         await conn.consume(sent)
+        if type_ in SCHEDULED_CONNECTORS:
+            await clock.advance(SCHEDULED_CONNECTORS[type_])
+            await until(lambda: sink.batches, what=f"{type_} output")  # noqa: B023
         await conn.shutdown()
         assert {b.signal for b in sink.batches} == {Signal(dst)}, f"{type_} {src}->{dst}"
-        if src == dst:  # what went in came out: every item, unchanged, once
+        # what went in came out: every item, unchanged, once
+        if src == dst and (type_, src, dst) not in CONNECTOR_OUTPUT:
             out = Batch.merge(Signal(dst), sink.batches)
             assert out.message == _batch(Signal(src)).message, f"{type_} {src}->{dst}"
         else:

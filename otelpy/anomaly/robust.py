@@ -62,6 +62,10 @@ class RobustDetector:
         bucket.push(value)
         return result
 
+    def learned(self, timestamp: float = 0.0) -> int:
+        """How many values the bucket of ``timestamp`` holds."""
+        return len(self._bucket(timestamp))
+
     def expected_range(self, timestamp: float = 0.0, z: float = 3.0) -> tuple[float, float]:
         """median -/+ z robust deviations for the bucket of ``timestamp`` (NaN when empty)."""
         bucket = self._bucket(timestamp)

@@ -31,8 +31,8 @@ from otelpy.prometheus.series import (
 )
 from otelpy.prometheus.store import Family, SeriesStore
 
-__all__ = ["OPENMETRICS", "TEXT", "Format", "go_float", "negotiate", "render",
-           "render_chunks"]
+__all__ = ["OPENMETRICS", "TEXT", "Format", "explicit_buckets", "go_float", "negotiate",
+           "render", "render_chunks"]
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -212,7 +212,7 @@ class _Writer:
 
     def _explicit(self, out: list[str], name: str, s: HistogramSeries) -> None:
         if self.om and s.exemplars:
-            self._histogram(out, name, s, _explicit(s))
+            self._histogram(out, name, s, explicit_buckets(s))
             return
         indices, les = self._layout(s.bounds)
         counts = s.counts
@@ -269,7 +269,7 @@ class _Writer:
         out.append(f"{name}_count{s.labels} {s.count}{ts}\n")
 
 
-def _explicit(s: HistogramSeries) -> list[tuple[float, int]]:
+def explicit_buckets(s: HistogramSeries) -> list[tuple[float, int]]:
     """Cumulative (le, count) of an explicit-bucket histogram; duplicate bounds count once,
     as the Collector does."""
     out: list[tuple[float, int]] = []

@@ -113,26 +113,34 @@ class SeriesStore:
         return LabelNamer().build(settings.namespace) if settings.namespace else ""
 
     # -- in ------------------------------------------------------------------------------
-    def accumulate(self, request: Any) -> int:
+    def accumulate(self, request: Any,
+                   on_point: Callable[[Family, Series, items.PointItem], None] | None = None,
+                   select: Callable[[str, Any], bool] | None = None) -> int:
         """Keep the points of ``request``; returns how many were kept (refusals are counted
-        in :attr:`refused` by reason)."""
+        in :attr:`refused` by reason). ``on_point`` is called with the family, the series
+        and the item of each kept point; ``select(prometheus name, metric)`` False skips a
+        metric's points uncounted (alert evaluation keeps only what its rules read)."""
         now = self._clock()
         kept = 0
         scope = metric = None
         ctx: _Context | None = None
-        family: Family | str = "unsupported"
+        family: Family | str | None = "unsupported"
         for item in items.data_points(request):
             if item.scope is not scope:
                 scope, ctx = item.scope, self._context(item, now)
             if item.metric is not metric:
-                metric, family = item.metric, self._family(item)
+                metric, family = item.metric, self._family(item, select)
+            if family is None:
+                continue
             if isinstance(family, str):
                 self.refused[family] += 1
                 continue
             assert ctx is not None
             try:
-                self._add_point(family, item, ctx, now)
+                series = self._add_point(family, item, ctx, now)
                 kept += 1
+                if on_point is not None:
+                    on_point(family, series, item)
             except Refused as refusal:
                 self.refused[refusal.reason] += 1
         return kept
@@ -152,8 +160,9 @@ class SeriesStore:
             entry.updated = now
         return labels
 
-    def _family(self, item: items.PointItem) -> Family | str:
-        """The item's family, or why its points are refused."""
+    def _family(self, item: items.PointItem,
+                select: Callable[[str, Any], bool] | None = None) -> Family | str | None:
+        """The item's family, why its points are refused, or None when not selected."""
         metric = item.metric
         kind, mtype = _types(item)
         if mtype is None:
@@ -162,6 +171,8 @@ class SeriesStore:
             name = self.metric_namer.build(metric.name, metric.unit, mtype)
         except NameError_:
             return "invalid_name"
+        if select is not None and not select(name, metric):
+            return None
         family = self.families.get(name)
         if family is None:
             family = self.families[name] = Family(name, kind, metric.description)
@@ -170,7 +181,7 @@ class SeriesStore:
         return family
 
     def _add_point(self, family: Family, item: items.PointItem, ctx: _Context,
-                   now: float) -> None:
+                   now: float) -> Series:
         labels = self._labels(item, ctx)
         point = item.point
         existing = family.series.get(labels)
@@ -182,15 +193,26 @@ class SeriesStore:
         kind = item.kind
         if existing is not None and type(existing) is _SERIES_CLASS[kind]:
             _update(existing, item, now)
-            return
+            return existing
         if existing is None and self.series_count >= self.settings.max_series:
             raise Refused("series_limit")
-        family.series[labels] = _create(labels, item, now)
+        created = family.series[labels] = _create(labels, item, now)
         if existing is None:
             self.series_count += 1
+        return created
 
     def _labels(self, item: items.PointItem, ctx: _Context) -> str:
         return render_labels(self.label_maker.point_labels(item, ctx.labels).items())
+
+    def remove(self, name: str, labels: str) -> bool:
+        """Forget the series ``labels`` (rendered) of family ``name``; False when absent."""
+        family = self.families.get(name)
+        if family is None or family.series.pop(labels, None) is None:
+            return False
+        self.series_count -= 1
+        if not family.series:
+            del self.families[name]
+        return True
 
     # -- out -----------------------------------------------------------------------------
     def live(self) -> Iterator[Family]:

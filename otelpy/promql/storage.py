@@ -7,7 +7,7 @@ lazily, up to the evaluation time).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from otelpy.promql.ast import Matcher
 from otelpy.promql.values import Labels, get, is_stale
@@ -52,6 +52,36 @@ class SeriesStore:
                 ts, vs = self._series[metric]
                 out.append((metric, ts, vs))
         return out
+
+    def remove(self, metric: Labels) -> bool:
+        """Forget one series; False when it was not stored."""
+        if self._series.pop(metric, None) is None:
+            return False
+        names = self._by_name.get(get(metric, "__name__"))
+        if names is not None:
+            names.discard(metric)
+            if not names:
+                del self._by_name[get(metric, "__name__")]
+        return True
+
+    def trim(self, before: int) -> int:
+        """Drop samples older than ``before`` (ms) and series left empty; returns how many
+        series went."""
+        gone = []
+        for metric, (ts, vs) in self._series.items():
+            if ts and ts[0] < before:
+                cut = bisect_left(ts, before)
+                del ts[:cut]
+                del vs[:cut]
+            if not ts:
+                gone.append(metric)
+        for metric in gone:
+            self.remove(metric)
+        return len(gone)
+
+    def samples(self) -> int:
+        """How many samples are stored."""
+        return sum(len(ts) for ts, _ in self._series.values())
 
     def end_index(self, ts: list[int], ref: int) -> int:
         """Index one past the last sample at or before ``ref`` (and the visibility limit)."""

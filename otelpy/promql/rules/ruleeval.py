@@ -48,8 +48,11 @@ class GroupEvaluator:
         self.external_labels = external_labels or {}
         self.states = [RuleState(r) for r in group.rules]
 
-    def evaluate(self, ts: int) -> None:
-        """One round at ``ts`` (ms); each rule's error is kept in its ``last_error``."""
+    def evaluate(self, ts: int) -> list[tuple[Labels, float]]:
+        """One round at ``ts`` (ms); each rule's error is kept in its ``last_error``.
+        Returns every sample written into the store (recording rules, ``ALERTS``,
+        ``ALERTS_FOR_STATE``, stale markers), in rule order."""
+        written: list[tuple[Labels, float]] = []
         for st in self.states:
             try:
                 produced = self._rule(st, ts)
@@ -61,11 +64,15 @@ class GroupEvaluator:
             for metric, value in produced:
                 self.engine.store.append(metric, ts, value)
                 current.add(metric)
+            written += produced
             for gone in st.previous_series - current:
                 self.engine.store.append(gone, ts, STALE_NAN)
+                written.append((gone, STALE_NAN))
             st.previous_series = current
+        return written
 
     def _query(self, rule: Rule, ts: int) -> Vector:
+        """The rule's result at ``ts``; subclasses may answer for rules without ``expr``."""
         assert rule.expr is not None
         value = self.engine.instant(rule.expr, ts)
         if isinstance(value, Scalar):
