@@ -24,6 +24,8 @@ ENTRY_POINT_GROUP = "otelpy.components"
 BUILTIN = (
     "otelpy.receivers.otlp",
     "otelpy.receivers.hostmetrics",
+    "otelpy.receivers.jaeger",
+    "otelpy.receivers.zipkin",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
@@ -46,6 +48,7 @@ BUILTIN = (
     "otelpy.exporters.datadog",
     "otelpy.exporters.prometheusremotewrite",
     "otelpy.exporters.pushgateway",
+    "otelpy.exporters.zipkin",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",
     "otelpy.connectors.logpattern",

@@ -11,8 +11,10 @@ from thrift.protocol.TProtocol import TProtocolException
 from thrift.TRecursive import fix_spec
 
 import sys
-import jaeger.ttypes
-import zipkincore.ttypes
+import otelpy.jaeger.gen.jaeger.ttypes
+from otelpy.jaeger.gen import jaeger  # patched: the compiler ignores package_prefix here
+import otelpy.jaeger.gen.zipkincore.ttypes
+from otelpy.jaeger.gen import zipkincore  # patched, as above
 
 from thrift.transport import TTransport
 all_structs = []
