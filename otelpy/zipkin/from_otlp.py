@@ -51,10 +51,11 @@ def spans(request: Any, default_service_name: str) -> Iterator[dict[str, Any]]:
             continue
         tags = {k: as_string(v) for k, v in item.resource_attributes.items()}
         service = _service(tags, default_service_name) if tags else default_service_name
-        if item.scope.name:
-            tags["otel.library.name"] = item.scope.name
-        if item.scope.version:
-            tags["otel.library.version"] = item.scope.version
+        scope = item.scope.scope
+        if scope.name:
+            tags["otel.library.name"] = scope.name
+        if scope.version:
+            tags["otel.library.version"] = scope.version
         tags.update((k, as_string(v)) for k, v in item.attributes.items())
         yield _span(span, service, tags)
 
