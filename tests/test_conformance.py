@@ -145,6 +145,12 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "prometheusremotewrite"): {
             "endpoint": f"{env.accepting.url}/api/v1/write"},
         (Kind.EXPORTER, "pushgateway"): {"endpoint": env.accepting.url, "job": "conformance"},
+        (Kind.RECEIVER, "jaeger"): {"protocols": {
+            "grpc": {"endpoint": "127.0.0.1:0"}, "thrift_http": {"endpoint": "127.0.0.1:0"},
+            "thrift_compact": {"endpoint": "127.0.0.1:0"},
+            "thrift_binary": {"endpoint": "127.0.0.1:0"}}},
+        (Kind.RECEIVER, "zipkin"): {"endpoint": "127.0.0.1:0"},
+        (Kind.EXPORTER, "zipkin"): {"endpoint": f"{env.accepting.url}/api/v2/spans"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.CONNECTOR, "spanmetrics"): {},
         (Kind.CONNECTOR, "servicegraph"): {},
@@ -302,7 +308,7 @@ async def test_receiver(type_: str, env: Env) -> None:
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
             return
-        await _send_sample(type_, cfg)
+        await _send_sample(type_, cfg, rec)
     finally:
         await rec.shutdown()
         await rec.shutdown()
@@ -333,8 +339,11 @@ async def _scrape_sample(rec: Any, sink: SinkConsumer, port: int) -> None:
     assert sink.total() == COUNTS[Signal.METRICS] + 1
 
 
-async def _send_sample(type_: str, cfg: Any) -> None:
+async def _send_sample(type_: str, cfg: Any, rec: Any) -> None:
     """Push one sample per signal through the receiver's own protocol."""
+    if type_ in ("jaeger", "zipkin"):
+        await _send_trace_sample(type_, rec)
+        return
     assert type_ == "otlp", f"no conformance driver for receiver {type_}"
     base = f"http://{cfg.protocols.http.endpoint}"
     async with aiohttp.ClientSession() as session:
@@ -342,6 +351,35 @@ async def _send_sample(type_: str, cfg: Any) -> None:
             async with session.post(f"{base}/v1/{signal}", data=SAMPLES[signal](),
                                     headers={"Content-Type": "application/x-protobuf"}) as r:
                 assert r.status == 200, await r.text()
+
+
+async def _send_trace_sample(type_: str, rec: Any) -> None:
+    """The traces sample as Zipkin JSON v2, or as Jaeger Thrift over HTTP (one span per
+    sample span, IDs from the sample)."""
+    from jaeger_client.thrift_gen.jaeger import ttypes as jt
+    from thrift.protocol.TBinaryProtocol import TBinaryProtocol
+    from thrift.transport.TTransport import TMemoryBuffer
+
+    from otelpy.zipkin import from_otlp
+    spans = list(from_otlp.spans(traces_request(COUNTS[Signal.TRACES]), "conformance"))
+    if type_ == "zipkin":
+        url, body = f"http://127.0.0.1:{rec.port}/api/v2/spans", from_otlp.encode_json(spans)
+        content_type = "application/json"
+    else:
+        def i64(hex_text: str) -> int:
+            v = int(hex_text, 16)
+            return v - (1 << 64) if v >= 1 << 63 else v
+        batch = jt.Batch(jt.Process("conformance", []), [
+            jt.Span(i64(z["traceId"][16:]), i64(z["traceId"][:16]), i64(z["id"]), 0,
+                    z["name"], None, 1, z.get("timestamp", 0), z.get("duration", 0))
+            for z in spans])
+        buffer = TMemoryBuffer()
+        batch.write(TBinaryProtocol(buffer))
+        url, body = f"http://127.0.0.1:{rec.http_port}/api/traces", buffer.getvalue()
+        content_type = "application/x-thrift"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=body, headers={"Content-Type": content_type}) as r:
+            assert r.status == 202, await r.text()
 
 
 @pytest.mark.parametrize("type_", _ids(Kind.EXTENSION))
