@@ -33,6 +33,7 @@ BUILTIN = (
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
     "otelpy.processors.groupbyattrs",
+    "otelpy.processors.metricstransform",
     "otelpy.processors.anomaly",
     "otelpy.processors.deltatocumulative",
     "otelpy.processors.cumulativetodelta",

@@ -99,6 +99,10 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
+        (Kind.PROCESSOR, "metricstransform"): {"transforms": [
+            {"include": ".*", "match_type": "regexp", "action": "update",
+             "new_name": "conformance.$0", "operations": [
+                 {"action": "add_label", "new_label": "conformance", "new_value": "1"}]}]},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,
                                                        "action": "insert"}]},
         (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint,
