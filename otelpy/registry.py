@@ -34,6 +34,7 @@ BUILTIN = (
     "otelpy.processors.resource",
     "otelpy.processors.groupbyattrs",
     "otelpy.processors.metricstransform",
+    "otelpy.processors.resourcedetection",
     "otelpy.processors.anomaly",
     "otelpy.processors.deltatocumulative",
     "otelpy.processors.cumulativetodelta",

@@ -99,6 +99,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
+        (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
+                                                "system": {"hostname_sources": ["os"]}},
         (Kind.PROCESSOR, "metricstransform"): {"transforms": [
             {"include": ".*", "match_type": "regexp", "action": "update",
              "new_name": "conformance.$0", "operations": [

@@ -42,10 +42,10 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
                                              set()),
     "12-otel-demo-collector.yaml": (
         {"receiver/httpcheck", "receiver/redis", "exporter/opensearch",
-         "processor/resourcedetection", "connector/spanmetrics"},
+         "connector/spanmetrics"},
         {"service::telemetry::metrics::readers::0::periodic"}),
-    "13-aws-adot-xray-emf.yaml": ({"exporter/awsxray", "exporter/awsemf",
-                                   "processor/resourcedetection"}, set()),
+    "13-aws-adot-xray-emf.yaml": ({"exporter/awsxray", "exporter/awsemf"},
+                                  {"processors::resourcedetection::detectors::1"}),
     "14-datadog-exporter-connector.yaml": ({"connector/datadog", "exporter/datadog:traces",
                                             "exporter/datadog:logs"}, set()),
     "17-splunk-hec.yaml": ({"exporter/splunk_hec"}, set()),
