@@ -36,6 +36,8 @@ BUILTIN = (
     "otelpy.processors.attributes",
     "otelpy.processors.resource",
     "otelpy.processors.groupbyattrs",
+    "otelpy.processors.metricstransform",
+    "otelpy.processors.resourcedetection",
     "otelpy.processors.anomaly",
     "otelpy.processors.deltatocumulative",
     "otelpy.processors.cumulativetodelta",

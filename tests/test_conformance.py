@@ -127,6 +127,12 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
+        (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
+                                                "system": {"hostname_sources": ["os"]}},
+        (Kind.PROCESSOR, "metricstransform"): {"transforms": [
+            {"include": ".*", "match_type": "regexp", "action": "update",
+             "new_name": "conformance.$0", "operations": [
+                 {"action": "add_label", "new_label": "conformance", "new_value": "1"}]}]},
         (Kind.PROCESSOR, "resource"): {"attributes": [{"key": "conformance", "value": 1,
                                                        "action": "insert"}]},
         (Kind.EXPORTER, "otlp_grpc"): {"endpoint": env.grpc_sink.endpoint,

@@ -1,0 +1,154 @@
+"""Local stand-ins for the metadata services the cloud detectors read, serving the responses
+each provider documents (real aiohttp servers on loopback ports or unix sockets).
+
+* EC2 IMDSv2: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html
+  (PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds, then the token in
+  X-aws-ec2-metadata-token; 401 without it) and the identity document example of
+  https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-identity-documents.html
+* GCE: https://cloud.google.com/compute/docs/metadata/querying-metadata (Metadata-Flavor:
+  Google required, 403 otherwise; answers carry Metadata-Flavor: Google) and the value
+  formats of https://cloud.google.com/compute/docs/metadata/predefined-metadata-keys
+* Azure IMDS: https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service
+  (Metadata: true required, api-version required; 400 otherwise) and its sample compute
+  response.
+* Docker Engine API: GET /info (SystemInfo: Name, OSType, ...),
+  https://docs.docker.com/reference/api/engine/version/v1.45/#tag/System/operation/SystemInfo
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+EC2_IDENTITY = {
+    "devpayProductCodes": None, "marketplaceProductCodes": ["1abc2defghijklm3nopqrs4tu"],
+    "availabilityZone": "us-west-2b", "privateIp": "10.158.112.84", "version": "2017-09-30",
+    "instanceId": "i-1234567890abcdef0", "billingProducts": None, "instanceType": "t2.micro",
+    "accountId": "123456789012", "imageId": "ami-5fb8c835",
+    "pendingTime": "2016-11-19T16:32:11Z", "architecture": "x86_64", "kernelId": None,
+    "ramdiskId": None, "region": "us-west-2",
+}
+EC2_HOSTNAME = "ip-10-158-112-84.us-west-2.compute.internal"
+GCE = {
+    "project/project-id": "my-project", "instance/id": "4520031799277581759",
+    "instance/name": "my-instance", "instance/hostname": "my-instance.c.my-project.internal",
+    "instance/zone": "projects/123456789/zones/us-central1-f",
+    "instance/machine-type": "projects/123456789/machineTypes/n1-standard-1",
+}
+AZURE_COMPUTE = {
+    "azEnvironment": "AzurePublicCloud", "location": "westus", "name": "examplevmname",
+    "offer": "UbuntuServer", "osType": "Linux", "resourceGroupName": "macikgo-test-may-23",
+    "subscriptionId": "xxxxxxxx-xxxxx-xxx-xxx-xxxx", "vmId": "02aab8a4-74ef-476e-8182-f6d2ba4166a6",
+    "vmScaleSetName": "crpteste9vflji9", "vmSize": "Standard_A3", "zone": "",
+}
+DOCKER_INFO = {"ID": "7TRN:IPZB:QYBB:VPBQ:UWYJ:KH6N:E3OH:O7LC:ZRAW:3SQG:P3JS:FKTY",
+               "Containers": 14, "Name": "node5.corp.example.com", "OSType": "linux",
+               "OperatingSystem": "Alpine Linux v3.5", "Architecture": "x86_64",
+               "KernelVersion": "4.9.38-moby"}
+
+
+class Recorder:
+    """What a fake service saw, and how it should misbehave."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.fail: dict[str, int] = {}  # path -> status to answer instead
+        self.delay = 0.0
+
+
+def _recording(rec: Recorder, handler: Callable[[web.Request], Any]) -> Any:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        rec.requests.append((request.method, request.path_qs, dict(request.headers)))
+        if rec.delay:
+            await asyncio.sleep(rec.delay)
+        if request.path in rec.fail:
+            return web.Response(status=rec.fail[request.path])
+        return await handler(request)  # type: ignore[no-any-return]
+    return wrapped
+
+
+def ec2_app(rec: Recorder, imdsv1_only: bool = False) -> web.Application:
+    token = "AQAEAFqK2a0Wz-token=="
+
+    async def put_token(request: web.Request) -> web.Response:
+        if imdsv1_only:
+            return web.Response(status=404)
+        if "X-aws-ec2-metadata-token-ttl-seconds" not in request.headers:
+            return web.Response(status=400)
+        return web.Response(text=token)
+
+    def guarded(body: str) -> Callable[[web.Request], Any]:
+        async def get(request: web.Request) -> web.Response:
+            if not imdsv1_only and request.headers.get("X-aws-ec2-metadata-token") != token:
+                return web.Response(status=401)
+            return web.Response(text=body)
+        return get
+
+    app = web.Application()
+    app.router.add_put("/latest/api/token", _recording(rec, put_token))
+    for path, body in [("/latest/meta-data/instance-id", EC2_IDENTITY["instanceId"]),
+                       ("/latest/dynamic/instance-identity/document",
+                        json.dumps(EC2_IDENTITY, indent=2)),
+                       ("/latest/meta-data/hostname", EC2_HOSTNAME)]:
+        app.router.add_get(path, _recording(rec, guarded(str(body))))
+    return app
+
+
+def gce_app(rec: Recorder) -> web.Application:
+    async def get(request: web.Request) -> web.Response:
+        if request.headers.get("Metadata-Flavor") != "Google":
+            return web.Response(status=403, text="Missing Metadata-Flavor:Google header.")
+        key = request.match_info["key"]
+        if key not in GCE:
+            return web.Response(status=404)
+        return web.Response(text=GCE[key], headers={"Metadata-Flavor": "Google"})
+
+    app = web.Application()
+    app.router.add_get("/computeMetadata/v1/{key:.*}", _recording(rec, get))
+    return app
+
+
+def azure_app(rec: Recorder) -> web.Application:
+    async def compute(request: web.Request) -> web.Response:
+        if request.headers.get("Metadata", "").lower() != "true":
+            return web.json_response({"error": "Bad request. Required metadata header not "
+                                               "specified"}, status=400)
+        if "api-version" not in request.query:
+            return web.json_response({"error": "Bad request. api-version was not specified "
+                                               "in the request"}, status=400)
+        return web.json_response(AZURE_COMPUTE)
+
+    app = web.Application()
+    app.router.add_get("/metadata/instance/compute", _recording(rec, compute))
+    return app
+
+
+def docker_app(rec: Recorder) -> web.Application:
+    async def info(_request: web.Request) -> web.Response:
+        return web.json_response(DOCKER_INFO)
+
+    app = web.Application()
+    app.router.add_get("/info", _recording(rec, info))
+    return app
+
+
+@asynccontextmanager
+async def serving(app: web.Application, unix_path: str | None = None) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port (yields ``127.0.0.1:port``) or a unix socket."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site: web.BaseSite
+    if unix_path is not None:
+        site = web.UnixSite(runner, unix_path)
+    else:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield unix_path if unix_path is not None else f"127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
