@@ -11,6 +11,7 @@ import importlib
 import logging
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -79,6 +80,8 @@ class Registry:
     def __init__(self, factories: Iterable[Factory] = ()) -> None:
         self._by_key: dict[tuple[Kind, str], Factory] = {}
         self._aliases: dict[tuple[Kind, str], tuple[Factory, TypeAlias]] = {}
+        self.derived: dict[str, Any] = {}  # what is computed from the factories (the
+        # document schema ...), cached by its users; emptied whenever a factory is added
         for f in factories:
             self.add(f)
 
@@ -93,6 +96,7 @@ class Registry:
         self._by_key[(factory.kind, factory.type)] = factory
         for alias in factory.aliases:
             self._aliases[(factory.kind, alias.name)] = (factory, alias)
+        self.derived.clear()
 
     def get(self, kind: Kind, type_: str) -> Factory | None:
         """The factory of ``type_`` (a canonical type name or an alias), or None."""

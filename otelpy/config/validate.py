@@ -62,7 +62,9 @@ def validate(loaded: LoadedConfig, registry: Registry) -> ValidatedConfig:
     Raises ConfigError listing every problem found; warnings (unused components) do
     not fail validation and are returned in ``warnings``.
     """
-    walker = SchemaWalker(document_schema(registry))
+    walker = registry.derived.get("schema_walker")
+    if walker is None:  # building the schema takes a while: once per registry
+        walker = registry.derived["schema_walker"] = SchemaWalker(document_schema(registry))
     doc = _coerce_originals(copy.deepcopy(loaded.document), loaded.originals, walker)
     run = _Run(loaded, registry, walker, doc)
     run.check_structure()
