@@ -11,7 +11,11 @@ from yarl import URL
 from otelpy.alertmanager import Alertmanager, EscalationPolicy, EventError, StateError
 from otelpy.alertmanager import alert_from_attributes as to_alert
 from otelpy.alertmanager.api import routes
+from otelpy.alertmanager.correlation import CorrelationPolicy
+from otelpy.alertmanager.labels import parse_matchers
 from otelpy.alertmanager.notifiers.build import build_integrations
+from otelpy.alertmanager.notifiers.forward import AlertmanagerForwarder, ForwardTarget
+from otelpy.alertmanager.notifiers.http import auth_headers
 from otelpy.component import ComponentBase, ComponentID, Host, Settings, Signal
 from otelpy.config.client import HTTPClientSettings
 from otelpy.consumer import Consumer
@@ -39,9 +43,20 @@ class NotifyExporter(Consumer, ComponentBase):
         esc = cfg.escalation
         policy = EscalationPolicy(esc.severities, esc.timeout_minutes * 60, esc.max_escalations,
                                   esc.severity_label) if esc is not None else None
-        self.am = Alertmanager(am_cfg, receivers, settings.clock, settings.logger,
-                               RetryPolicy(cfg.retry_on_failure), policy, cfg.external_url,
-                               cfg.max_alerts, cfg.max_groups, cfg.max_silences)
+        retry = RetryPolicy(cfg.retry_on_failure, clock=settings.clock)
+        corr = cfg.correlation
+        correlation = CorrelationPolicy(
+            corr.time_window_minutes * 60, corr.correlation_threshold, tuple(corr.labels),
+            tuple(corr.receivers), corr.max_incidents) if corr is not None else None
+        self.am = Alertmanager(am_cfg, receivers, settings.clock, settings.logger, retry,
+                               policy, cfg.external_url, cfg.max_alerts, cfg.max_groups,
+                               cfg.max_silences, correlation,
+                               corr.update_interval if corr is not None else 10.0)
+        self.forwarders = [AlertmanagerForwarder(
+            ForwardTarget(f.url, f.resend_delay, f.timeout,
+                          tuple(m for text in f.matchers for m in parse_matchers(text)),
+                          tuple(auth_headers(f.http_config).items()), cfg.max_alerts),
+            self._client, settings.clock, settings.logger) for f in cfg.forward]
         self._resolve_timeout = am_cfg.global_.resolve_timeout
         tel, owner = settings.telemetry, str(settings.id)
         self._records = tel.counter(
@@ -76,10 +91,14 @@ class NotifyExporter(Consumer, ComponentBase):
                 continue
             if alert is None:
                 counts["pending"] += 1
-            elif self.am.receive(alert):
+                continue
+            if self.am.receive(alert):
                 counts["alert"] += 1
             else:
                 counts["refused"] += 1
+            newest = self.am.dispatcher.store.get(alert.fp, alert)
+            for fwd in self.forwarders:
+                fwd.observe(newest, now)
         for outcome, n in counts.items():
             self._count(outcome, n)
         self._items.sent.inc(sum(counts.values()))
@@ -90,6 +109,8 @@ class NotifyExporter(Consumer, ComponentBase):
             await self._open_storage(host)
         save = self._save if self._log is not None else None
         self.am.start(save)
+        for fwd in self.forwarders:
+            fwd.start()
         table = api_routes(host)
         if table is not None:
             self._removers = [table.add(m, p, h, owner=self._owner)
@@ -136,6 +157,8 @@ class NotifyExporter(Consumer, ComponentBase):
             remove()
         self._removers = []
         await self.am.stop()
+        for fwd in self.forwarders:
+            await fwd.stop()
         if self._log is not None:
             await self.am.save()
             log, self._log = self._log, None

@@ -43,6 +43,8 @@ class SlackNotifier:
     def payload(self, n: Notification) -> dict[str, Any]:
         cfg, r = self.cfg, self._t.render
         text = r(cfg.text, n)
+        if n.incident_line():
+            text = n.incident_line() + ("\n" + text if text else "")
         if cfg.mentions and is_critical(n):
             text = " ".join(cfg.mentions) + (" " + text if text else "")
         colour = severity_colour(n) if cfg.color == DEFAULT_COLOR else r(cfg.color, n)
