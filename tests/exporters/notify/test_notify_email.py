@@ -123,6 +123,7 @@ async def test_starttls_with_auth_delivers_text_and_html(
     _check(msg)
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 async def test_implicit_tls_with_auth(smtp_implicit: tuple[Inbox, int],
                                       tls: TLSFiles) -> None:
     inbox, port = smtp_implicit
