@@ -84,6 +84,18 @@ PAGERDUTY_SCHEMA: dict[str, Any] = {
         {"if": {"properties": {"event_action": {"enum": ["acknowledge", "resolve"]}}},
          "then": {"required": ["dedup_key"]}}]}
 
+# Alertmanager API v2 postableAlerts
+AM_ALERTS_SCHEMA: dict[str, Any] = {
+    "type": "array", "items": {
+        "type": "object", "additionalProperties": False, "required": ["labels"],
+        "properties": {"labels": {"type": "object", "minProperties": 1,
+                                  "additionalProperties": {"type": "string"}},
+                       "annotations": {"type": "object",
+                                       "additionalProperties": {"type": "string"}},
+                       "startsAt": {"type": "string", "format": "date-time"},
+                       "endsAt": {"type": "string", "format": "date-time"},
+                       "generatorURL": {"type": "string"}}}}
+
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 
 
@@ -136,6 +148,9 @@ class Endpoints:
         return web.json_response({"status": "success", "message": "Event processed",
                                   "dedup_key": key}, status=202)
 
+    async def alertmanager(self, request: web.Request) -> web.Response:
+        return await self._take("am", request, AM_ALERTS_SCHEMA) or web.json_response({})
+
     async def hook(self, request: web.Request) -> web.Response:
         name = "hook/" + request.match_info["name"]
         return await self._take(name, request, None) or web.Response(text="ok")
@@ -148,6 +163,7 @@ async def endpoints(clock: FakeClock | None = None) -> AsyncIterator[Endpoints]:
     app.router.add_post("/slack/{secret:.*}", ep.slack)
     app.router.add_post("/pagerduty/v2/enqueue", ep.pagerduty)
     app.router.add_post("/hook/{name}", ep.hook)
+    app.router.add_post("/am/api/v2/alerts", ep.alertmanager)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
