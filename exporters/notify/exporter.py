@@ -63,6 +63,10 @@ class NotifyExporter(Consumer, ComponentBase):
             "otelpy_exporter_notify_records", "Log records seen, by outcome: alert, "
             "pending, ignored (not an alert event), invalid, refused (a bound was reached)",
             ["exporter", "outcome"])
+        self._saves = tel.counter(
+            "otelpy_exporter_notify_state_saves", "Saves of the notification log, silences, "
+            "acknowledgements, escalation and incident state to the storage extension, by "
+            "outcome (ok, failed)", ["exporter", "outcome"])
         self._owner = owner
         # every record is consumed here (alerts, or counted as ignored / invalid): "sent"
         self._items = SignalCounters(tel, Signal.LOGS, owner)
@@ -146,8 +150,10 @@ class NotifyExporter(Consumer, ComponentBase):
         try:
             ref = await log.append([data], 0, lambda _ref: None)
         except StorageError as exc:
+            self._saves.labels(exporter=self._owner, outcome="failed").inc()
             self._settings.logger.error("saving alertmanager state failed: %s", exc)
             return
+        self._saves.labels(exporter=self._owner, outcome="ok").inc()
         if self._snapshot is not None:
             log.ack(self._snapshot.seq)
         self._snapshot = ref
