@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from otelpy.alertmanager.config import AlertmanagerConfig
+from otelpy.alertmanager.config import AlertmanagerConfig, HTTPConfig
+from otelpy.alertmanager.labels import MatcherError, parse_matchers
 from otelpy.alertmanager.validate import check, load_file
 from otelpy.config.problems import format_path
-from otelpy.config.types import ConfigModel
+from otelpy.config.types import ConfigModel, Duration
 from otelpy.exporterhelper.config import RetrySettings
 
 
@@ -23,6 +24,39 @@ class EscalationConfig(ConfigModel):
                                    "its first notification (and after each escalation).")
     max_escalations: int = Field(3, ge=0, description="Most escalations per alert.")
     severity_label: str = Field("severity", description="Label holding the severity.")
+
+
+class CorrelationConfig(ConfigModel):
+    """The spec's ``correlate_alerts(time_window_minutes, correlation_threshold)``."""
+
+    time_window_minutes: float = Field(10.0, gt=0, description="Alerts that started within "
+                                       "this many minutes of each other may correlate.")
+    correlation_threshold: float = Field(0.8, gt=0, le=1, description="Least label "
+                                         "similarity (share of the correlation labels present "
+                                         "on either alert with equal values) to correlate.")
+    labels: list[str] = Field(default_factory=lambda: ["service", "team", "host"],
+                              min_length=1, description="Labels compared.")
+    receivers: list[str] = Field(default_factory=list, description="Receivers notified of "
+                                 "incidents (opened, member joined or resolved, resolved); "
+                                 "empty: incidents only on the API.")
+    update_interval: Duration = Field(10.0, gt=0, description="How often incidents are "
+                                      "checked for changes to notify.")
+    max_incidents: int = Field(1000, ge=1, description="Most incidents kept (the oldest "
+                               "resolved go first; evictions counted).")
+
+
+class ForwardConfig(ConfigModel):
+    """An Alertmanager receiving every alert as Prometheus sends them."""
+
+    url: str = Field(..., description="Alertmanager base URL (`http://host:9093`); alerts "
+                     "are POSTed to `<url>/api/v2/alerts`.")
+    resend_delay: Duration = Field(60.0, gt=0, description="Firing alerts are re-sent this "
+                                   "often; their endsAt is 4 x resend_delay ahead.")
+    timeout: Duration = Field(10.0, gt=0, description="Time limit of one POST.")
+    matchers: list[str] = Field(default_factory=list, description="Only alerts matching "
+                                "all of these (Alertmanager matcher syntax).")
+    http_config: HTTPConfig | None = Field(None, description="Authorization (basic_auth, "
+                                           "authorization, bearer_token).")
 
 
 class NotifyConfig(AlertmanagerConfig):
@@ -45,6 +79,10 @@ class NotifyConfig(AlertmanagerConfig):
         description="Retries of one notification (Retry-After honoured).")
     escalation: EscalationConfig | None = Field(None, description="Escalation by severity "
                                                 "(unset: none).")
+    correlation: CorrelationConfig | None = Field(None, description="Correlation of alerts "
+                                                  "into incidents (unset: none).")
+    forward: list[ForwardConfig] = Field(default_factory=list, description="Alertmanagers "
+                                         "receiving every alert (`alertmanager` notifier).")
     max_alerts: int = Field(100_000, ge=1, description="Most alerts held; more are refused "
                             "and counted.")
     max_groups: int = Field(10_000, ge=1, description="Most aggregation groups.")
@@ -75,4 +113,22 @@ class NotifyConfig(AlertmanagerConfig):
             for sev, receivers in self.escalation.severities.items():
                 problems += [f"escalation::severities::{sev}: undefined receiver \"{r}\""
                              for r in receivers if r not in names]
+        if cfg is not None and self.correlation is not None:
+            names = {r.name for r in cfg.receivers}
+            problems += [f"correlation::receivers: undefined receiver \"{r}\""
+                         for r in self.correlation.receivers if r not in names]
+        for i, fwd in enumerate(self.forward):
+            problems += [f"forward::{i}::{p}" for p in fwd_problems(fwd)]
         return problems
+
+
+def fwd_problems(fwd: ForwardConfig) -> list[str]:
+    out = []
+    if not fwd.url.startswith(("http://", "https://")):
+        out.append(f"url: expected an http:// or https:// URL, got {fwd.url!r}")
+    for j, text in enumerate(fwd.matchers):
+        try:
+            parse_matchers(text)
+        except MatcherError as exc:
+            out.append(f"matchers::{j}: {exc}")
+    return out

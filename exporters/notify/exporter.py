@@ -11,7 +11,11 @@ from yarl import URL
 from otelpy.alertmanager import Alertmanager, EscalationPolicy, EventError, StateError
 from otelpy.alertmanager import alert_from_attributes as to_alert
 from otelpy.alertmanager.api import routes
+from otelpy.alertmanager.correlation import CorrelationPolicy
+from otelpy.alertmanager.labels import parse_matchers
 from otelpy.alertmanager.notifiers.build import build_integrations
+from otelpy.alertmanager.notifiers.forward import AlertmanagerForwarder, ForwardTarget
+from otelpy.alertmanager.notifiers.http import auth_headers
 from otelpy.component import ComponentBase, ComponentID, Host, Settings, Signal
 from otelpy.config.client import HTTPClientSettings
 from otelpy.consumer import Consumer
@@ -39,15 +43,30 @@ class NotifyExporter(Consumer, ComponentBase):
         esc = cfg.escalation
         policy = EscalationPolicy(esc.severities, esc.timeout_minutes * 60, esc.max_escalations,
                                   esc.severity_label) if esc is not None else None
-        self.am = Alertmanager(am_cfg, receivers, settings.clock, settings.logger,
-                               RetryPolicy(cfg.retry_on_failure), policy, cfg.external_url,
-                               cfg.max_alerts, cfg.max_groups, cfg.max_silences)
+        retry = RetryPolicy(cfg.retry_on_failure, clock=settings.clock)
+        corr = cfg.correlation
+        correlation = CorrelationPolicy(
+            corr.time_window_minutes * 60, corr.correlation_threshold, tuple(corr.labels),
+            tuple(corr.receivers), corr.max_incidents) if corr is not None else None
+        self.am = Alertmanager(am_cfg, receivers, settings.clock, settings.logger, retry,
+                               policy, cfg.external_url, cfg.max_alerts, cfg.max_groups,
+                               cfg.max_silences, correlation,
+                               corr.update_interval if corr is not None else 10.0)
+        self.forwarders = [AlertmanagerForwarder(
+            ForwardTarget(f.url, f.resend_delay, f.timeout,
+                          tuple(m for text in f.matchers for m in parse_matchers(text)),
+                          tuple(auth_headers(f.http_config).items()), cfg.max_alerts),
+            self._client, settings.clock, settings.logger) for f in cfg.forward]
         self._resolve_timeout = am_cfg.global_.resolve_timeout
         tel, owner = settings.telemetry, str(settings.id)
         self._records = tel.counter(
             "otelpy_exporter_notify_records", "Log records seen, by outcome: alert, "
             "pending, ignored (not an alert event), invalid, refused (a bound was reached)",
             ["exporter", "outcome"])
+        self._saves = tel.counter(
+            "otelpy_exporter_notify_state_saves", "Saves of the notification log, silences, "
+            "acknowledgements, escalation and incident state to the storage extension, by "
+            "outcome (ok, failed)", ["exporter", "outcome"])
         self._owner = owner
         # every record is consumed here (alerts, or counted as ignored / invalid): "sent"
         self._items = SignalCounters(tel, Signal.LOGS, owner)
@@ -76,10 +95,14 @@ class NotifyExporter(Consumer, ComponentBase):
                 continue
             if alert is None:
                 counts["pending"] += 1
-            elif self.am.receive(alert):
+                continue
+            if self.am.receive(alert):
                 counts["alert"] += 1
             else:
                 counts["refused"] += 1
+            newest = self.am.dispatcher.store.get(alert.fp, alert)
+            for fwd in self.forwarders:
+                fwd.observe(newest, now)
         for outcome, n in counts.items():
             self._count(outcome, n)
         self._items.sent.inc(sum(counts.values()))
@@ -90,6 +113,8 @@ class NotifyExporter(Consumer, ComponentBase):
             await self._open_storage(host)
         save = self._save if self._log is not None else None
         self.am.start(save)
+        for fwd in self.forwarders:
+            fwd.start()
         table = api_routes(host)
         if table is not None:
             self._removers = [table.add(m, p, h, owner=self._owner)
@@ -125,8 +150,10 @@ class NotifyExporter(Consumer, ComponentBase):
         try:
             ref = await log.append([data], 0, lambda _ref: None)
         except StorageError as exc:
+            self._saves.labels(exporter=self._owner, outcome="failed").inc()
             self._settings.logger.error("saving alertmanager state failed: %s", exc)
             return
+        self._saves.labels(exporter=self._owner, outcome="ok").inc()
         if self._snapshot is not None:
             log.ack(self._snapshot.seq)
         self._snapshot = ref
@@ -136,6 +163,8 @@ class NotifyExporter(Consumer, ComponentBase):
             remove()
         self._removers = []
         await self.am.stop()
+        for fwd in self.forwarders:
+            await fwd.stop()
         if self._log is not None:
             await self.am.save()
             log, self._log = self._log, None

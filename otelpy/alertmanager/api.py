@@ -1,7 +1,8 @@
 """The ``/api`` views of an :class:`Alertmanager` on the ``status`` extension, in
 Alertmanager's API v2 shapes: ``GET/POST /silences``, ``DELETE /silences/{id}``,
-``GET /alerts`` (``filter`` matchers, ``active``/``silenced``/``inhibited`` flags, ``limit``)
-and ``POST /alerts/{fingerprint}/ack``. Every change is saved before the answer."""
+``GET /alerts`` (``filter`` matchers, ``active``/``silenced``/``inhibited`` flags, ``limit``),
+``POST /alerts/{fingerprint}/ack`` and ``GET /incidents`` (``state`` all | firing |
+resolved, ``limit``; newest first). Every change is saved before the answer."""
 
 from __future__ import annotations
 
@@ -82,7 +83,21 @@ def routes(am: Alertmanager) -> list[tuple[str, str, ApiHandler]]:
         await am.save()
         return {"fingerprint": fp_text, "acknowledged": record}
 
-    return [("GET", "/silences", list_silences), ("POST", "/silences", post_silence),
+    async def list_incidents(req: ApiRequest) -> Any:
+        state = req.param("state", "all")
+        if state not in ("all", "firing", "resolved"):
+            raise ApiError(400, f"state: expected all, firing or resolved, got {state!r}")
+        limit = req.integer("limit", 100, MAX_LIMIT)
+        corr = am.correlator
+        if corr is None:
+            return []
+        now = am.now()
+        views = [i.view(now, corr.policy.labels) for i in sorted(
+            corr.incidents.values(), key=lambda i: i.opened_at, reverse=True)]
+        return [v for v in views if state in ("all", v["status"])][:limit]
+
+    return [("GET", "/incidents", list_incidents), ("GET", "/silences", list_silences),
+            ("POST", "/silences", post_silence),
             ("DELETE", "/silences/{id}", delete_silence), ("GET", "/alerts", list_alerts),
             ("POST", "/alerts/{fingerprint}/ack", ack)]
 

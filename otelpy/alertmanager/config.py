@@ -174,6 +174,8 @@ class EmailConfig(ConfigModel):
                       "listing of the alerts.")
     require_tls: bool | None = Field(None, description="Require STARTTLS (default: global "
                                      "smtp_require_tls). Port 465 uses implicit TLS.")
+    implicit_tls: bool | None = Field(None, description="otelpy addition: TLS from the first "
+                                      "byte (SMTPS); default: only on port 465.")
     tls_config: TLSConfig = Field(default_factory=TLSConfig, description="TLS settings.")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from otelpy.alertmanager.alerts import Alert
 from otelpy.alertmanager.config import AlertmanagerConfig
+from otelpy.alertmanager.correlation import CorrelationPolicy, Correlator
 from otelpy.alertmanager.dispatch import Dispatcher
 from otelpy.alertmanager.escalation import EscalationPolicy, Escalator
 from otelpy.alertmanager.inhibit import Inhibitor
@@ -40,7 +41,9 @@ class Alertmanager:
                  clock: Clock, logger: logging.Logger, retry: RetryPolicy,
                  escalation: EscalationPolicy | None = None, external_url: str = "",
                  max_alerts: int = 100_000, max_groups: int = 10_000,
-                 max_silences: int = 10_000) -> None:
+                 max_silences: int = 10_000,
+                 correlation: CorrelationPolicy | None = None,
+                 correlation_interval: float = 10.0) -> None:
         assert cfg.route is not None
         self.cfg = cfg
         self.clock = clock
@@ -60,7 +63,10 @@ class Alertmanager:
             if escalation is not None else None
         if self.escalator is not None:
             self.pipeline.on_sent = self.escalator.notified
-        self._escalating: asyncio.Task[None] | None = None
+        self.correlator = Correlator(correlation, self.pipeline, receivers) \
+            if correlation is not None else None
+        self._correlation_interval = correlation_interval
+        self._loops: list[asyncio.Task[None]] = []
 
     def now(self) -> float:
         return self.clock.time_ns() / 1e9
@@ -73,9 +79,15 @@ class Alertmanager:
     def start(self, save: Callable[[bytes], Awaitable[None]] | None) -> None:
         self._save = save
         self.dispatcher.start()
-        if self.escalator is not None and self._escalating is None:
-            self._escalating = asyncio.get_running_loop().create_task(
-                self._escalate_loop(), name="alertmanager escalation")
+        if self._loops:
+            return
+        loop = asyncio.get_running_loop()
+        if self.escalator is not None:
+            self._loops.append(loop.create_task(self._escalate_loop(),
+                                                name="alertmanager escalation"))
+        if self.correlator is not None:
+            self._loops.append(loop.create_task(self._correlate_loop(),
+                                                name="alertmanager correlation"))
 
     async def _escalate_loop(self) -> None:
         assert self.escalator is not None
@@ -85,18 +97,30 @@ class Alertmanager:
             if await self.escalator.run_once(self.dispatcher.store, self.now()):
                 await self.save()
 
+    async def _correlate_loop(self) -> None:
+        assert self.correlator is not None
+        while True:
+            await self.clock.sleep(self._correlation_interval)
+            if await self.correlator.run_once(self.now()):
+                await self.save()
+
     async def stop(self) -> None:
-        if self._escalating is not None:
-            self._escalating.cancel()
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._escalating
-            self._escalating = None
+                await task
+        self._loops = []
         await self.dispatcher.stop()
 
     # -- alerts -------------------------------------------------------------------------
 
     def receive(self, alert: Alert) -> bool:
-        return self.dispatcher.put(alert)
+        if not self.dispatcher.put(alert):
+            return False
+        if self.correlator is not None:
+            self.correlator.observe(self.dispatcher.store[alert.fp], self.now())
+        return True
 
     # -- state --------------------------------------------------------------------------
 
@@ -106,7 +130,8 @@ class Alertmanager:
         self.silences.gc(now)
         state = {"v": STATE_VERSION, "nflog": self.nflog.dump(),
                  "silences": [s.dump() for s in self.silences.by_id.values()],
-                 "escalation": self.escalator.dump() if self.escalator else {}}
+                 "escalation": self.escalator.dump() if self.escalator else {},
+                 "incidents": self.correlator.dump() if self.correlator else []}
         return json.dumps(state, separators=(",", ":")).encode()
 
     def load(self, data: bytes) -> None:
@@ -121,6 +146,8 @@ class Alertmanager:
                 self.silences.by_id[sil.id] = sil
             if self.escalator is not None:
                 self.escalator.load(state.get("escalation") or {})
+            if self.correlator is not None:
+                self.correlator.load(state.get("incidents") or [])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(f"saved state not readable: {exc}") from exc
 

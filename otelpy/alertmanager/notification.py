@@ -57,13 +57,23 @@ class Notification:
     def webhook_payload(self, max_alerts: int = 0) -> dict[str, Any]:
         """Alertmanager's webhook body, version 4."""
         shown = self.alerts if not max_alerts else self.alerts[:max_alerts]
-        return {"receiver": self.receiver, "status": self.status,
+        extra = {"incident": self.extra["Incident"]} if "Incident" in self.extra else {}
+        return {**extra, "receiver": self.receiver, "status": self.status,
                 "alerts": [a.webhook(self.now) for a in shown],
                 "groupLabels": dict(sorted(self.group_labels.items())),
                 "commonLabels": self.common_labels,
                 "commonAnnotations": self.common_annotations,
                 "externalURL": self.external_url, "version": "4",
                 "groupKey": self.group_key, "truncatedAlerts": len(self.alerts) - len(shown)}
+
+    def incident_line(self) -> str:
+        """One line naming the incident this notification is about ("" for a group)."""
+        inc = self.extra.get("Incident")
+        if not inc:
+            return ""
+        first = inc["firstCause"]["labels"].get("alertname", "")
+        return (f"Incident {inc['id']} ({inc['status']}, {len(inc['members'])} alerts, "
+                f"score {inc['score']:g}, probable first cause: {first})")
 
     def template_data(self) -> dict[str, Any]:
         """What ``.`` is in templates: Alertmanager's template.Data field names."""

@@ -43,7 +43,7 @@ def instances(n: Notification, firing: bool) -> str:
 
 def text_body(n: Notification) -> str:
     """otelpy's plain-text email body."""
-    out = [subject(n), ""]
+    out = [subject(n), *([n.incident_line()] if n.incident_line() else []), ""]
     for title, group in (("Firing", n.firing), ("Resolved", n.resolved)):
         if group:
             out.append(f"{len(group)} alert(s) {title.lower()}:")

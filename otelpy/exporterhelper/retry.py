@@ -7,7 +7,9 @@ and anything else go straight to the caller. A retryable error's ``retry_after``
 (HTTP Retry-After, gRPC RetryInfo) is used as the next wait when positive; otherwise
 the wait is the backoff interval with jitter. The Collector takes the larger of the
 two; otelpy trusts the server's hint. A wait that would end after
-``max_elapsed_time`` is not started: the policy gives up at once.
+``max_elapsed_time`` is not started: the policy gives up at once. Waits and the time
+budget use the event loop's clock, or the ``clock`` given (``settings.clock``, so tests
+drive retries with a FakeClock).
 :meth:`RetryPolicy.stop` (shutdown) wakes every waiting retry, which then gives up.
 The final :class:`RetriesExhausted` says ``may_have_arrived`` when any attempt's error
 did (an error that is not a RetryableError counts as "may have"): False only when no
@@ -25,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Generic, Protocol, TypeVar
 
+from otelpy.clock import Clock
 from otelpy.errors import RetryableError
 from otelpy.exporterhelper.config import RetrySettings
 
@@ -57,9 +60,11 @@ class RetriesExhausted(RetryableError):
 class RetryPolicy:
     """Backoff parameters plus a stop signal shared by every retry of one exporter."""
 
-    def __init__(self, cfg: RetrySettings, rng: Callable[[], float] = random.random) -> None:
+    def __init__(self, cfg: RetrySettings, rng: Callable[[], float] = random.random,
+                 clock: Clock | None = None) -> None:
         self.cfg = cfg
         self._rng = rng
+        self._clock = clock
         self._stopped = False
         self._stop_fut: asyncio.Future[None] | None = None
 
@@ -110,8 +115,7 @@ class RetryPolicy:
     async def _retry(self, attempt: Callable[[T], Awaitable[None]], item: T,
                      last: RetryableError) -> None:
         cfg = self.cfg
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = self._now()
         interval = cfg.initial_interval
         tries = 1
         arrived = last.may_have_arrived
@@ -125,7 +129,7 @@ class RetryPolicy:
             else:
                 delay = self.backoff(interval)
                 interval = min(interval * cfg.multiplier, cfg.max_interval)
-            elapsed = loop.time() - start
+            elapsed = self._now() - start
             if cfg.max_elapsed_time and elapsed + delay > cfg.max_elapsed_time:
                 raise RetriesExhausted(
                     f"no more retries left after {tries} attempt(s) in {elapsed:.1f}s "
@@ -143,11 +147,23 @@ class RetryPolicy:
                 last = exc
                 arrived = arrived or exc.may_have_arrived
 
+    def _now(self) -> float:
+        if self._clock is not None:
+            return self._clock.monotonic()
+        return asyncio.get_running_loop().time()
+
     async def _sleep(self, delay: float) -> None:
         """Sleep ``delay`` seconds, or less if :meth:`stop` is called meanwhile."""
         if self._stop_fut is None:
             self._stop_fut = asyncio.get_running_loop().create_future()
-        await asyncio.wait((self._stop_fut,), timeout=delay)
+        if self._clock is None:
+            await asyncio.wait((self._stop_fut,), timeout=delay)
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        try:
+            await asyncio.wait((self._stop_fut, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
 
 class _Watched(Generic[T]):

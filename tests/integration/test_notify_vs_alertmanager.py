@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,14 @@ class Hook:
 
     def __init__(self) -> None:
         self.got: dict[str, list[dict[str, Any]]] = {"am": [], "otelpy": []}
+        self.times: dict[str, list[float]] = {"am": [], "otelpy": []}
+        self.t0 = 0.0  # when the first alerts were sent
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.got[request.match_info["who"]].append(await request.json())
+        who = request.match_info["who"]
+        self.got[who].append(await request.json())
+        self.times[who].append(time.monotonic())
         return web.Response(text="ok")
 
 
@@ -103,6 +108,7 @@ async def _side_by_side(tmp_path: Path, hook: Hook, am_doc: dict[str, Any],
     exp = NotifyExporter(settings, cfg)
     await exp.start(FakeHost())
     try:
+        hook.t0 = time.monotonic()
         for delay, alerts in steps:
             await asyncio.sleep(delay)
             await asyncio.to_thread(am.post_alerts, alerts)
@@ -168,3 +174,25 @@ async def test_resolution_and_group_interval(tmp_path: Path, hook: Hook) -> None
     # first notification (2 firing), then one resolved at the next group interval
     await _side_by_side(tmp_path, hook, doc, [(0, first), (2.0, resolved)], 3.0, 2)
     assert [a["status"] for a in hook.got["otelpy"][1]["alerts"]] == ["resolved", "firing"]
+
+
+async def test_group_wait_and_group_interval_timings_match_alertmanager(
+        tmp_path: Path, hook: Hook) -> None:
+    """Both notify group_wait after the first alert and group_interval after that when a
+    second alert joins; lower bounds are exact, upper bounds and the difference between the
+    two are loose enough for a slow machine."""
+    now = dt.datetime.now(dt.UTC).timestamp()
+    doc = {"route": {"receiver": "a", "group_by": ["alertname"], "group_wait": "2s",
+                     "group_interval": "4s", "repeat_interval": "1h"},
+           "receivers": [{"name": "a", "webhook_configs": [{"url": "x"}]}]}
+    first = [_alert(now, "Down", instance="h1")]
+    second = [_alert(now, "Down", instance="h1"), _alert(now, "Down", instance="h2")]
+    await _side_by_side(tmp_path, hook, doc, [(0, first), (2.5, second)], 1.0, 2)
+    t0 = hook.t0
+    for who in ("am", "otelpy"):
+        at_first, at_second = hook.times[who]
+        assert 2.0 - 0.05 <= at_first - t0 <= 2.0 + 5.0, (who, at_first - t0)
+        assert 4.0 - 0.1 <= at_second - at_first <= 4.0 + 5.0, (who, at_second - at_first)
+        assert [len(b["alerts"]) for b in hook.got[who]] == [1, 2]
+    for i in range(2):
+        assert abs(hook.times["otelpy"][i] - hook.times["am"][i]) <= 1.5, hook.times

@@ -19,6 +19,19 @@ from otelpy.errors import PermanentError, RetryableError
 __all__ = ["EmailNotifier"]
 
 
+class _NamedContext(ssl.SSLContext):
+    """A client context verifying ``server_name`` (tls_config.server_name) instead of the
+    host connected to, as Go's tls.Config.ServerName does."""
+
+    server_name = ""
+
+    def wrap_bio(self, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
+                 server_side: bool = False, server_hostname: str | bytes | None = None,
+                 session: ssl.SSLSession | None = None) -> ssl.SSLObject:
+        return super().wrap_bio(incoming, outgoing, server_side,
+                                self.server_name or server_hostname, session)
+
+
 class EmailNotifier:
     def __init__(self, cfg: EmailConfig, glob: GlobalConfig, templater: Templater,
                  limit: RateLimit) -> None:
@@ -51,7 +64,12 @@ class EmailNotifier:
 
     def _tls(self) -> ssl.SSLContext:
         tls = self.cfg.tls_config
-        ctx = ssl.create_default_context(cafile=tls.ca_file or None)
+        ctx = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.server_name = tls.server_name
+        if tls.ca_file:
+            ctx.load_verify_locations(cafile=tls.ca_file)
+        else:
+            ctx.load_default_certs()
         if tls.insecure_skip_verify:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
@@ -60,13 +78,11 @@ class EmailNotifier:
     async def notify(self, n: Notification) -> None:
         smtp: Any = importlib.import_module("aiosmtplib")
         await self._limit.acquire()
-        implicit = self.port == 465
+        implicit = self.port == 465 if self.cfg.implicit_tls is None else self.cfg.implicit_tls
         options: dict[str, Any] = {
             "hostname": self.host, "port": self.port, "local_hostname": self.hello,
             "tls_context": self._tls(), "use_tls": implicit, "timeout": 30,
             "start_tls": None if implicit else (True if self.require_tls else None)}
-        if self.cfg.tls_config.server_name:
-            options["server_hostname"] = self.cfg.tls_config.server_name
         if self.username:
             options["username"] = self.username
             options["password"] = self.password.reveal()

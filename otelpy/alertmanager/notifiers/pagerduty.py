@@ -43,6 +43,8 @@ class PagerdutyNotifier:
         details: dict[str, Any] = {k: r(v, n) for k, v in cfg.details.items()} or {
             "firing": instances(n, True), "resolved": instances(n, False),
             "num_firing": str(len(n.firing)), "num_resolved": str(len(n.resolved))}
+        if "Incident" in n.extra:
+            details["incident"] = n.extra["Incident"]
         client = r(cfg.client, n)
         body["client"] = client
         body["client_url"] = r(cfg.client_url, n)

@@ -1,5 +1,6 @@
 """``slack_configs``: an incoming-webhook message with one attachment (colour by severity,
-title, text, fields) and a section block; mentions on firing critical alerts."""
+title, text, fields) and a section block (title, text, one line per alert with its value
+and runbook link); mentions on firing critical alerts."""
 
 from __future__ import annotations
 
@@ -33,6 +34,24 @@ def is_critical(n: Notification) -> bool:
                                         for a in n.firing)
 
 
+def alert_lines(n: Notification, most: int = 10) -> list[str]:
+    """One mrkdwn line per alert for the section block: status, summary (or alertname),
+    value, runbook link."""
+    out = []
+    for a in n.alerts[:most]:
+        name = a.annotations.get("summary") or a.labels.get("alertname", "")
+        line = f"• {a.status(n.now)}: {name}"
+        if a.value:
+            line += f" (value {a.value})"
+        runbook = a.annotations.get("runbook_url") or a.annotations.get("runbook")
+        if runbook:
+            line += f" <{runbook}|runbook>"
+        out.append(line)
+    if len(n.alerts) > most:
+        out.append(f"… and {len(n.alerts) - most} more")
+    return out
+
+
 class SlackNotifier:
     def __init__(self, cfg: SlackConfig, poster: JSONPoster, templater: Templater) -> None:
         self.cfg = cfg
@@ -43,6 +62,8 @@ class SlackNotifier:
     def payload(self, n: Notification) -> dict[str, Any]:
         cfg, r = self.cfg, self._t.render
         text = r(cfg.text, n)
+        if n.incident_line():
+            text = n.incident_line() + ("\n" + text if text else "")
         if cfg.mentions and is_critical(n):
             text = " ".join(cfg.mentions) + (" " + text if text else "")
         colour = severity_colour(n) if cfg.color == DEFAULT_COLOR else r(cfg.color, n)
@@ -57,7 +78,7 @@ class SlackNotifier:
                              for f in cfg.fields]
         if cfg.footer:
             att["footer"] = r(cfg.footer, n)
-        section = f"*{title}*" + (f"\n{text}" if text else "")
+        section = "\n".join([f"*{title}*", *([text] if text else []), *alert_lines(n)])
         body: dict[str, Any] = {"username": r(cfg.username, n), "attachments": [att],
                                 "blocks": [{"type": "section",
                                             "text": {"type": "mrkdwn", "text": section}}],

@@ -1,0 +1,95 @@
+"""Slack and PagerDuty notifications to local HTTP servers that check the documented payload
+schemas and answer 429 with Retry-After once: the retry waits exactly that long on the
+exporter's clock; then the resolved message."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+from otelpy.testing.polling import until
+from tests.exporters.notify.harness import ROUTING_KEY, alert_batch, endpoints, running
+
+ROUTE = {"receiver": "oncall", "group_by": ["alertname"], "group_wait": "30s",
+         "group_interval": "1m", "repeat_interval": "4h"}
+CRITICAL = {"labels": {"alertname": "ApiDown", "severity": "critical", "service": "api"},
+            "annotations": {"summary": "API is down", "runbook_url": "https://runbooks/api"},
+            "value": 97.5}
+
+
+async def test_slack_blocks_colour_mentions_retry_after_and_resolved() -> None:
+    async with endpoints() as ep:
+        doc = {"route": ROUTE, "receivers": [{"name": "oncall", "slack_configs": [{
+            "api_url": f"{ep.url}/slack/T000/B000/XXXXSECRET", "send_resolved": True,
+            "channel": "#alerts", "mentions": ["<!here>"]}]}],
+            "rate_limits": {"slack": 0}}
+        async with running(doc) as run:
+            ep.clock = run.clock
+            ep.throttle["slack"] = 7
+            await run.exporter.consume_logs(alert_batch(CRITICAL))
+            await run.clock.advance(30)
+            await until(lambda: ep.attempts["slack"] == 1, within=30)
+            await run.clock.advance(6)
+            await asyncio.sleep(0.3)
+            assert ep.attempts["slack"] == 1, "retried before Retry-After elapsed"
+            await run.clock.advance(1.5)
+            await until(lambda: len(ep.got["slack"]) == 1, within=30)
+            assert ep.got["slack"][0].at >= 37.0
+            body = ep.got["slack"][0].body
+            att = body["attachments"][0]
+            assert att["color"] == "#d63232"
+            assert att["title"].startswith("[FIRING:1] ApiDown")
+            assert body["text"] == "<!here>"  # Alertmanager's default text is empty
+            assert body["channel"] == "#alerts"
+            section = body["blocks"][0]["text"]["text"].split("\n")
+            assert section[0].startswith("*[FIRING:1] ApiDown")
+            assert section[1:] == ["<!here>", "• firing: API is down (value 97.5) "
+                                   "<https://runbooks/api|runbook>"]
+
+            resolved = {**CRITICAL, "state": "resolved"}
+            await run.exporter.consume_logs(alert_batch(resolved))
+            await run.clock.advance(60)
+            await until(lambda: len(ep.got["slack"]) == 2, within=30)
+            body = ep.got["slack"][1].body
+            assert body["attachments"][0]["color"] == "#2eb67d"
+            assert body["attachments"][0]["title"].startswith("[RESOLVED] ApiDown")
+            assert "<!here>" not in body["text"]
+            assert ep.invalid == []
+            assert ep.attempts["slack"] == 3
+
+
+async def test_pagerduty_trigger_then_resolve_with_dedup_key_and_retry_after() -> None:
+    async with endpoints() as ep:
+        doc = {"route": ROUTE, "receivers": [{"name": "oncall", "pagerduty_configs": [{
+            "routing_key": ROUTING_KEY, "url": f"{ep.url}/pagerduty/v2/enqueue"}]}],
+            "external_url": "http://otelpy.example:9093"}
+        async with running(doc) as run:
+            ep.throttle["pagerduty"] = 12
+            warning = {"labels": {"alertname": "ApiDown", "severity": "warning",
+                                  "service": "web"}}
+            await run.exporter.consume_logs(alert_batch(CRITICAL, warning))
+            await run.clock.advance(30)
+            await until(lambda: ep.attempts["pagerduty"] == 1, within=30)
+            await run.clock.advance(11)
+            await asyncio.sleep(0.3)
+            assert ep.attempts["pagerduty"] == 1
+            await run.clock.advance(1.5)
+            await until(lambda: len(ep.got["pagerduty"]) == 1, within=30)
+            trigger = ep.bodies("pagerduty")[0]
+            assert trigger["event_action"] == "trigger"
+            assert trigger["routing_key"] == ROUTING_KEY
+            group_key = '{}:{alertname="ApiDown"}'
+            assert trigger["dedup_key"] == hashlib.sha256(group_key.encode()).hexdigest()
+            assert trigger["payload"]["severity"] == "critical"  # the worst of the group
+            assert trigger["payload"]["summary"].startswith("[FIRING:2] ApiDown")
+            assert trigger["payload"]["custom_details"]["num_firing"] == "2"
+            assert trigger["client_url"] == "http://otelpy.example:9093/#/alerts?receiver=oncall"
+
+            await run.exporter.consume_logs(alert_batch(
+                {**CRITICAL, "state": "resolved"}, {**warning, "state": "resolved"}))
+            await run.clock.advance(60)
+            await until(lambda: len(ep.got["pagerduty"]) == 2, within=30)
+            resolve = ep.bodies("pagerduty")[1]
+            assert resolve == {"routing_key": ROUTING_KEY, "event_action": "resolve",
+                               "dedup_key": trigger["dedup_key"]}
+            assert ep.invalid == []
