@@ -45,6 +45,9 @@ CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
     # one root server span: user -> checkout-0 when the store expires at shutdown;
     # request_total, request_server, request_client
     ("servicegraph", "traces", "metrics"): 3,
+    # threshold 0: one event per scored point: the sample's plain gauge and non-monotonic sum
+    # (histograms are not scored; a counter's first point only sets its baseline)
+    ("anomaly", "metrics", "logs"): 2,
 }
 
 
@@ -142,6 +145,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "pushgateway"): {"endpoint": env.accepting.url, "job": "conformance"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.CONNECTOR, "spanmetrics"): {},
+        (Kind.CONNECTOR, "anomaly"): {"threshold": 0.0},
         (Kind.CONNECTOR, "servicegraph"): {},
         (Kind.EXPORTER, "spananalytics"): {},
         # routing gets a table per signal pair in test_connector (it names pipelines)
