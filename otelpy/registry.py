@@ -57,6 +57,7 @@ BUILTIN = (
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",
     "otelpy.connectors.logpattern",
+    "otelpy.connectors.anomaly",
     "otelpy.exporters.spananalytics",
     "otelpy.connectors.spanmetrics",
     "otelpy.connectors.servicegraph",

@@ -48,7 +48,11 @@ CONNECTOR_OUTPUT: dict[tuple[str, str, str], int] = {
     # request_total, request_server, request_client
     ("servicegraph", "traces", "metrics"): 3,
     # one firing alert: one log record; ALERTS and ALERTS_FOR_STATE (not the input)
-    ("alerting", "metrics", "logs"): 1, ("alerting", "metrics", "metrics"): 2}
+    ("alerting", "metrics", "logs"): 1, ("alerting", "metrics", "metrics"): 2,
+    # threshold 0: one event per scored point: the sample's plain gauge and non-monotonic sum
+    # (histograms are not scored; a counter's first point only sets its baseline)
+    ("anomaly", "metrics", "logs"): 2,
+}
 # connectors that emit on a schedule: seconds of a FakeClock to advance before shutdown
 SCHEDULED_CONNECTORS: dict[str, float] = {"alerting": 60.0}
 
@@ -159,6 +163,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "zipkin"): {"endpoint": f"{env.accepting.url}/api/v2/spans"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.CONNECTOR, "spanmetrics"): {},
+        (Kind.CONNECTOR, "anomaly"): {"threshold": 0.0},
         (Kind.CONNECTOR, "servicegraph"): {},
         (Kind.EXPORTER, "spananalytics"): {},
         (Kind.CONNECTOR, "alerting"): {"lookback_delta": "40000h", "alert_rules": {

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--method", default="surprise")
+    parser.add_argument("--method", default="shape")
     parser.add_argument("--detector", default="otelpy")
     args = parser.parse_args(argv)
     windows_path = args.data / "labels" / "combined_windows.json"

@@ -112,6 +112,21 @@ def best_threshold(rows: list[Row], windows: int, weights: dict[str, float]) -> 
     return best
 
 
+def raw_at(rows: list[Row], windows: int, weights: dict[str, float], threshold: float) -> float:
+    """The raw score of detecting every row scoring >= ``threshold`` (a fixed threshold)."""
+    caught: dict[int, float] = {}
+    fp_total = 0.0
+    for row in rows:
+        if row.score < threshold:
+            continue
+        if row.window < 0:
+            fp_total += weights["fp"] * row.penalty
+        else:
+            caught[row.window] = max(caught.get(row.window, -1.0), row.reward)
+    missed = windows - len(caught)
+    return weights["tp"] * sum(caught.values()) + fp_total - weights["fn"] * missed
+
+
 def normalise(raw: float, windows: int, weights: dict[str, float]) -> float:
     null = -weights["fn"] * windows
     perfect = weights["tp"] * windows

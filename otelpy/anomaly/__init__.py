@@ -2,9 +2,11 @@
 
 ``create_detector(method)`` gives one series' scorer; ``detector.score(value, timestamp)``
 returns a score in [0, 1] and learns the value; ``dump_detector`` / ``load_detector`` turn the
-learned state into bytes and back (for the storage extension). Methods: ``surprise`` (the
-default), ``robust`` (median/MAD with optional daily or weekly seasonality), ``drift`` (PSI and
-Kolmogorov-Smirnov between a recent and a reference window).
+learned state into bytes and back (for the storage extension). Methods: ``shape`` (the
+default: novelty of the recent shape), ``surprise`` (records of level, seasonal residual and
+context novelty), ``robust`` (median/MAD with optional daily or weekly seasonality),
+``drift`` (PSI and Kolmogorov-Smirnov between a recent and a reference window), ``iforest``
+(isolation forest, fitted off the caller's thread).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-METHODS = ("surprise", "robust", "drift")
+METHODS = ("shape", "surprise", "robust", "drift", "iforest")
 
 
 class Detector(Protocol):
@@ -24,6 +26,10 @@ class Detector(Protocol):
         """Score ``value`` (seen at ``timestamp``, Unix seconds) in [0, 1], then learn it."""
         ...
 
+    def expected_range(self, timestamp: float = 0.0) -> tuple[float, float]:
+        """What the series usually does (low, high); NaN while nothing is learned."""
+        ...
+
     def dump(self) -> dict[str, Any]:
         """The learned state as JSON-able data."""
         ...
@@ -31,13 +37,16 @@ class Detector(Protocol):
 
 def _classes() -> dict[str, Any]:
     from otelpy.anomaly.drift import DriftDetector
+    from otelpy.anomaly.iforest import IForestDetector
     from otelpy.anomaly.robust import RobustDetector
+    from otelpy.anomaly.shape import ShapeDetector
     from otelpy.anomaly.surprise import SurpriseDetector
 
-    return {"surprise": SurpriseDetector, "robust": RobustDetector, "drift": DriftDetector}
+    return {"shape": ShapeDetector, "surprise": SurpriseDetector, "robust": RobustDetector,
+            "drift": DriftDetector, "iforest": IForestDetector}
 
 
-def create_detector(method: str = "surprise", **params: Any) -> Detector:
+def create_detector(method: str = "shape", **params: Any) -> Detector:
     """A fresh detector; ``params`` override the method's defaults. Raises ValueError for an
     unknown method or parameter."""
     classes = _classes()

@@ -83,6 +83,12 @@ class DriftDetector:
             self.psi = psi(self.reference.ordered, self.recent.ordered, p.bins)
         return self.last
 
+    def expected_range(self, timestamp: float = 0.0) -> tuple[float, float]:
+        """The 1st and 99th percentile of the reference window (NaN before any)."""
+        if not len(self.reference):
+            return math.nan, math.nan
+        return self.reference.quantile(0.01), self.reference.quantile(0.99)
+
     def dump(self) -> dict[str, Any]:
         return {"params": asdict(self.params), "recent": self.recent.dump(),
                 "reference": self.reference.dump(), "last": self.last, "psi": self.psi,

@@ -18,6 +18,7 @@ the largest ratio: 0.5 is a fresh record, 0.75 three times the previous record.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -143,6 +144,12 @@ class SurpriseDetector:
         self.seen[key] = seen + 1
         self.novelty.append(1.0 / (1 + seen))
         return sum(self.novelty) / len(self.novelty)
+
+    def expected_range(self, timestamp: float = 0.0) -> tuple[float, float]:
+        """The 1st and 99th percentile of the level window (NaN before any)."""
+        if not len(self.window):
+            return math.nan, math.nan
+        return self.window.quantile(0.01), self.window.quantile(0.99)
 
     def dump(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,7 @@
 
 One gauge series with a known spike is sent one point per request; the file exporter's output
 must hold every original point and one ``<name>.anomaly_score`` point per original, with the
-same attributes and timestamp, the highest score on the spike."""
+same attributes and timestamp, the highest score on the spike (within its 3-point block)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from .otlpfile import read_requests
 pytestmark = pytest.mark.integration
 
 T0 = 1_700_000_000 * 10**9
-POINTS, SPIKE = 400, 350
+POINTS, SPIKE = 1000, 900
 
 
 def request(i: int) -> bytes:
@@ -81,5 +81,6 @@ def test_scores_flow_through_a_real_pipeline(start_otelpy: StartOtelpy, tmp_path
     assert all([(kv.key, kv.value.string_value) for kv in p.attributes] == [("queue", "orders")]
                for p in scores)
     ordered = [by_time[T0 + i * 60 * 10**9].as_double for i in range(POINTS)]
-    assert max(range(POINTS), key=ordered.__getitem__) == SPIKE
-    assert ordered[SPIKE] > 0.8
+    top = max(range(POINTS), key=ordered.__getitem__)
+    assert SPIKE <= top < SPIKE + 3  # the default method scores per 3-point block
+    assert ordered[top] > 0.8

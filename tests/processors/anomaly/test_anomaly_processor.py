@@ -78,7 +78,7 @@ async def test_scores_ride_along_with_same_attributes_and_spike_stands_out() -> 
         assert 0.0 <= score <= 1.0
         if i >= 200:
             best = max(best, (score, i))
-    assert best[1] == spike_at and best[0] > 0.9
+    assert spike_at <= best[1] < spike_at + 3 and best[0] > 0.9  # shape scores per 3-point block
     attrs = h.sink.batches[-1].message.resource_metrics[0].scope_metrics[0].metrics[-1]
     assert attrs.gauge.data_points[0].time_unix_nano == T0 + 1599 * STEP
     assert h.telemetry.value("otelpy_processor_anomaly_points_scored_total",
@@ -94,8 +94,8 @@ async def test_bounded_series_evictions_counted_and_groups_pick_method() -> None
     assert h.processor.series == 2  # type: ignore[attr-defined]
     assert h.telemetry.value("otelpy_processor_anomaly_series_evicted_total",
                              {"processor": "anomaly"}) == 2
-    detectors = list(h.processor._series.values())  # type: ignore[attr-defined]
-    assert [d.method for d in detectors] == ["surprise", "robust"]
+    series = list(h.processor.table.series.values())  # type: ignore[attr-defined]
+    assert [s.detector.method for s in series] == ["shape", "robust"]
 
 
 @pytest.mark.parametrize(("config", "message"), [

@@ -1,0 +1,159 @@
+"""``shape`` (the default): novelty of the recent shape of a series, nearest-neighbour style.
+
+The idea is the one behind the strongest NAB detectors (ARTime's adaptive resonance over
+windows of down-sampled values, KNN-CAD, contextual hashing): an anomaly is a stretch of the
+series unlike every stretch seen before. Per series:
+
+- values are grouped in blocks of ``block`` points; each block is summarised by its extreme
+  (the max or the min, whichever is farther from a running mean of block means), so a spike
+  survives the down-sampling;
+- the last ``window`` block summaries form a vector; its distance to the nearest of the last
+  ``history`` vectors (Chebyshev distance, excluding the overlapping recent ones), divided by
+  the range of values seen so far, is the novelty (0: done exactly this before);
+- novelty is divided by its own maximum over the last ``memory`` blocks: a ratio ``r`` above 1
+  is a record; the score is ``r / (1 + r)`` (0.5 = a fresh record);
+- after a score of at least 0.5 the next ``rest`` points score 0, so one incident is one
+  detection (ContextOSE and ARTime mask the same way), unless a score exceeds the one that
+  started the rest by ``override`` (ARTime lets a much stronger anomaly through its mask).
+
+Scores are computed when a block completes (every ``block`` points); points inside a block
+score 0. numpy is imported when the first detector is created.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from otelpy.anomaly.windows import MaxWindow, SortedWindow
+
+
+@dataclass(frozen=True)
+class ShapeParams:
+    """One set of defaults for every series (see benchmarks/README.md, NAB)."""
+
+    block: int = 3
+    window: int = 6
+    history: int = 1000
+    memory: int = 200
+    warmup: int = 60
+    rest: int = 75
+    override: float = 0.15  # a score this much above the last detection ends a rest
+    recent: int = 200  # block summaries kept for expected_range()
+
+
+class ShapeDetector:
+    """Memory: ``history`` x ``window`` float32 (24 KB by default) plus ~ ``memory`` + ``recent``
+    floats."""
+
+    method = "shape"
+    Params = ShapeParams
+
+    def __init__(self, params: ShapeParams | None = None) -> None:
+        import numpy as np
+
+        p = self.params = params or ShapeParams()
+        if min(p.block, p.window, p.memory, p.history - p.window) < 1:
+            raise ValueError("block, window and memory must be >= 1, history > window")
+        self._np = np
+        self.store = np.zeros((p.history, p.window), dtype=np.float32)
+        self.stored = 0
+        self.block: list[float] = []
+        self.summaries: deque[float] = deque(maxlen=p.window)
+        self.mean: float | None = None
+        self.low = math.inf
+        self.high = -math.inf
+        self.records = MaxWindow(p.memory)
+        self.recent = SortedWindow(p.recent)
+        self.quiet = 0  # points still to score 0 after a detection
+        self.last_detection = 0.0
+
+    def score(self, value: float, timestamp: float = 0.0) -> float:
+        """Score in [0, 1]; NaN/inf score 0 and are not learned."""
+        if not math.isfinite(value):
+            return 0.0
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+        self.block.append(value)
+        result = 0.0
+        if len(self.block) >= self.params.block:
+            result = self._complete_block()
+        resting = self.quiet > 0
+        if resting:
+            self.quiet -= 1
+            if result > self.last_detection + self.params.override:
+                resting = False  # far stronger than what started the rest
+        if result >= 0.5:  # a record also extends a rest in progress
+            self.quiet = self.params.rest
+            if not resting:
+                self.last_detection = result
+        return 0.0 if resting else result
+
+    def _complete_block(self) -> float:
+        block, self.block = self.block, []
+        mean = sum(block) / len(block)
+        self.mean = mean if self.mean is None else (self.mean + mean) / 2
+        top, bottom = max(block), min(block)
+        summary = bottom if abs(top - self.mean) < abs(bottom - self.mean) else top
+        self.summaries.append(summary)
+        self.recent.push(summary)
+        if len(self.summaries) < self.params.window:
+            return 0.0
+        vector = self._np.fromiter(self.summaries, self._np.float32, self.params.window)
+        ratio = self._ratio(vector)
+        self.store[self.stored % self.params.history] = vector
+        self.stored += 1
+        return ratio / (1.0 + ratio)
+
+    def _ratio(self, vector: Any) -> float:
+        p, np = self.params, self._np
+        usable = min(self.stored, p.history)
+        if usable <= p.window:
+            return 0.0
+        distances = np.abs(self.store[:usable] - vector).max(axis=1)
+        recent = (self.stored - 1 - np.arange(p.window)) % p.history
+        distances[recent] = np.inf  # overlapping windows: trivially near
+        novelty = float(distances.min()) / max(self.high - self.low, 1e-9)
+        ratio = 0.0
+        if self.records.count >= p.warmup:
+            ratio = novelty / (self.records.max() + 1e-9)
+        self.records.push(novelty)
+        return ratio
+
+    def expected_range(self, timestamp: float = 0.0) -> tuple[float, float]:
+        """The 1st and 99th percentile of recent block summaries (NaN before any)."""
+        if not len(self.recent):
+            return math.nan, math.nan
+        return self.recent.quantile(0.01), self.recent.quantile(0.99)
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "params": asdict(self.params), "stored": self.stored, "block": self.block,
+            "store": base64.b64encode(self.store.tobytes()).decode(),
+            "summaries": list(self.summaries), "mean": self.mean,
+            "low": self.low if self.stored or self.block else None,
+            "high": self.high if self.stored or self.block else None,
+            "records": self.records.dump(), "recent": self.recent.dump(), "quiet": self.quiet,
+            "last_detection": self.last_detection,
+        }
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> ShapeDetector:
+        detector = cls(ShapeParams(**state["params"]))
+        p, np = detector.params, detector._np
+        raw = np.frombuffer(base64.b64decode(state["store"]), dtype=np.float32)
+        detector.store = raw.reshape(p.history, p.window).copy()
+        detector.stored = int(state["stored"])
+        detector.block = [float(v) for v in state["block"]]
+        detector.summaries.extend(state["summaries"])
+        detector.mean = state["mean"]
+        if state["low"] is not None:
+            detector.low, detector.high = float(state["low"]), float(state["high"])
+        detector.records = MaxWindow.load(p.memory, state["records"])
+        detector.recent = SortedWindow(p.recent, state["recent"])
+        detector.quiet = int(state["quiet"])
+        detector.last_detection = float(state["last_detection"])
+        return detector
