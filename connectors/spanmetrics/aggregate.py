@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otelpy.connectors.spanmetrics.config import (
@@ -65,6 +65,11 @@ class Table(dict[tuple[Hashable, ...], Series]):
         return created, overflow
 
 
+# the series a span goes to: calls, calls overflowed, duration (None: disabled), overflowed
+Targets = tuple[Series, bool, Series | None, bool]
+TARGETS_CACHE_MAX = 10_000  # per resource; cleared when full
+
+
 @dataclass
 class ResourceState:
     attributes: dict[str, Value]
@@ -72,6 +77,9 @@ class ResourceState:
     durations: Table
     events: Table
     last_seen: float = 0.0
+    # what decides a span's series (scope context, name, kind, status, dimension values)
+    # -> its series; cleared whenever a series is removed
+    targets: dict[Hashable, Targets] = field(default_factory=dict)
 
 
 def _key_part(value: Value) -> Hashable:
@@ -164,8 +172,11 @@ class Aggregator:
         scope_attrs: list[tuple[str, Value | object]] = []
         if scope.name in self.scopes:
             scope_attrs = [(SCOPE_NAME_KEY, scope.name), (SCOPE_VERSION_KEY, scope.version)]
+        context = (service, tuple((k, _key_part(v)) for k, v in resource_attrs.items()),
+                   tuple(scope_attrs))
         for span in spans:
-            self.add_span(state, service, resource_attrs, scope_attrs, span, now, now_ns)
+            self.add_span(state, service, resource_attrs, scope_attrs, span, now, now_ns,
+                          context)
 
     def _base(self, service: str, span: Any) -> list[tuple[str, Value | object]]:
         base: list[tuple[str, Value | object]] = [
@@ -177,31 +188,50 @@ class Aggregator:
 
     def add_span(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
                  scope_attrs: list[tuple[str, Value | object]], span: Any, now: float,
-                 now_ns: int) -> None:
-        span_attrs = attributes_of(span.attributes, self.span_keys)
+                 now_ns: int, context: Hashable = None) -> None:
+        """Count one span (``context``: what add_scope derived from its resource and scope,
+        part of the key its series are remembered under)."""
+        span_attrs = attributes_of(span.attributes, self.span_keys) if self.span_keys else {}
+        key = (context, span.name, span.kind, span.status.code,
+               *[(k, _key_part(v)) for k, v in span_attrs.items()])
+        targets = state.targets.get(key)
+        if targets is None:
+            targets = self._targets(state, service, resource_attrs, scope_attrs, span,
+                                    span_attrs, now_ns)
+            if len(state.targets) >= TARGETS_CACHE_MAX:
+                state.targets.clear()
+            state.targets[key] = targets
+        calls, calls_over, durations, durations_over = targets
         value = duration_ns(span) / self.divider
-        base = self._base(service, span) + self.dims.values(span_attrs, resource_attrs)
-        base += scope_attrs
         exemplar = (Exemplar(span.trace_id, span.span_id, value, span.end_time_unix_nano)
                     if self.cfg.exemplars.enabled and any(span.trace_id) else None)
-        limit = self.cfg.aggregation_cardinality_limit
-        calls = base + self.calls_dims.values(span_attrs, resource_attrs)
-        series = self._series(state.calls, calls, limit, now_ns, with_histogram=False)
-        series.count += 1
-        series.last_seen = now
-        if exemplar is not None and series.exemplars is not None:
-            series.exemplars.offer(exemplar)
-        if not self.cfg.histogram.disable:
-            dims = base + self.hist_dims.values(span_attrs, resource_attrs)
-            series = self._series(state.durations, dims, limit, now_ns, with_histogram=True)
-            assert series.histogram is not None
-            series.histogram.observe(value)
-            series.last_seen = now
-            if exemplar is not None and series.exemplars is not None:
-                series.exemplars.offer(exemplar)
+        calls.count += 1
+        calls.last_seen = now
+        self.overflowed_spans += calls_over + durations_over
+        if exemplar is not None and calls.exemplars is not None:
+            calls.exemplars.offer(exemplar)
+        if durations is not None:
+            durations.histogram.observe(value)  # type: ignore[union-attr]
+            durations.last_seen = now
+            if exemplar is not None and durations.exemplars is not None:
+                durations.exemplars.offer(exemplar)
         if self.cfg.events.enabled and len(span.events):
             self._add_events(state, service, resource_attrs, scope_attrs, span, exemplar,
                              now, now_ns)
+
+    def _targets(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
+                 scope_attrs: list[tuple[str, Value | object]], span: Any,
+                 span_attrs: dict[str, Value], now_ns: int) -> Targets:
+        base = self._base(service, span) + self.dims.values(span_attrs, resource_attrs)
+        base += scope_attrs
+        limit = self.cfg.aggregation_cardinality_limit
+        calls = base + self.calls_dims.values(span_attrs, resource_attrs)
+        calls_series, calls_over = self._series(state.calls, calls, limit, now_ns, False)
+        if self.cfg.histogram.disable:
+            return calls_series, calls_over, None, False
+        dims = base + self.hist_dims.values(span_attrs, resource_attrs)
+        series, over = self._series(state.durations, dims, limit, now_ns, True)
+        return calls_series, calls_over, series, over
 
     def _add_events(self, state: ResourceState, service: str,
                     resource_attrs: dict[str, Value],
@@ -213,15 +243,16 @@ class Aggregator:
             merged.update(attributes_of(event.attributes, self.span_keys))
             dims = (self._base(service, span) + self.event_dims.values(span_attrs, merged)
                     + scope_attrs)
-            series = self._series(state.events, dims, self.cfg.aggregation_cardinality_limit,
-                                  now_ns, with_histogram=False)
+            series, over = self._series(state.events, dims,
+                                        self.cfg.aggregation_cardinality_limit, now_ns, False)
+            self.overflowed_spans += over
             series.count += 1
             series.last_seen = now
             if exemplar is not None and series.exemplars is not None:
                 series.exemplars.offer(exemplar)
 
     def _series(self, table: Table, dims: list[tuple[str, Value | object]], limit: int,
-                now_ns: int, with_histogram: bool) -> Series:
+                now_ns: int, with_histogram: bool) -> tuple[Series, bool]:
         key = tuple(_key_part(v) if v is not _MISSING else _MISSING
                     for _, v in dims)  # type: ignore[arg-type]
 
@@ -232,7 +263,4 @@ class Aggregator:
             return Series(attrs, now_ns, self._histogram() if with_histogram else None,
                           self._exemplars())
 
-        series, overflow = table.series(key, build, limit, make)
-        if overflow:
-            self.overflowed_spans += 1
-        return series
+        return table.series(key, build, limit, make)

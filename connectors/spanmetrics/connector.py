@@ -214,6 +214,7 @@ class SpanMetricsConnector(Consumer):
                 for skey, series in list(table.items()):
                     if series_expiration and now - series.last_seen >= series_expiration:
                         del table[skey]
+                        state.targets.clear()
                     elif series.exemplars is not None:
                         series.exemplars.clear()
         self._report()

@@ -81,6 +81,20 @@ def _envelopes(signal: str, item: str, items: str) -> None:
 
 
 _envelopes("Spans", "Span", "spans")
+# traces again with each span reduced to its trace ID (the other fields stay unparsed)
+_MESSAGES.extend([
+    ("SpanTraceId", [("trace_id", 1, "bytes", False)]),
+    ("TraceIdScopeSpans", [("spans", 2, ".SpanTraceId", True)]),
+    ("TraceIdResourceSpans", [("scope_spans", 2, ".TraceIdScopeSpans", True)]),
+    ("TraceIdRequest", [("resource_spans", 1, ".TraceIdResourceSpans", True)]),
+    # a span's times, status code and trace state, under Span's field names
+    ("SummaryStatus", [("code", 3, "enum", False)]),
+    ("SpanSummary", [
+        ("trace_state", 3, "string", False), ("start_time_unix_nano", 7, "fixed64", False),
+        ("end_time_unix_nano", 8, "fixed64", False), ("status", 15, ".SummaryStatus", False),
+    ]),
+    ("SummaryScopeSpans", [("spans", 2, ".SpanSummary", True)]),
+])
 _envelopes("Logs", "LogRecord", "log_records")
 _envelopes("Metrics", "Metric", "metrics")
 
@@ -114,6 +128,9 @@ _CLASSES = _build()
 CheckedTraces = _CLASSES["CheckedSpansRequest"]
 FramedTraces = _CLASSES["FramedSpansRequest"]
 FramedResourceSpans = _CLASSES["FramedResourceSpans"]
+FramedScopeSpans = _CLASSES["FramedScopeSpans"]
+TraceIdTraces = _CLASSES["TraceIdRequest"]
+SummaryScopeSpans = _CLASSES["SummaryScopeSpans"]
 CheckedLogs = _CLASSES["CheckedLogsRequest"]
 FramedLogs = _CLASSES["FramedLogsRequest"]
 FramedResourceLogs = _CLASSES["FramedResourceLogs"]

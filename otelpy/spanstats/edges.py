@@ -31,6 +31,7 @@ from otelpy.spanstats.spans import (
     KIND_PRODUCER,
     KIND_SERVER,
     STATUS_ERROR,
+    attributes_of,
     duration_ns,
     service_name,
 )
@@ -143,6 +144,9 @@ class EdgeTracker:
         self.dimensions = tuple(dimensions)
         self.peer_attributes = tuple(peer_attributes)
         self.database_name_attributes = tuple(database_name_attributes)
+        # the only span attributes read (converting them all per span cost the most)
+        self._span_keys = frozenset(
+            (*self.dimensions, *self.peer_attributes, *self.database_name_attributes))
 
     def consume(self, resource_spans: Iterable[tuple[Any, Iterable[Any]]], now: float) -> None:
         """Read ``(resource, spans)`` pairs; resources without ``service.name`` are skipped."""
@@ -164,7 +168,7 @@ class EdgeTracker:
         messaging = kind in (KIND_PRODUCER, KIND_CONSUMER)
         seconds = duration_ns(span) / 1e9
         failed = span.status.code == STATUS_ERROR
-        span_attrs = _attrs(span.attributes)
+        span_attrs = attributes_of(span.attributes, self._span_keys)
         if kind in (KIND_CLIENT, KIND_PRODUCER):
             def update(e: Edge) -> None:
                 e.connection_type = "messaging_system" if messaging else e.connection_type

@@ -47,19 +47,37 @@ class SamplerMetrics:
         self._late = t.counter(P + "sampling_late_spans", "Spans arriving after their "
                                "trace's decision", [*lab, "sampled"])
 
+        # per-trace counts gathered over one decision round, added by flush()
+        self._policy_tally: dict[tuple[str, Decision], int] = {}
+        self._global_tally: dict[Decision, list[int]] = {}
+
     def dropped(self, reason: str, spans: int) -> None:
         if spans:
             self._dropped.labels(self._pid, reason).inc(spans)
 
     def policy_decision(self, policy: str, decision: Decision) -> None:
-        sampled, name = _DECISION.get(decision, ("false", "not_sampled"))
-        self._policy.labels(self._pid, policy, sampled, name).inc()
+        key = (policy, decision)
+        self._policy_tally[key] = self._policy_tally.get(key, 0) + 1
 
     def trace_decided(self, decision: Decision, spans: int) -> None:
-        sampled, name = _DECISION[decision]
-        self._global.labels(self._pid, sampled, name).inc()
-        if decision is not Decision.SAMPLED:
-            self.dropped(name, spans)
+        tally = self._global_tally.get(decision)
+        if tally is None:
+            tally = self._global_tally[decision] = [0, 0]
+        tally[0] += 1
+        tally[1] += spans
+
+    def flush(self) -> None:
+        """Add the decisions counted since the last flush to the counters."""
+        for (policy, decision), n in self._policy_tally.items():
+            sampled, name = _DECISION.get(decision, ("false", "not_sampled"))
+            self._policy.labels(self._pid, policy, sampled, name).inc(n)
+        for decision, (traces, spans) in self._global_tally.items():
+            sampled, name = _DECISION[decision]
+            self._global.labels(self._pid, sampled, name).inc(traces)
+            if decision is not Decision.SAMPLED:
+                self.dropped(name, spans)
+        self._policy_tally.clear()
+        self._global_tally.clear()
 
     def decided_batch(self, too_early: int, in_memory: int) -> None:
         if too_early:
@@ -69,24 +87,24 @@ class SamplerMetrics:
     def evicted(self, trace: Trace) -> None:
         self._evicted.inc()
         if trace.decision is Decision.UNSPECIFIED:
-            self.dropped("evicted_before_decision", len(trace.items))
+            self.dropped("evicted_before_decision", trace.buffered)
 
-    def received(self, new: int, evicted: int) -> None:
+    def received(self, new: int) -> None:
         if new:
             self._new.inc(new)
 
-    def late_span(self, sampled: bool, age: float) -> None:
-        self._late.labels(self._pid, "true" if sampled else "false").inc()
+    def late_spans(self, sampled: bool, spans: int) -> None:
+        self._late.labels(self._pid, "true" if sampled else "false").inc(spans)
         if not sampled:
-            self.dropped("late_span_not_sampled", 1)
+            self.dropped("late_span_not_sampled", spans)
 
-    def cache_release(self, sampled: bool) -> None:
-        self._cache.labels(self._pid, "true" if sampled else "false").inc()
+    def cache_release(self, sampled: bool, spans: int) -> None:
+        self._cache.labels(self._pid, "true" if sampled else "false").inc(spans)
         if not sampled:
-            self.dropped("cached_not_sampled", 1)
+            self.dropped("cached_not_sampled", spans)
 
     def send_failed(self, spans: int) -> None:
         self.dropped("send_failed", spans)
 
     def dropped_on_shutdown(self, traces: list[Trace]) -> None:
-        self.dropped("shutdown", sum(len(t.items) for t in traces))
+        self.dropped("shutdown", sum(t.buffered for t in traces))

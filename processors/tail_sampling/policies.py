@@ -13,15 +13,11 @@ from otelpy.clock import Clock
 from otelpy.pdata.items import SpanEventItem, SpanItem
 from otelpy.pdata.values import Attributes, Value
 from otelpy.processors.tail_sampling import config as c
-from otelpy.processors.tail_sampling.store import Decision, Trace
+from otelpy.processors.tail_sampling.store import Decision, PolicyError, Trace, unpacked_size
 
 Policy = Callable[[Trace], Decision]
 SAMPLED, NOT_SAMPLED = Decision.SAMPLED, Decision.NOT_SAMPLED
 _STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
-
-
-class PolicyError(Exception):
-    """A policy failed on a trace (an OTTL condition under error_mode: propagate)."""
 
 
 def _resources(trace: Trace) -> Iterator[tuple[Any, list[Any]]]:
@@ -108,7 +104,7 @@ def latency(cfg: c.LatencyCfg) -> Policy:
 
     def evaluate(trace: Trace) -> Decision:
         lo = hi = 0
-        for _, span in trace.items:
+        for span in trace.summaries:
             start, end = span.start_time_unix_nano, span.end_time_unix_nano
             if lo == 0 or start < lo:
                 lo = start
@@ -126,7 +122,7 @@ def status_code(cfg: c.StatusCodeCfg) -> Policy:
     codes = frozenset(_STATUS[s] for s in cfg.status_codes)
 
     def evaluate(trace: Trace) -> Decision:
-        for _, span in trace.items:
+        for span in trace.summaries:
             if span.status.code in codes:
                 return SAMPLED
         return NOT_SAMPLED
@@ -204,18 +200,17 @@ def _varint_len(n: int) -> int:
 
 def trace_size(trace: Trace) -> int:
     """Protobuf size of the trace's spans as one request, grouped by resource and scope."""
-    resources: dict[int, tuple[Any, dict[int, tuple[Any, int]]]] = {}
-    for group, span in trace.items:
-        res = resources.setdefault(id(group.resource), (group.resource, {}))
-        scope, size = res[1].get(id(group.scope), (group.scope, 0))
-        n = span.ByteSize()
-        res[1][id(group.scope)] = (scope, size + 1 + _varint_len(n) + n)
+    resources: dict[tuple[bytes, str], dict[tuple[bytes, str], int]] = {}
+    for group, frames in trace.runs:
+        env = group.envelope
+        scopes = resources.setdefault((env.resource, env.resource_schema_url), {})
+        key = (env.scope, env.scope_schema_url)
+        scopes[key] = scopes.get(key, 0) + sum(map(unpacked_size, frames))
     total = 0
-    for envelope, scopes in resources.values():
-        inner = _field(envelope.resource.ByteSize()) + _str(envelope.schema_url)
-        for scope_env, spans in scopes.values():
-            body = _field(scope_env.scope.ByteSize()) + spans + _str(scope_env.schema_url)
-            inner += _field(body)
+    for (resource, resource_schema), scopes in resources.items():
+        inner = _field(len(resource)) + _str(resource_schema)
+        for (scope, scope_schema), spans in scopes.items():
+            inner += _field(_field(len(scope)) + spans + _str(scope_schema))
         total += _field(inner)
     return total
 
@@ -272,7 +267,7 @@ def trace_state(cfg: c.TraceStateCfg) -> Policy:
     values = frozenset(v for v in cfg.values if v and len(key) + len(v) < 256)
 
     def evaluate(trace: Trace) -> Decision:
-        for _, span in trace.items:
+        for span in trace.summaries:
             if span.trace_state and tracestate_get(span.trace_state, key) in values:
                 return SAMPLED
         return NOT_SAMPLED

@@ -7,24 +7,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.ottl.report import FailureLog
-from otelpy.pdata import Batch, items
-from otelpy.pdata.build import RequestBuilder
+from otelpy.pdata import Batch
+from otelpy.pdata.spanframes import TraceRun, by_trace, count_spans, encode_request
 from otelpy.processors.tail_sampling.combine import build, final_decision
 from otelpy.processors.tail_sampling.config import TailSamplingConfig
 from otelpy.processors.tail_sampling.metrics import SamplerMetrics
-from otelpy.processors.tail_sampling.policies import Policy, PolicyError
+from otelpy.processors.tail_sampling.policies import Policy
 from otelpy.processors.tail_sampling.store import (
     Decision,
     DecisionCache,
     Group,
+    Groups,
+    PolicyError,
     Trace,
     TraceTable,
+    unpack,
 )
 
 TICK_SECONDS = 1.0
@@ -32,31 +34,27 @@ MAX_SPANS_PER_BATCH = 8192
 
 
 class _Output:
-    """Spans gathered into new requests, grouped under their resource and scope."""
+    """Span frames gathered into new requests, one ResourceSpans per group."""
 
     def __init__(self) -> None:
         self.batches: list[Batch] = []
-        self._builder = RequestBuilder(Signal.TRACES)
-        self._envelopes: dict[int, Any] = {}
-        self._groups: list[Group] = []  # keeps ids in _envelopes valid
+        self._groups: dict[Group, list[bytes]] = {}
         self._count = 0
 
-    def add(self, group: Group, span: Any) -> None:
-        envelope = self._envelopes.get(id(group))
-        if envelope is None:
-            envelope = self._envelopes[id(group)] = self._builder.scope(
-                group.resource.resource, group.scope.scope, schema_url=group.scope.schema_url,
-                resource_schema_url=group.resource.schema_url)
-            self._groups.append(group)
-        envelope.spans.append(span)
-        self._count += 1
+    def add(self, group: Group, frames: list[bytes], spans: int) -> None:
+        held = self._groups.get(group)
+        if held is None:
+            self._groups[group] = list(frames)
+        else:
+            held.extend(frames)
+        self._count += spans
         if self._count >= MAX_SPANS_PER_BATCH:
             self.close()
 
     def close(self) -> list[Batch]:
         if self._count:
-            self.batches.append(self._builder.batch())
-            self._envelopes.clear()
+            data = encode_request((g.envelope, f) for g, f in self._groups.items())
+            self.batches.append(Batch(Signal.TRACES, data, None, self._count))
             self._groups.clear()
             self._count = 0
         return self.batches
@@ -78,6 +76,7 @@ class TailSamplingProcessor(Consumer, ComponentBase):
         self._policies: list[tuple[str, Policy]] = [
             (p.name, build(p, settings.clock, report)) for p in ordered]
         self._table = TraceTable(cfg.num_traces, max(1, int(cfg.decision_wait)))
+        self._groups = Groups()
         self._sampled = DecisionCache(cfg.decision_cache.sampled_cache_size)
         self._not_sampled = DecisionCache(cfg.decision_cache.non_sampled_cache_size)
         self._forward: Callable[[Batch], Awaitable[None]] = next_consumer.consume_traces
@@ -117,6 +116,7 @@ class TailSamplingProcessor(Consumer, ComponentBase):
                 continue
             decision = self._decide(trace)
             self._apply(trace, decision, out)
+        self._metrics.flush()
         self._metrics.decided_batch(too_early, len(self._table.traces))
         await self._send(out.close())
 
@@ -139,12 +139,12 @@ class TailSamplingProcessor(Consumer, ComponentBase):
     def _apply(self, trace: Trace, decision: Decision, out: _Output) -> None:
         trace.decision = decision
         trace.decided_at = self._clock.monotonic()
-        spans = trace.items
-        trace.items = []
-        self._metrics.trace_decided(decision, len(spans))
+        runs, spans = trace.release()
+        self._metrics.trace_decided(decision, spans)
         if decision is Decision.SAMPLED:
-            for group, span in spans:
-                out.add(group, span)
+            for group, blobs in runs:
+                frames = [unpack(blob) for blob in blobs]
+                out.add(group, frames, spans if len(runs) == 1 else count_spans(frames))
             cached = self._sampled.put(trace.trace_id)
         else:
             cached = self._not_sampled.put(trace.trace_id)
@@ -164,38 +164,42 @@ class TailSamplingProcessor(Consumer, ComponentBase):
     async def consume_traces(self, batch: Batch) -> None:
         late = _Output()
         now = self._clock.monotonic()
-        table, traces = self._table, self._table.traces
-        new = evicted = 0
-        for scope_item in items.scopes(batch.message):
-            group = Group(scope_item.resource, scope_item.scope)
-            for span in scope_item.scope.spans:
-                tid = span.trace_id
-                trace = traces.get(tid)
-                if trace is None:
-                    if self._from_cache(tid, group, span, late):
-                        continue
-                    trace, gone = table.add(tid, now)
-                    new += 1
-                    if gone is not None:
-                        evicted += 1
-                        self._metrics.evicted(gone)
-                trace.span_count += 1
-                if trace.decision is Decision.UNSPECIFIED:
-                    trace.items.append((group, span))
-                elif trace.decision is Decision.SAMPLED:
-                    late.add(group, span)
-                    self._metrics.late_span(True, now - trace.decided_at)
-                else:
-                    self._metrics.late_span(False, now - trace.decided_at)
-        self._metrics.received(new, evicted)
+        new = 0
+        for envelope, runs in by_trace(batch.data):
+            group = self._groups.get(envelope)
+            for run in runs:
+                new += self._take(run, group, now, late)
+        self._metrics.received(new)
         await self._send(late.close())
 
-    def _from_cache(self, tid: bytes, group: Group, span: Any, late: _Output) -> bool:
-        if tid in self._sampled:
-            late.add(group, span)
-            self._metrics.cache_release(True)
+    def _take(self, run: TraceRun, group: Group, now: float, late: _Output) -> int:
+        """Buffer or pass on one trace's spans of one scope; 1 when the trace is new."""
+        tid, spans = run.trace_id, run.spans
+        trace = self._table.traces.get(tid)
+        new = 0
+        if trace is None:
+            if self._from_cache(run, group, late):
+                return 0
+            trace, gone = self._table.add(tid, now)
+            new = 1
+            if gone is not None:
+                self._metrics.evicted(gone)
+        trace.span_count += spans
+        if trace.decision is Decision.UNSPECIFIED:
+            trace.add(group, run.frames, spans)
+        elif trace.decision is Decision.SAMPLED:
+            late.add(group, [run.frames], spans)
+            self._metrics.late_spans(True, spans)
+        else:
+            self._metrics.late_spans(False, spans)
+        return new
+
+    def _from_cache(self, run: TraceRun, group: Group, late: _Output) -> bool:
+        if run.trace_id in self._sampled:
+            late.add(group, [run.frames], run.spans)
+            self._metrics.cache_release(True, run.spans)
             return True
-        if tid in self._not_sampled:
-            self._metrics.cache_release(False)
+        if run.trace_id in self._not_sampled:
+            self._metrics.cache_release(False, run.spans)
             return True
         return False

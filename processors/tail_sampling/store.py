@@ -1,12 +1,18 @@
-"""What the tail sampler keeps: traces waiting for their decision (bounded by num_traces,
-oldest evicted first), the pipe of decision batches (one per second of decision_wait), and
-the LRU caches of past decisions."""
+"""What the tail sampler keeps: traces waiting for their decision as span bytes (bounded by
+num_traces, oldest evicted first), the pipe of decision batches (one per second of
+decision_wait), and the LRU caches of past decisions."""
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
 from enum import IntEnum
 from typing import Any
+from weakref import WeakValueDictionary
+
+from cramjam import lz4
+from google.protobuf.message import DecodeError
+
+from otelpy.pdata.spanframes import Envelope, decode_envelope, decode_spans, decode_summaries
 
 
 class Decision(IntEnum):
@@ -20,29 +26,140 @@ class Decision(IntEnum):
     INVERT_NOT_SAMPLED = 5
 
 
+class PolicyError(Exception):
+    """A policy failed on a trace (an OTTL condition under error_mode: propagate, or spans
+    that do not decode)."""
+
+
 class Group:
-    """The resource and scope envelopes spans of one input scope arrived under."""
+    """The resource and scope a run of spans arrived under, as bytes (one object per
+    distinct envelope while a trace holds it); decoded on first use by a policy."""
 
-    __slots__ = ("resource", "scope")
+    __slots__ = ("envelope", "_decoded", "__weakref__")
 
-    def __init__(self, resource: Any, scope: Any) -> None:
-        self.resource, self.scope = resource, scope
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self._decoded: tuple[Any, Any] | None = None
+
+    def _envelopes(self) -> tuple[Any, Any]:
+        if self._decoded is None:
+            try:
+                self._decoded = decode_envelope(self.envelope)
+            except DecodeError as exc:
+                raise PolicyError(f"resource or scope does not decode: {exc}") from None
+        return self._decoded
+
+    @property
+    def resource(self) -> Any:
+        """The ``ResourceSpans`` envelope (without scopes), as items.SpanItem holds it."""
+        return self._envelopes()[0]
+
+    @property
+    def scope(self) -> Any:
+        """The ``ScopeSpans`` envelope (without spans)."""
+        return self._envelopes()[1]
+
+
+class Groups:
+    """One :class:`Group` per distinct envelope among the spans held (weakly kept)."""
+
+    def __init__(self) -> None:
+        self._groups: WeakValueDictionary[Envelope, Group] = WeakValueDictionary()
+
+    def get(self, envelope: Envelope) -> Group:
+        group = self._groups.get(envelope)
+        if group is None:
+            group = self._groups[envelope] = Group(envelope)
+        return group
+
+
+PACK_MIN = 1024  # joined frames this long are kept LZ4-compressed (about 3.5x smaller)
+_PACKED = 0  # first byte of a packed blob (frames start with a field tag, 0x12)
+
+
+def pack(frames: bytes) -> bytes:
+    """``frames`` as held: LZ4-compressed (marked) when long enough to gain."""
+    if len(frames) < PACK_MIN:
+        return frames
+    return b"\x00" + bytes(lz4.compress_block(frames))
+
+
+def unpack(blob: bytes) -> bytes:
+    """The frames a held blob stands for."""
+    if blob[0] != _PACKED:
+        return blob
+    return bytes(lz4.decompress_block(memoryview(blob)[1:]))
+
+
+def unpacked_size(blob: bytes) -> int:
+    """len(unpack(blob)), without decompressing (the block's stored size)."""
+    return int.from_bytes(blob[1:5], "little") if blob[0] == _PACKED else len(blob)
 
 
 class Trace:
-    """One trace in memory: its spans (with their group) in arrival order until decided."""
+    """One trace in memory until decided: its spans as joined frames (wire bytes, see
+    :mod:`otelpy.pdata.spanframes`; long ones packed) per group, in arrival order."""
 
-    __slots__ = ("alive", "arrival", "decided_at", "decision", "items", "span_count",
-                 "trace_id")
+    __slots__ = ("alive", "arrival", "buffered", "decided_at", "decision", "runs",
+                 "span_count", "trace_id", "_items", "_summaries")
 
     def __init__(self, trace_id: bytes, arrival: float) -> None:
         self.trace_id = trace_id
         self.arrival = arrival
-        self.items: list[tuple[Group, Any]] = []
-        self.span_count = 0
+        self.runs: list[tuple[Group, list[bytes]]] = []
+        self.buffered = 0  # spans held (0 once decided)
+        self.span_count = 0  # spans seen, late ones included
         self.decision = Decision.UNSPECIFIED
         self.decided_at = 0.0
         self.alive = True
+        self._items: list[tuple[Group, Any]] | None = None
+        self._summaries: Any = None
+
+    def add(self, group: Group, frames: bytes, spans: int) -> None:
+        """Buffer ``spans`` spans, ``frames`` joined."""
+        runs, blob = self.runs, pack(frames)
+        if runs and runs[-1][0] is group:
+            runs[-1][1].append(blob)
+        else:
+            runs.append((group, [blob]))
+        self.buffered += spans
+
+    @property
+    def items(self) -> list[tuple[Group, Any]]:
+        """(group, decoded Span) per buffered span in arrival order, decoded on first use.
+
+        Raises PolicyError when a span does not decode."""
+        if self._items is None:
+            items: list[tuple[Group, Any]] = []
+            try:
+                for group, blobs in self.runs:
+                    spans = decode_spans([unpack(blob) for blob in blobs])
+                    items.extend((group, span) for span in spans)
+            except DecodeError as exc:
+                raise PolicyError(f"a span does not decode: {exc}") from None
+            self._items = items
+        return self._items
+
+    @property
+    def summaries(self) -> Any:
+        """Per buffered span in arrival order, its ``trace_state``, ``start_time_unix_nano``,
+        ``end_time_unix_nano`` and ``status.code`` (a lighter decode than :attr:`items`).
+
+        Raises PolicyError when a span does not decode."""
+        if self._summaries is None:
+            try:
+                self._summaries = decode_summaries(
+                    [unpack(blob) for _, blobs in self.runs for blob in blobs])
+            except DecodeError as exc:
+                raise PolicyError(f"a span does not decode: {exc}") from None
+        return self._summaries
+
+    def release(self) -> tuple[list[tuple[Group, list[bytes]]], int]:
+        """Hand out the buffered runs (blobs to :func:`unpack`) and their span count, and
+        forget them."""
+        runs, spans = self.runs, self.buffered
+        self.runs, self.buffered, self._items, self._summaries = [], 0, None, None
+        return runs, spans
 
 
 class DecisionCache:

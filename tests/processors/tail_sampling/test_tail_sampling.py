@@ -234,3 +234,99 @@ def test_decision_caches_and_shutdown() -> None:
 def test_config_problems(config: dict[str, Any], message: str) -> None:
     cfg = factory.config_type.model_validate(config)
     assert any(message in p for p in cfg.validate_config())  # type: ignore[attr-defined]
+
+
+def test_long_traces_are_held_packed_and_leave_byte_for_byte() -> None:
+    """Spans of a trace arriving together are kept compressed; the sampled output holds
+    exactly the spans that came in, late ones included, under their resource and scope."""
+    spans = [{"trace": 1, "status": 2 if i == 7 else 0, "attrs": {"pad": "p" * 80, "i": i}}
+             for i in range(30)] + [{"trace": 2, "attrs": {"pad": "q" * 80}}] * 20
+
+    async def go() -> None:
+        h = Harness({"decision_wait": "1s",
+                     "policies": [P("s", "status_code", status_codes=["ERROR"])]})
+        await h.proc.start(None)  # type: ignore[arg-type]
+        batch = request(spans)
+        sent = list(batch.message.resource_spans[0].scope_spans[0].spans)
+        await h.proc.consume_traces(batch)
+        trace = h.proc._table.traces[tid(1)]  # type: ignore[attr-defined]
+        assert trace.runs[0][1][0][0] == 0  # held packed
+        await h.clock.advance(2)
+        late = request([{"trace": 1, "name": "late"}])
+        await h.proc.consume_traces(late)
+        await h.proc.shutdown()
+        got = [s for b in h.sink.batches for rs in b.message.resource_spans
+               for ss in rs.scope_spans for s in ss.spans]
+        assert got == sent[:30] + list(late.message.resource_spans[0].scope_spans[0].spans)
+        out = h.sink.batches[0].message.resource_spans[0]
+        assert Attributes(out.resource.attributes) == {"service.name": "svc"}
+        assert out.scope_spans[0].scope.name == "lib"
+        assert h.metric("otelpy_processor_tail_sampling_dropped_spans_total",
+                        reason="not_sampled") == 20
+    asyncio.run(go())
+
+
+def test_bytes_limiting_counts_the_trace_as_one_request() -> None:
+    """trace_size is the protobuf size of the trace's spans as one request, packed or not."""
+    from otelpy.pdata.spanframes import by_trace
+    from otelpy.processors.tail_sampling.policies import trace_size
+    from otelpy.processors.tail_sampling.store import Groups, Trace
+
+    groups, trace = Groups(), Trace(tid(1), 0.0)
+    expected = ExportTraceServiceRequest()
+    for n, resource in ((3, {"service.name": "a"}), (40, {"service.name": "b"}),
+                        (2, {"service.name": "a"})):
+        batch = request([{"trace": 1, "attrs": {"pad": "x" * 50}}] * n, resource)
+        for envelope, runs in by_trace(batch.data):
+            trace.add(groups.get(envelope), runs[0].frames, runs[0].spans)
+        expected.MergeFrom(batch.message)
+    assert len(trace.runs) == 3 and trace.buffered == 45
+    # one ResourceSpans per distinct resource, one ScopeSpans per distinct scope in it
+    merged = ExportTraceServiceRequest()
+    for rs in expected.resource_spans:
+        same = [r for r in merged.resource_spans if r.resource == rs.resource]
+        if same:
+            same[0].scope_spans[0].spans.extend(rs.scope_spans[0].spans)
+        else:
+            merged.resource_spans.add().CopyFrom(rs)
+    assert len(merged.resource_spans) == 2
+    assert trace_size(trace) == merged.ByteSize()
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def test_a_span_that_does_not_decode_fails_only_the_policies_reading_it() -> None:
+    """Values nested past protobuf's recursion limit pass the receiver's framing check;
+    a policy that needs the decoded span fails (counted) and the others still decide."""
+    value = b""
+    for _ in range(150):  # AnyValue{array_value: ArrayValue{values: [...]}}
+        inner = b"\x0a" + _varint(len(value)) + value
+        value = b"\x2a" + _varint(len(inner)) + inner
+    kv = b"\x0a\x04deep\x12" + _varint(len(value)) + value
+    good = request([{"trace": 1, "status": 2}])
+    span = good.message.resource_spans[0].scope_spans[0].spans[0].SerializeToString()
+    span += b"\x4a" + _varint(len(kv)) + kv  # attributes, field 9
+    from otelpy.pdata.spanframes import Envelope, encode_request
+
+    data = encode_request([(Envelope(b"", "", b"", ""), [b"\x12" + _varint(len(span)) + span])])
+    batch = Batch.from_bytes(Signal.TRACES, data)
+
+    async def go() -> None:
+        h = Harness({"decision_wait": "1s", "policies": [
+            P("s", "string_attribute", key="deep", values=["x"]),
+            P("e", "status_code", status_codes=["ERROR"])]})
+        await h.proc.start(None)  # type: ignore[arg-type]
+        await h.proc.consume_traces(batch)
+        await h.clock.advance(2)
+        await h.proc.shutdown()
+        assert [b.item_count for b in h.sink.batches] == [1]
+        assert h.sink.batches[0].data == data  # forwarded as it came
+        assert h.metric(
+            "otelcol_processor_tail_sampling_sampling_policy_evaluation_error_total") == 1
+    asyncio.run(go())
