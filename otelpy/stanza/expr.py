@@ -185,7 +185,7 @@ class _Parser:
                 kind, key = self.take()
                 if kind != "name":
                     raise ExprError(f"expected a member name after '.', found {key!r}")
-                base = _member(base, lambda e, k=key: k)
+                base = _member(base, _constant(key))
             elif value == "[":
                 self.take()
                 index = self.parse()
@@ -195,6 +195,10 @@ class _Parser:
                 raise ExprError("optional chaining is not supported by otelpy")
             else:
                 return base
+
+
+def _constant(value: Any) -> Eval:
+    return lambda e: value
 
 
 def _member(base: Eval, key: Eval) -> Eval:

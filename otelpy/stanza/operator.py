@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from otelpy.stanza.config import SeverityConfig, TimeConfig
 from otelpy.stanza.entry import Entry, Field, FieldError, Origin, parse_field
-from otelpy.stanza.expr import Expression, ExprError, compile_expr
+from otelpy.stanza.expr import ExprError, Expression, compile_expr
 from otelpy.stanza.severity import SeverityError, SeverityMapping
 from otelpy.stanza.timeparse import TimeLayout, TimeParseError
 

@@ -108,10 +108,10 @@ class CsvParserOp(ParserOperator):
     def parse(self, value: Any) -> Any:
         text = as_text(value, "csv")
         header = self._header()
-        quoting = csv.QUOTE_NONE if self.cfg.ignore_quotes else csv.QUOTE_MINIMAL
         try:
-            rows = list(csv.reader([text], delimiter=self.cfg.delimiter, quoting=quoting,
-                                   strict=not self.cfg.lazy_quotes))
+            rows = list(csv.reader([text], delimiter=self.cfg.delimiter,
+                                   quoting=csv.QUOTE_NONE if self.cfg.ignore_quotes
+                                   else csv.QUOTE_MINIMAL, strict=not self.cfg.lazy_quotes))
         except csv.Error as exc:
             raise OperatorError(f"csv parse: {exc}") from exc
         values = rows[0] if rows else []

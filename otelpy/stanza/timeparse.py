@@ -61,7 +61,8 @@ class TimeParseError(ValueError):
 
 def strptime_to_gotime(layout: str) -> str:
     """The Go layout of a strptime layout; raises TimeParseError on an unknown directive."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(layout):
         ch = layout[i]
         if ch == "%" and i + 1 < len(layout):
