@@ -77,7 +77,7 @@ class _Base(ConfigModel):
                                   "next (default: the next in the list).")
 
     def operator_id(self) -> str:
-        return self.id or str(self.type)
+        return self.id or str(self.model_dump(include={"type"}).get("type", ""))
 
 
 class _Transformer(_Base):
