@@ -197,7 +197,7 @@ class TimeLayout:
         if abbr.upper() in ("UTC", "GMT", "Z"):
             return UTC
         if abbr in self.zones:
-            return self.zones[abbr]
+            return _zone_of_abbreviation(self.zones[abbr], abbr, got)
         try:
             return ZoneInfo(abbr.upper())
         except (ZoneInfoNotFoundError, ValueError):
@@ -212,6 +212,18 @@ class TimeLayout:
         except ValueError:  # 29 February
             candidate = dt.replace(year=now.year - 1 if now.year % 4 else now.year)
         return candidate
+
+
+def _zone_of_abbreviation(location: tzinfo, abbr: str, got: dict[str, str]) -> tzinfo:
+    """The offset ``location`` uses under the name ``abbr`` (Go's ParseInLocation: NZST is
+    +12:00 even in January), or ``location`` when it never uses that name."""
+    probe = datetime(int(got.get("year", "2000")), _month(got), 1, 12)
+    for months in range(0, 12):
+        moment = (probe + timedelta(days=30 * months)).replace(tzinfo=location)
+        if moment.tzname() == abbr:
+            offset = moment.utcoffset()
+            return timezone(offset, abbr) if offset is not None else location
+    return location
 
 
 def _month(got: dict[str, str]) -> int:
