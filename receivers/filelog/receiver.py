@@ -100,6 +100,7 @@ class FileLogReceiver(ComponentBase):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await self._final_flush()
         if self._executor is not None:
             files = self.files
             if files is not None:
@@ -147,6 +148,21 @@ class FileLogReceiver(ComponentBase):
             await self._commit(result)
             if not result.more:
                 await clock.sleep(next_poll - clock.monotonic())
+
+    async def _final_flush(self) -> None:
+        """Send what stateful operators hold (one attempt: the shutdown is bounded)."""
+        self.pipeline.flush_all()
+        batch = entries_to_batch(self.pipeline.take())
+        if batch is None or self.files is None:
+            return
+        try:
+            await self.next.consume_logs(batch)
+        except (RetryableError, PermanentError) as exc:
+            self.log.warning("receiver %s: %d held records not delivered at shutdown (read "
+                             "again at the next start when offsets are stored): %s",
+                             self._rid, batch.item_count, exc)
+            return
+        await self._commit(StepResult())
 
     def _note(self, result: StepResult) -> None:
         if result.truncated_lines:
