@@ -55,7 +55,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "24-headers-setter.yaml": (set(), {"extensions::headers_setter::headers::0::from_context"}),
     "27-health-check-pprof-zpages.yaml": ({"receiver/jaeger", "receiver/prometheus",
                                            "receiver/zipkin"}, set()),
-    "31-k8s-agent-attributes.yaml": ({"receiver/filelog", "receiver/kubeletstats",
+    "31-k8s-agent-attributes.yaml": ({"receiver/kubeletstats",
                                       "processor/k8sattributes"},
                                      set()),
 }
