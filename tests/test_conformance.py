@@ -74,6 +74,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.RECEIVER, "hostmetrics"): {"initial_delay": "0s", "collection_interval": "1h",
                                          "scrapers": {"load": None, "memory": None}},
+        (Kind.RECEIVER, "filelog"): {"include": [str(env.tmp / "conformance.log")],
+                                     "start_at": "beginning", "poll_interval": "10ms"},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
@@ -239,12 +241,19 @@ async def test_receiver(type_: str, env: Env) -> None:
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}
     rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)
+    if type_ == "filelog":
+        (env.tmp / "conformance.log").write_text("first line\nsecond line\n")
     await rec.start(FakeHost())
     try:
         if type_ == "hostmetrics":  # scrapes on its own: 3 load + 6 memory usage points
             await until(lambda: sinks[Signal.METRICS].total() >= 9)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
+            return
+        if type_ == "filelog":  # reads the file the config names: two lines, two records
+            await until(lambda: sinks[Signal.LOGS].total() >= 2)  # type: ignore[attr-defined]
+            await rec.shutdown()
+            assert sinks[Signal.LOGS].total() == 2  # type: ignore[attr-defined]
             return
         await _send_sample(type_, cfg)
     finally:
