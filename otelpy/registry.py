@@ -28,6 +28,7 @@ BUILTIN = (
     "otelpy.receivers.prometheus",
     "otelpy.receivers.jaeger",
     "otelpy.receivers.zipkin",
+    "otelpy.receivers.filelog",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",

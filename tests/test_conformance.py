@@ -108,6 +108,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "prometheus"): {"config": {"scrape_configs": [{
             "job_name": "conformance", "scrape_interval": "1s",
             "static_configs": [{"targets": [f"127.0.0.1:{env.target_port}"]}]}]}},
+        (Kind.RECEIVER, "filelog"): {"include": [str(env.tmp / "conformance.log")],
+                                     "start_at": "beginning", "poll_interval": "10ms"},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
@@ -312,12 +314,19 @@ async def test_receiver(type_: str, env: Env) -> None:
     if type_ == "prometheus":
         await _scrape_sample(rec, sinks[Signal.METRICS], env.target_port)  # type: ignore[arg-type]
         return
+    if type_ == "filelog":
+        (env.tmp / "conformance.log").write_text("first line\nsecond line\n")
     await rec.start(FakeHost())
     try:
         if type_ == "hostmetrics":  # scrapes on its own: 3 load + 6 memory usage points
             await until(lambda: sinks[Signal.METRICS].total() >= 9)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
+            return
+        if type_ == "filelog":  # reads the file the config names: two lines, two records
+            await until(lambda: sinks[Signal.LOGS].total() >= 2)  # type: ignore[attr-defined]
+            await rec.shutdown()
+            assert sinks[Signal.LOGS].total() == 2  # type: ignore[attr-defined]
             return
         await _send_sample(type_, cfg, rec)
     finally:
