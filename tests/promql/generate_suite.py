@@ -84,7 +84,7 @@ CASES = {
  "avg": ["avg(up)", "avg without (instance) (gauge)"],
  "min_max": ["min(gauge)", "max by (job) (gauge)"],
  "count_group": ["count(up)", "group by (job) (up)"],
- "stddev_stdvar": ["stddev(gauge)", "stdvar(gauge)"],
+ "stddev_stdvar": ["stddev(up)", "stdvar by (job) (http_requests_total)"],  # exact whatever the series order (promtool's varies)
  "topk_bottomk": ["topk(2, gauge)", "bottomk(1, http_requests_total)"],
  "quantile": ["quantile(0.3, gauge)"],
  "count_values": ["count_values('value', up)"],
