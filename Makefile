@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb
+APT_PACKAGES := nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb redis-server postgresql
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
