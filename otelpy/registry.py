@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "otelpy.components"
 BUILTIN = (
     "otelpy.receivers.otlp",
     "otelpy.receivers.hostmetrics",
+    "otelpy.receivers.healthcheck",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
