@@ -37,7 +37,7 @@ def build_probe(settings: BaseModel, *, clock: Clock, where: str, executor: Exec
         return PostgresqlProbe(settings)
     if isinstance(settings, config.RedisProbeSettings):
         from otelpy.probes.redis import RedisProbe
-        return RedisProbe(settings, where)
+        return RedisProbe(settings)
     if isinstance(settings, config.CustomProbeSettings):
         from otelpy.probes.custom import CustomProbe
         try:

@@ -160,14 +160,14 @@ class PostgresqlProbeSettings(ConfigModel):
 
 
 class RedisProbeSettings(ConfigModel):
-    """A Redis server: PING, INFO memory, clients and replication."""
+    """A Redis server: PING, INFO memory, clients and replication (plaintext; TLS is not
+    supported yet)."""
 
     host: str = Field(default="localhost", description="Redis host.")
     port: int = Field(default=6379, ge=1, le=65535, description="Redis port.")
     username: str = Field(default="", description="ACL user name (Redis 6+).")
     password: Secret = Field(default=Secret(""), description="Password (AUTH).")
     db: int = Field(default=0, ge=0, description="Database number.")
-    tls: TLSClientSettings | None = Field(default=None, description="TLS; unset = plaintext.")
     memory_warning_ratio: float = Field(
         default=0.9, gt=0, le=1, description="With maxmemory set: warning when used_memory / "
                                              "maxmemory reaches this.")

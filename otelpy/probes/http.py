@@ -3,6 +3,8 @@ latency. Imports aiohttp (already loaded by the engine's servers)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import ssl
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from otelpy.clock import Clock
 from otelpy.probes.certdates import not_after
@@ -40,16 +43,25 @@ def json_at(doc: Any, path: str) -> Any:
     return node
 
 
-def _days_left(response: aiohttp.ClientResponse, now: datetime) -> float | None:
-    conn = response.connection
-    transport = conn.transport if conn is not None else None
-    sslobj = transport.get_extra_info("ssl_object") if transport is not None else None
-    if not isinstance(sslobj, ssl.SSLObject):
-        return None
-    der = sslobj.getpeercert(binary_form=True)
-    if not der:
-        return None
-    return (not_after(der) - now).total_seconds() / 86400.0
+_PEEK_CONTEXT = ssl.create_default_context()
+_PEEK_CONTEXT.check_hostname = False
+_PEEK_CONTEXT.verify_mode = ssl.CERT_NONE  # only reads the expiry: the request verifies
+
+
+async def _certificate_expiry(url: URL) -> datetime | None:
+    """The expiry of the certificate ``url``'s server presents (a TLS handshake of its own:
+    aiohttp hands small answers back after releasing their connection)."""
+    host, port = url.host or "localhost", url.port or 443
+    _, writer = await asyncio.open_connection(host, port, ssl=_PEEK_CONTEXT,
+                                              server_hostname=host)
+    try:
+        sslobj = writer.get_extra_info("ssl_object")
+        der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+        return not_after(der) if der else None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
 
 
 class HttpProbe:
@@ -92,11 +104,14 @@ class HttpProbe:
                 s.method, s.url, headers=headers, data=s.body.encode() if s.body else None,
                 allow_redirects=s.follow_redirects,
                 timeout=aiohttp.ClientTimeout(total=None)) as response:
-            days = _days_left(response, datetime.fromtimestamp(
-                self._clock.time_ns() / 1e9, UTC))
             body = await response.content.read(s.max_body_bytes) \
                 if self._regex or s.json_path else b""
         elapsed = self._clock.monotonic() - start
+        days = None
+        if response.url.scheme == "https":
+            expiry = await _certificate_expiry(response.url)
+            now = datetime.fromtimestamp(self._clock.time_ns() / 1e9, UTC)
+            days = (expiry - now).total_seconds() / 86400.0 if expiry is not None else None
         details: dict[str, Any] = {"status_code": response.status,
                                    "latency_ms": round(elapsed * 1000, 3)}
         findings = self._judge_status(response.status)

@@ -11,7 +11,6 @@ from redis.backoff import NoBackoff
 
 from otelpy.probes.config import RedisProbeSettings
 from otelpy.probes.result import ProbeResult, Status
-from otelpy.tlsbuild import client_ssl_context
 
 __all__ = ["RedisProbe"]
 
@@ -22,17 +21,13 @@ class RedisProbe:
     """One client (its pool reconnects after a server restart); a fresh connection is made
     when the old one broke."""
 
-    def __init__(self, settings: RedisProbeSettings, where: str) -> None:
+    def __init__(self, settings: RedisProbeSettings) -> None:
         self.settings = settings
-        ssl_args: dict[str, Any] = {}
-        if settings.tls is not None and not settings.tls.insecure:
-            ssl_args = {"ssl": True, "ssl_context": client_ssl_context(settings.tls,
-                                                                       f"{where}::tls")}
         self._client = aioredis.Redis(
             host=settings.host, port=settings.port, db=settings.db,
             username=settings.username or None,
-            password=settings.password.reveal() or None, retry_on_timeout=False,
-            retry=Retry(NoBackoff(), 0), health_check_interval=0, **ssl_args)
+            password=settings.password.reveal() or None,
+            retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
     async def check(self) -> ProbeResult:
         try:

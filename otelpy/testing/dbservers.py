@@ -23,8 +23,16 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def _run(args: list[str]) -> None:
+    out = subprocess.run(args, capture_output=True, timeout=120, check=False)
+    assert out.returncode == 0, (f"{' '.join(args)} exited {out.returncode}: "
+                                 f"{out.stderr.decode(errors='replace')[-2000:]}")
+
+
 class PostgresServer:
-    """``initdb`` once, then ``start`` / ``stop`` (fast shutdown) on one port."""
+    """``initdb`` once, then ``start`` / ``stop`` (immediate shutdown) on one port. ``base``
+    and its parents must be enterable by the postgres user (``/tmp/<mkdtemp>``: mode 755,
+    not pytest's ``tmp_path`` under a 700 directory)."""
 
     def __init__(self, base: Path) -> None:
         assert (PG_BIN / "initdb").exists(), "PostgreSQL 15 is required (Debian postgresql)"
@@ -35,17 +43,15 @@ class PostgresServer:
         self.data = base / "data"
         if os.geteuid() == 0:
             shutil.chown(base, "postgres", "postgres")
-        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U",
-                                     "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"]),
-                       check=True, capture_output=True, timeout=120)
+        _run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                           "-A", "trust", "-E", "UTF8", "--no-locale"]))
 
     @property
     def dsn(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
-                       check=True, capture_output=True, timeout=120)
+        _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]))
 
     def start(self) -> None:
         options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
