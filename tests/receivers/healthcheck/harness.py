@@ -17,11 +17,11 @@ from otelpy.telemetry import Telemetry
 from otelpy.testing.sink import FakeHost, SinkConsumer
 
 
-def make(checks: dict[str, dict[str, Any]], clock: Clock = SYSTEM_CLOCK,
+def make(checks: dict[str, dict[str, Any]], clock: Clock = SYSTEM_CLOCK, name: str = "",
          **extra: Any) -> tuple[HealthCheckReceiver, SinkConsumer, FakeHost]:
     cfg = HealthCheckReceiverConfig.model_validate({"checks": checks, **extra})
     assert cfg.validate_config() == []
-    settings = Settings(ComponentID("healthcheck"), Kind.RECEIVER,
+    settings = Settings(ComponentID("healthcheck", name), Kind.RECEIVER,
                         logging.getLogger("test.healthcheck"), Telemetry(), clock)
     sink = SinkConsumer()
     receiver = factory.create(settings, cfg, {Signal.METRICS: sink, Signal.LOGS: sink})
