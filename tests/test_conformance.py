@@ -74,6 +74,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "http": {"endpoint": f"127.0.0.1:{_free_port()}"}}},
         (Kind.RECEIVER, "hostmetrics"): {"initial_delay": "0s", "collection_interval": "1h",
                                          "scrapers": {"load": None, "memory": None}},
+        (Kind.RECEIVER, "healthcheck"): {"checks": {"port": {
+            "type": "tcp", "endpoint": f"127.0.0.1:{_free_port()}", "interval": "1h"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
@@ -245,6 +247,13 @@ async def test_receiver(type_: str, env: Env) -> None:
             await until(lambda: sinks[Signal.METRICS].total() >= 9)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
+            return
+        if type_ == "healthcheck":  # checks on its own: a closed port turns critical
+            metrics, logs = sinks[Signal.METRICS], sinks[Signal.LOGS]
+            await until(lambda: metrics.total() >= 5 and logs.total() >= 1)  # type: ignore
+            await rec.shutdown()
+            # healthcheck.status: 4 points, healthcheck.duration: 1; one state-change event
+            assert (metrics.total(), logs.total()) == (5, 1)  # type: ignore[attr-defined]
             return
         await _send_sample(type_, cfg)
     finally:

@@ -84,6 +84,11 @@ class HttpProbeSettings(ConfigModel):
                             "status, $.checks.db or items[0].state")
         problems += [f"expected_status_codes: {c} is not an HTTP status code"
                      for c in self.expected_status_codes if not 100 <= c <= 599]
+        if self.tls is not None and self.tls.reload_interval:
+            problems.append("tls::reload_interval is not supported by http checks yet (each "
+                            "check reads its TLS files at start)")
+        if self.tls is not None and self.tls.server_name_override:
+            problems.append("tls::server_name_override is not supported by http checks yet")
         return problems
 
 
