@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from otelpy.config.server import Endpoint
-from otelpy.config.tls import TLSClientSettings
+from otelpy.config.tls import TLSClientSettings, check_grpc_tls
 from otelpy.config.types import ConfigModel, Duration, Secret
 
 __all__ = ["CustomProbeSettings", "DnsProbeSettings", "GrpcProbeSettings", "HttpProbeSettings",
@@ -134,7 +134,16 @@ class GrpcProbeSettings(ConfigModel):
         default=None, description="TLS; unset = plaintext (h2c).")
 
     def probe_problems(self) -> list[str]:
-        return _endpoint_problems(self.endpoint)
+        problems = _endpoint_problems(self.endpoint)
+        tls = self.tls
+        if tls is not None and tls.insecure_skip_verify and not tls.insecure:
+            problems.append("tls::insecure_skip_verify is not supported by grpc checks yet")
+        elif tls is not None:
+            try:
+                check_grpc_tls(tls)
+            except ValueError as exc:
+                problems.append(f"tls: {exc}")
+        return problems
 
 
 class PostgresqlProbeSettings(ConfigModel):

@@ -14,16 +14,18 @@ from typing import Any
 from otelpy import __version__
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Consumer
-from otelpy.errors import PermanentError, RetryableError
+from otelpy.errors import ConsumerError
 from otelpy.pdata.build import RequestBuilder
 from otelpy.probes.base import Probe, run_probe
 from otelpy.probes.board import board_of
 from otelpy.probes.build import build_probe
+from otelpy.probes.config import HttpProbeSettings
 from otelpy.probes.overall import CheckState, Thresholds, report
 from otelpy.probes.result import ProbeResult, Status, json_details
 from otelpy.receivers.healthcheck.config import CheckCommon, HealthCheckReceiverConfig
 from otelpy.receivers.healthcheck.emit import run_metrics, state_change_event
 from otelpy.statusapi import api_routes
+from otelpy.tlsbuild import warn_if_unverified
 
 __all__ = ["HealthCheckReceiver"]
 
@@ -65,9 +67,11 @@ class HealthCheckReceiver(ComponentBase):
                                             thread_name_prefix=f"{self.settings.id} check")
         try:
             for name, check in self.cfg.checks.items():
+                where = f"receivers::{self.settings.id}::checks::{name}"
+                if isinstance(check, HttpProbeSettings):
+                    warn_if_unverified(check.tls, self.settings.logger, where)
                 self._probes[name] = build_probe(
-                    check, clock=self.settings.clock, executor=self._executor,
-                    where=f"receivers::{self.settings.id}::checks::{name}",
+                    check, clock=self.settings.clock, executor=self._executor, where=where,
                     custom_modules=self.cfg.custom_check_modules)
         except ValueError:
             await self._close_probes()
@@ -162,7 +166,7 @@ class HealthCheckReceiver(ComponentBase):
                 await consumer.consume_metrics(builder.batch())
             else:
                 await consumer.consume_logs(builder.batch())
-        except (RetryableError, PermanentError) as exc:  # the engine counts the refusal
+        except ConsumerError as exc:  # refused: the engine counts it
             self._refused.labels(str(self.settings.id), str(signal)).inc()
             self.settings.logger.warning("receiver %s: pipeline refused %s: %s",
                                          self.settings.id, signal, exc)

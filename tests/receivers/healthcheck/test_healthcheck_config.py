@@ -87,6 +87,12 @@ CASES = [
     ("dns-type", {"c": {"type": "dns", "name": "x", "record_type": "ZZ"}},
      "record_type 'ZZ' is not one of"),
     ("unknown-key", {"c": {"type": "redis", "hots": "x"}}, "hots"),
+    ("grpc-skip-verify", {"c": {"type": "grpc", "endpoint": "a:1",
+                                "tls": {"insecure_skip_verify": True}}},
+     "tls::insecure_skip_verify is not supported by grpc checks yet"),
+    ("http-tls-reload", {"c": {"type": "http", "url": "https://x",
+                               "tls": {"reload_interval": "1m"}}},
+     "tls::reload_interval is not supported by http checks yet"),
     ("no-checks", {}, "at least one check is required"),
 ]
 
