@@ -110,6 +110,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "static_configs": [{"targets": [f"127.0.0.1:{env.target_port}"]}]}]}},
         (Kind.RECEIVER, "filelog"): {"include": [str(env.tmp / "conformance.log")],
                                      "start_at": "beginning", "poll_interval": "10ms"},
+        (Kind.RECEIVER, "healthcheck"): {"checks": {"port": {
+            "type": "tcp", "endpoint": f"127.0.0.1:{_free_port()}", "interval": "1h"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
@@ -322,6 +324,13 @@ async def test_receiver(type_: str, env: Env) -> None:
             await until(lambda: sinks[Signal.METRICS].total() >= 9)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 9  # type: ignore[attr-defined]
+            return
+        if type_ == "healthcheck":  # checks on its own: a closed port turns critical
+            metrics, logs = sinks[Signal.METRICS], sinks[Signal.LOGS]
+            await until(lambda: metrics.total() >= 5 and logs.total() >= 1)  # type: ignore
+            await rec.shutdown()
+            # healthcheck.status: 4 points, healthcheck.duration: 1; one state-change event
+            assert (metrics.total(), logs.total()) == (5, 1)  # type: ignore[attr-defined]
             return
         if type_ == "filelog":  # reads the file the config names: two lines, two records
             await until(lambda: sinks[Signal.LOGS].total() >= 2)  # type: ignore[attr-defined]

@@ -45,6 +45,11 @@ class HealthCheckConfig(ConfigModel):
         default="/",
         description="URL path of the health check; must start with /. The status of every "
                     "pipeline is served at this path + /status.")
+    checks_path: str = Field(
+        default="/health/checks",
+        description="URL path of the overall status of the healthcheck receivers (JSON in "
+                    "the spec's shape; 503 when overall_status is critical, 404 when no "
+                    "healthcheck receiver runs): a Kubernetes readiness probe.")
     response_body: ResponseBody | None = Field(
         default=None, description="Static bodies replacing the default JSON answer.")
     check_collector_pipeline: CheckCollectorPipeline = Field(
@@ -59,6 +64,11 @@ class HealthCheckConfig(ConfigModel):
             problems.append(str(exc))
         if not self.path.startswith("/"):
             problems.append(f"path {self.path!r} must start with /")
+        if not self.checks_path.startswith("/"):
+            problems.append(f"checks_path {self.checks_path!r} must start with /")
+        elif self.checks_path in (self.path, self.status_path):
+            problems.append(f"checks_path {self.checks_path!r} is already served as the "
+                            "health or status path")
         if self.check_collector_pipeline.exporter_failure_threshold <= 0:
             problems.append("check_collector_pipeline.exporter_failure_threshold must be "
                             "greater than zero")

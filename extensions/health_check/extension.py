@@ -3,6 +3,9 @@
 ``GET <path>`` answers 200 when the host reports every pipeline ``ok`` and 503
 otherwise, with the Collector's JSON body (or the configured static body).
 ``GET <path>/status`` answers the same codes with the status of every pipeline.
+``GET <checks_path>`` (``/health/checks``) answers the overall status of the healthcheck
+receivers: the status API's ``GET /health`` route (registered by their health board,
+:mod:`otelpy.probes.board`) with 503 when ``overall_status`` is ``critical``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from otelpy.config.types import format_duration
 from otelpy.extensions.health_check.config import HealthCheckConfig
 from otelpy.httpsite import HTTPSite
 from otelpy.security import http_server_security
+from otelpy.statusapi import ApiError, ApiRequest, api_routes
 
 _GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what the Collector shows before it is ready
 _JSON = "application/json"
+_CHECKS_ROUTE = "/health"  # the status API route of otelpy.probes.board (HEALTH_PATH)
 
 
 def _rfc3339(ts: float) -> str:
@@ -61,6 +66,7 @@ class HealthCheckExtension(ComponentBase):
         app = web.Application(middlewares=security.middlewares)
         app.router.add_get(self._cfg.path, self._health)
         app.router.add_get(self._cfg.status_path, self._status)
+        app.router.add_get(self._cfg.checks_path, self._checks)
         await self._site.start(app, self._cfg.endpoint, security)
         self._log.info("serving on %s (path %s, status %s)", self._cfg.endpoint,
                        self._cfg.path, self._cfg.status_path)
@@ -99,3 +105,20 @@ class HealthCheckExtension(ComponentBase):
         body = {"healthy": healthy, "pipelines": pipelines}
         return web.Response(status=200 if healthy else 503, text=json.dumps(body),
                             content_type=_JSON)
+
+    async def _checks(self, request: web.Request) -> web.Response:
+        routes = api_routes(self._host)
+        found = routes.resolve("GET", _CHECKS_ROUTE) if routes is not None else None
+        if found is None:
+            return _json(404, {"error": "no healthcheck receiver is running"})
+        route, params = found
+        try:
+            body = await route.handler(ApiRequest("GET", _CHECKS_ROUTE, path_params=params))
+        except ApiError as exc:
+            return _json(exc.status, {"error": exc.message})
+        critical = isinstance(body, dict) and body.get("overall_status") == "critical"
+        return _json(503 if critical else 200, body)
+
+
+def _json(status: int, body: object) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type=_JSON)
