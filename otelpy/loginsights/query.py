@@ -183,9 +183,9 @@ def _correlation(window: LogWindow, buckets: list[Bucket], now_ns: int, spec: Me
         description = (f"not enough data: {len(values)} complete {step} buckets with a value "
                        f"of {spec.name} (at least {min_buckets}, and both series must vary)")
     else:
-        description = (f"{_strength(r)} {'positive' if r >= 0 else 'negative'} correlation "
-                       f"between error counts and {spec.name} over {len(values)} {step} "
-                       "buckets")
+        direction = "" if abs(r) < 0.2 else " positive" if r > 0 else " negative"
+        description = (f"{_strength(r)}{direction} correlation between error counts and "
+                       f"{spec.name} over {len(values)} {step} buckets")
     return {"metric": spec.name, "aggregation": spec.aggregation,
             "metric_service": scope, "buckets": len(values),
             "correlation_score": None if r is None else round(r, 4),

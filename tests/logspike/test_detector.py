@@ -104,3 +104,4 @@ def test_patterns_are_bounded_and_eviction_counted() -> None:
 def test_new_patterns_can_be_turned_off() -> None:
     d = SpikeDetector(SpikeOptions(new_patterns=False))
     assert feed(d, [5, 5]) == []
+
