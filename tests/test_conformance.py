@@ -114,6 +114,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "type": "tcp", "endpoint": f"127.0.0.1:{_free_port()}", "interval": "1h"}}},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
+        (Kind.PROCESSOR, "logspike"): {"min_severity": "TRACE"},
         (Kind.CONNECTOR, "logpattern"): {"interval": "1h", "id_attribute": "seq"},
         (Kind.PROCESSOR, "memory_limiter"): {"check_interval": "100ms", "limit_mib": 100_000},
         (Kind.PROCESSOR, "transform"): {
@@ -170,6 +171,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.CONNECTOR, "anomaly"): {"threshold": 0.0},
         (Kind.CONNECTOR, "servicegraph"): {},
         (Kind.EXPORTER, "spananalytics"): {},
+        (Kind.EXPORTER, "loginsights"): {"correlate": [{"metric": "m"}]},
         (Kind.CONNECTOR, "alerting"): {"lookback_delta": "40000h", "alert_rules": {
             "conformance": {"metric": "sample.gauge.0", "threshold": -1}}},
         # routing gets a table per signal pair in test_connector (it names pipelines)
