@@ -27,6 +27,7 @@ BUILTIN = (
     "otelpy.receivers.prometheus",
     "otelpy.receivers.jaeger",
     "otelpy.receivers.zipkin",
+    "otelpy.receivers.syslog",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
