@@ -28,6 +28,7 @@ BUILTIN = (
     "otelpy.receivers.jaeger",
     "otelpy.receivers.zipkin",
     "otelpy.receivers.syslog",
+    "otelpy.receivers.fluentforward",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
