@@ -55,6 +55,7 @@ BUILTIN = (
     "otelpy.exporters.prometheusremotewrite",
     "otelpy.exporters.pushgateway",
     "otelpy.exporters.zipkin",
+    "otelpy.exporters.loki",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",
     "otelpy.connectors.logpattern",
