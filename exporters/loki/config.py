@@ -57,9 +57,6 @@ class LokiExporterConfig(ExporterHelperSettings, HTTPClientSettings):
                                 f"(one of {', '.join(DEFAULT_LABELS)})")
         if self.compression == "zstd":
             problems.append("compression: the loki exporter sends gzip or none")
-        if self.default_labels_enabled and not any(self.default_labels_enabled.values()) \
-                and len(self.default_labels_enabled) == len(DEFAULT_LABELS):
-            pass  # allowed: every label then comes from hints; records without are dropped
         return problems
 
 
