@@ -8,6 +8,7 @@ component cannot skip conformance.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from aiohttp import web
 from otelpy.clock import SYSTEM_CLOCK, Clock
 from otelpy.component import Component, ComponentID, Kind, PipelineID, Settings, Signal
 from otelpy.consumer import Consumer, PipelineRouter
-from otelpy.pdata import Batch
+from otelpy.pdata import Batch, items
 from otelpy.registry import load_registry
 from otelpy.telemetry import ITEM_SUFFIX, Telemetry
 from otelpy.testing.clock import FakeClock
@@ -165,6 +166,10 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
             "thrift_compact": {"endpoint": "127.0.0.1:0"},
             "thrift_binary": {"endpoint": "127.0.0.1:0"}}},
         (Kind.RECEIVER, "zipkin"): {"endpoint": "127.0.0.1:0"},
+        (Kind.RECEIVER, "syslog"): {"tcp": {"listen_address": "127.0.0.1:0"},
+                                    "protocol": "rfc5424", "enable_octet_counting": True},
+        (Kind.RECEIVER, "fluentforward"): {"endpoint": "127.0.0.1:0"},
+        (Kind.EXPORTER, "loki"): {"endpoint": f"{env.accepting.url}/loki/api/v1/push"},
         (Kind.EXPORTER, "zipkin"): {"endpoint": f"{env.accepting.url}/api/v2/spans"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.CONNECTOR, "spanmetrics"): {},
@@ -251,6 +256,8 @@ async def test_exporter(type_: str, env: Env) -> None:
         assert env.http_sink.total() == sum(COUNTS.values())
     if type_ == "prometheusremotewrite":
         assert env.accepting.requests == [("POST", "/api/v1/write")]
+    if type_ == "loki":
+        assert env.accepting.requests == [("POST", "/loki/api/v1/push")]
     if type_ == "pushgateway":
         assert [m for m, _ in env.accepting.requests] == ["PUT"]
     if type_ == "file":
@@ -375,6 +382,9 @@ async def _send_sample(type_: str, cfg: Any, rec: Any) -> None:
     if type_ in ("jaeger", "zipkin"):
         await _send_trace_sample(type_, rec)
         return
+    if type_ in ("syslog", "fluentforward"):
+        await _send_log_sample(type_, rec)
+        return
     assert type_ == "otlp", f"no conformance driver for receiver {type_}"
     base = f"http://{cfg.protocols.http.endpoint}"
     async with aiohttp.ClientSession() as session:
@@ -382,6 +392,30 @@ async def _send_sample(type_: str, cfg: Any, rec: Any) -> None:
             async with session.post(f"{base}/v1/{signal}", data=SAMPLES[signal](),
                                     headers={"Content-Type": "application/x-protobuf"}) as r:
                 assert r.status == 200, await r.text()
+
+
+async def _send_log_sample(type_: str, rec: Any) -> None:
+    """The logs sample's bodies as RFC 5424 octet-counted frames, or one Forward-mode
+    event; the receiver holds all of them before the connection closes."""
+    import msgpack
+    records = [i.record for i in items.log_records(logs_request(COUNTS[Signal.LOGS]))]
+    if type_ == "syslog":
+        port = rec.tcp.port
+        frames = [f"<14>1 - host app - - - {r.body.string_value}".encode() for r in records]
+        data = b"".join(b"%d %s" % (len(f), f) for f in frames)
+    else:
+        port = rec.port
+        data = msgpack.packb(["conformance", [[r.time_unix_nano // 10**9,
+                                               {"log": r.body.string_value}]
+                                              for r in records], {"chunk": "c"}])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    if type_ == "fluentforward":
+        assert msgpack.unpackb(await reader.read(64)) == {"ack": "c"}
+    writer.close()
+    await writer.wait_closed()
+    await until(lambda: rec._consumer.total() == COUNTS[Signal.LOGS])
 
 
 async def _send_trace_sample(type_: str, rec: Any) -> None:
