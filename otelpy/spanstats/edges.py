@@ -148,13 +148,37 @@ class EdgeTracker:
                 value = None
             service = value if isinstance(value, str) else ""  # pcommon.Value.Str()
             for scope in rs.scope_spans:
-                for span in scope.spans:
-                    kind = span.kind
-                    if kind == KIND_CLIENT or kind == KIND_PRODUCER:
-                        self._client(service, res_attrs, span, kind, expires, done)
-                    elif kind == KIND_SERVER or kind == KIND_CONSUMER:
-                        self._server(service, res_attrs, span, kind, expires, done)
+                self._spans(service, res_attrs, scope.spans, expires, done)
         return done
+
+    def _spans(self, service: str, res_attrs: dict[str, bytes], spans: Any, expires: float,
+               done: list[Edge]) -> None:
+        """The hot loop: a server side answering a waiting client side (no dimensions) is
+        paired inline; every other case goes through :meth:`_client` / :meth:`_put`."""
+        waiting = self._waiting
+        plain = not self.dimensions
+        for span in spans:
+            kind = span.kind
+            if kind == KIND_CLIENT or kind == KIND_PRODUCER:
+                self._client(service, res_attrs, span, kind, expires, done)
+                continue
+            if kind != KIND_SERVER and kind != KIND_CONSUMER:
+                continue
+            key = (span.trace_id, span.parent_span_id or _EMPTY_SPAN_ID)
+            d = span.end_time_unix_nano - span.start_time_unix_nano
+            seconds = d / 1e9 if d > 0 else 0.0
+            failed = span.status.code == STATUS_ERROR
+            old = waiting.get(key) if plain else None
+            if old is not None and old[1] and not old[3] and not old[7]:
+                del waiting[key]
+                done.append(Edge(old[1], service, "messaging_system" if kind == KIND_CONSUMER
+                                 else old[6], old[5] or failed, "", (), old[2], seconds))
+                continue
+            dims = (self._dims("server_", res_attrs, _raw(span.attributes, self._span_keys))
+                    if not plain else ())
+            self._put(key, (expires, "", 0.0, service, seconds, failed,
+                            "messaging_system" if kind == KIND_CONSUMER else "", dims, None),
+                      False, done)
 
     def _client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
                 expires: float, done: list[Edge]) -> None:
@@ -173,19 +197,6 @@ class EdgeTracker:
                     "messaging_system" if kind == KIND_PRODUCER else "", dims, peer)
         self._put((span.trace_id, span.span_id), half, True, done)
 
-    def _server(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
-                expires: float, done: list[Edge]) -> None:
-        d = span.end_time_unix_nano - span.start_time_unix_nano
-        if self.dimensions:
-            attrs = _raw(span.attributes, self._span_keys)
-            dims = self._dims("server_", res_attrs, attrs)
-        else:
-            dims = ()
-        half: _Waiting = (expires, "", 0.0, service, d / 1e9 if d > 0 else 0.0,
-                          span.status.code == STATUS_ERROR,
-                          "messaging_system" if kind == KIND_CONSUMER else "", dims, None)
-        self._put((span.trace_id, span.parent_span_id or _EMPTY_SPAN_ID), half, False, done)
-
     def _put(self, key: tuple[bytes, bytes], half: _Waiting, client_side: bool,
              done: list[Edge]) -> None:
         waiting = self._waiting
@@ -199,12 +210,6 @@ class EdgeTracker:
                 done.append(_edge(half))
             else:
                 waiting[key] = half
-            return
-        if not old[7] and not half[7] and (old[1] and half[3] and not old[3] and not half[1]):
-            # the usual case: a client side waited and its server answers (no dimensions)
-            del waiting[key]
-            done.append(Edge(old[1], half[3], half[6] or old[6], old[5] or half[5], "", (),
-                             old[2], half[4]))
             return
         merged = _merge(old, half, client_side)
         if merged[1] and merged[3]:
