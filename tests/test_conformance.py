@@ -153,7 +153,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.EXPORTER, "prometheus"): {"endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.EXPORTER, "influxdb"): {"endpoint": env.accepting.url, "bucket": "b"},
         (Kind.EXPORTER, "datadog"): {"api": {"key": "conformance"},
-                                     "metrics": {"endpoint": env.accepting.url}},
+                                     "metrics": {"endpoint": env.accepting.url},
+                                     "traces": {"endpoint": env.accepting.url},
+                                     "logs": {"endpoint": env.accepting.url}},
         (Kind.EXPORTER, "notify"): {"route": {"receiver": "hook"}, "receivers": [
             {"name": "hook", "webhook_configs": [{"url": env.accepting.url}]}]},
         (Kind.PROCESSOR, "deltatocumulative"): {"max_stale": "1m"},

@@ -2,7 +2,9 @@
 Collector's servicegraphconnector).
 
 Client (and producer) spans are paired with the server (and consumer) spans they are parents
-of in a bounded store (:mod:`otelpy.spanstats.edges`). A paired edge counts one request
+of in a bounded store (:mod:`otelpy.spanstats.edges`, reading only the span fields pairing
+needs); the edges a batch completes are grouped per series and their durations observed
+per series in one call. A paired edge counts one request
 (``traces_service_graph_request_total``), one failure when either side has status ERROR
 (``traces_service_graph_request_failed_total``) and the client's and server's durations
 (``traces_service_graph_request_client`` / ``..._server``, seconds; Prometheus exposes them
@@ -27,10 +29,10 @@ from otelpy.component import Host, Settings, Signal
 from otelpy.connectors.servicegraph.config import DEFAULT_BUCKETS_S, ServiceGraphConfig
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import RetryableError
-from otelpy.pdata import Batch, items
+from otelpy.pdata import Batch
 from otelpy.pdata.build import RequestBuilder
 from otelpy.pdata.values import Value, set_value
-from otelpy.spanstats.edges import Edge, EdgeStore, EdgeTracker
+from otelpy.spanstats.edges import Edge, EdgeTracker
 from otelpy.spanstats.histograms import ExplicitHistogram, ExponentialHistogram
 
 SCOPE = "traces_service_graph"
@@ -64,9 +66,9 @@ class ServiceGraphConnector(Consumer):
         self._next = next_consumer
         self._clock = settings.clock
         self._log = settings.logger
-        self.store = EdgeStore(cfg.store.max_items, cfg.store.ttl, self._complete, self._expire)
-        self.tracker = EdgeTracker(self.store, cfg.dimensions, cfg.virtual_node_peer_attributes,
-                                   cfg.database_attributes())
+        self.tracker = EdgeTracker(cfg.store.max_items, cfg.store.ttl, cfg.dimensions,
+                                   cfg.virtual_node_peer_attributes, cfg.database_attributes(),
+                                   cfg.virtual_node_extra_label)
         bounds = (list(cfg.latency_histogram_buckets) if cfg.latency_histogram_buckets
                   is not None else list(DEFAULT_BUCKETS_S))
         size = cfg.exponential_histogram_max_size
@@ -88,7 +90,7 @@ class ServiceGraphConnector(Consumer):
                                       "Spans refused because the store was full (max_items)")
         self._dropped_edges = counter("otelpy_connector_servicegraph_dropped_edges",
                                       f"Edges of new series past {MAX_SERIES} series")
-        self._seen = (0, 0)
+        self._seen = (0, 0, 0)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, host: Host) -> None:
@@ -111,7 +113,7 @@ class ServiceGraphConnector(Consumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if tasks:
-            self.store.expire(float("inf"))
+            self._record(self.tracker.expire(float("inf")))
             self._count()
             await self.flush()
 
@@ -121,7 +123,7 @@ class ServiceGraphConnector(Consumer):
             await call()
 
     async def _expire_store(self) -> None:
-        self.store.expire(self._clock.monotonic())
+        self._record(self.tracker.expire(self._clock.monotonic()))
         self._count()
 
     async def _clean_cache(self) -> None:
@@ -130,47 +132,54 @@ class ServiceGraphConnector(Consumer):
             del self.series[key]
 
     def _count(self) -> None:
-        total, dropped = self.store.total, self.store.dropped_spans
-        if total != self._seen[0]:
-            self._total_edges.inc(total - self._seen[0])
-        if dropped != self._seen[1]:
-            self._dropped_spans.inc(dropped - self._seen[1])
-        self._seen = (total, dropped)
+        now = (self.tracker.total, self.tracker.dropped_spans, self.tracker.expired)
+        for counter, was, is_ in zip((self._total_edges, self._dropped_spans,
+                                      self._expired_edges), self._seen, now, strict=True):
+            if is_ != was:
+                counter.inc(is_ - was)
+        self._seen = now
 
     # -- spans and edges ------------------------------------------------------------------
     async def consume_traces(self, batch: Batch) -> None:
-        request = batch.message
-        self.tracker.consume(((r.resource, _spans(r)) for r in _resource_spans(request)),
-                             self._clock.monotonic())
+        self._record(self.tracker.consume(batch.data, self._clock.monotonic()))
         self._count()
         if self._cfg.metrics_flush_interval <= 0:
             await self.flush()
 
-    def _complete(self, e: Edge) -> None:
-        dims = sorted(e.dimensions.items())
-        key = (e.client, e.server, e.connection_type, e.failed, e.virtual_node, *dims)
-        series = self.series.get(key)
-        if series is None:
-            if len(self.series) >= MAX_SERIES:
-                self._dropped_edges.inc()
-                return
-            attrs: dict[str, Value] = {"client": e.client, "server": e.server,
-                                       "connection_type": e.connection_type,
-                                       "failed": e.failed}
-            attrs.update(dict(dims))
-            if self._cfg.virtual_node_extra_label:
-                attrs["virtual_node"] = e.virtual_node
-            series = self.series[key] = _Series(attrs, self._make)
-        series.total += 1
-        series.failed += e.failed
-        series.client.observe(e.client_seconds)
-        series.server.observe(e.server_seconds)
-        series.updated = self._clock.monotonic()
+    def _record(self, edges: list[Edge]) -> None:
+        """Count the edges per series: durations observed once per series and batch."""
+        groups: dict[tuple[Any, ...], list[Edge]] = {}
+        for e in edges:
+            key = e[:6]
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [e]
+            else:
+                group.append(e)
+        now = self._clock.monotonic()
+        for key, group in groups.items():
+            series = self.series.get(key) or self._new_series(key, len(group))
+            if series is None:
+                continue
+            series.total += len(group)
+            if key[3]:
+                series.failed += len(group)
+            series.client.observe_many([e.client_seconds for e in group])
+            series.server.observe_many([e.server_seconds for e in group])
+            series.updated = now
 
-    def _expire(self, e: Edge) -> None:
-        self._expired_edges.inc()
-        for edge in self.tracker.virtual_edges(e, self._cfg.virtual_node_extra_label):
-            self._complete(edge)
+    def _new_series(self, key: tuple[Any, ...], edges: int) -> _Series | None:
+        if len(self.series) >= MAX_SERIES:
+            self._dropped_edges.inc(edges)
+            return None
+        client, server, connection_type, failed, virtual_node, dims = key
+        attrs: dict[str, Value] = {"client": client, "server": server,
+                                   "connection_type": connection_type, "failed": failed}
+        attrs.update(dims)
+        if self._cfg.virtual_node_extra_label:
+            attrs["virtual_node"] = virtual_node
+        series = self.series[key] = _Series(attrs, self._make)
+        return series
 
     # -- metrics --------------------------------------------------------------------------
     async def flush(self) -> int:
@@ -218,14 +227,6 @@ class ServiceGraphConnector(Consumer):
             point = metric.sum.data_points.add(start_time_unix_nano=self._start_ns,
                                                time_unix_nano=now_ns, as_int=value(s))
             _attributes(point, s.attributes)
-
-
-def _resource_spans(request: Any) -> Any:
-    return (r.resource for r in items.resources(request))
-
-
-def _spans(resource_spans: Any) -> Any:
-    return (span for scope in resource_spans.scope_spans for span in scope.spans)
 
 
 def _attributes(point: Any, attrs: dict[str, Value]) -> None:

@@ -1,5 +1,6 @@
-"""The ``datadog`` exporter (metrics): Datadog's series API v2 (or v1) with Datadog's own
-OTLP mapping, queue and retries."""
+"""The ``datadog`` exporter: metrics (series API v2 or v1), traces (the trace agent's
+``/v0.4/traces`` msgpack) and logs (``/api/v2/logs``) with Datadog's own OTLP mapping, queue
+and retries."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ factory = Factory(
     kind=Kind.EXPORTER,
     config_type=DatadogConfig,
     create=_create,
-    stability={Signal.METRICS.value: Stability.ALPHA},
-    description="Sends metrics to Datadog's series API (v2, or v1)",
+    stability={Signal.METRICS.value: Stability.ALPHA, Signal.TRACES.value: Stability.ALPHA,
+               Signal.LOGS.value: Stability.ALPHA},
+    description="Sends metrics (series API), traces (trace agent msgpack) and logs (logs "
+                "intake) to Datadog",
 )
 
 __all__ = ["factory", "DatadogConfig", "DatadogExporter"]

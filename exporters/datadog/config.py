@@ -83,8 +83,24 @@ class MetricsSettings(ConfigModel):
                                        description="Summary mapping.")
 
 
+class TracesSettings(ConfigModel):
+    """``traces``."""
+
+    endpoint: str = Field("", description="Trace agent (or intake) base URL; traces go to "
+                          "<endpoint>/v0.4/traces as msgpack. Default https://trace.agent.<site>"
+                          " (the Collector sends its protobuf intake format there instead: "
+                          "point this at a Datadog Agent).")
+
+
+class LogsSettings(ConfigModel):
+    """``logs``."""
+
+    endpoint: str = Field("", description="Logs intake base URL; logs go to "
+                          "<endpoint>/api/v2/logs. Default https://http-intake.logs.<site>.")
+
+
 class DatadogConfig(ExporterHelperSettings):
-    """``exporters: datadog:`` settings (metrics)."""
+    """``exporters: datadog:`` settings (metrics, traces, logs)."""
 
     api: APISettings = Field(default_factory=APISettings, description="API key and site.")
     hostname: str = Field("", description="Host of series whose resource names none "
@@ -95,6 +111,9 @@ class DatadogConfig(ExporterHelperSettings):
                                    description="TLS of the intake connection.")
     metrics: MetricsSettings = Field(default_factory=MetricsSettings,
                                      description="Metrics settings.")
+    traces: TracesSettings = Field(default_factory=TracesSettings,
+                                   description="Traces settings.")
+    logs: LogsSettings = Field(default_factory=LogsSettings, description="Logs settings.")
 
     def validate_config(self) -> list[str]:
         problems = ExporterHelperSettings.validate_config(self)
@@ -109,10 +128,19 @@ class DatadogConfig(ExporterHelperSettings):
             problems.append("metrics::histograms: 'nobuckets' mode and "
                             "'send_aggregation_metrics' set to false will send no histogram "
                             "metrics")
-        url = self.metrics.endpoint
-        if url and not url.startswith(("http://", "https://")):
-            problems.append("metrics::endpoint: must start with http:// or https://")
+        for key, url in (("metrics", self.metrics.endpoint), ("traces", self.traces.endpoint),
+                         ("logs", self.logs.endpoint)):
+            if url and not url.startswith(("http://", "https://")):
+                problems.append(f"{key}::endpoint: must start with http:// or https://")
         return problems
+
+    def traces_url(self) -> str:
+        base = (self.traces.endpoint or f"https://trace.agent.{self.api.site}").rstrip("/")
+        return f"{base}/v0.4/traces"
+
+    def logs_url(self) -> str:
+        base = (self.logs.endpoint or f"https://http-intake.logs.{self.api.site}").rstrip("/")
+        return f"{base}/api/v2/logs"
 
     def series_url(self) -> str:
         base = (self.metrics.endpoint or f"https://api.{self.api.site}").rstrip("/")

@@ -1,5 +1,7 @@
-"""The datadog exporter (metrics): series JSON to Datadog's series API v2
-(``POST /api/v2/series``, default) or v1 (``/api/v1/series``).
+"""The datadog exporter: metrics as series JSON to Datadog's series API v2
+(``POST /api/v2/series``, default) or v1 (``/api/v1/series``); traces as the trace agent's
+msgpack payload (``POST /v0.4/traces``, :mod:`.spans`); logs as JSON to the logs intake
+(``POST /api/v2/logs``, :mod:`.logs`).
 
 Each batch is translated (``translate``), encoded and POSTed in requests of at most
 ``MAX_BODY`` uncompressed bytes, gzip- or deflate-compressed, with the API key in the
@@ -20,6 +22,8 @@ from otelpy.component import Host, Settings, Signal
 from otelpy.config.client import HTTPClientSettings
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporters.datadog.config import DatadogConfig
+from otelpy.exporters.datadog.logs import log_bodies
+from otelpy.exporters.datadog.spans import encode_traces, to_dd_spans
 from otelpy.exporters.datadog.tags import system_hostname
 from otelpy.exporters.datadog.translate import Series, Translator
 from otelpy.httpclient import HTTPClient
@@ -87,7 +91,10 @@ class DatadogExporter(ExporterHelper):
         if compression != "none":
             self._headers["Content-Encoding"] = compression
         self._compression = compression
-        self._client = HTTPClient(HTTPClientSettings(tls=cfg.tls), settings, [self.url])
+        self.traces_url, self.logs_url = URL(cfg.traces_url()), URL(cfg.logs_url())
+        self._hostname = cfg.hostname or system_hostname()
+        self._client = HTTPClient(HTTPClientSettings(tls=cfg.tls), settings,
+                                  [self.url, self.traces_url, self.logs_url])
         self._skipped = settings.telemetry.counter(
             "otelpy_exporter_datadog_skipped_points",
             "Data points not sent (exponential histograms, series limit)",
@@ -110,6 +117,29 @@ class DatadogExporter(ExporterHelper):
         return body
 
     async def _send(self, batch: Batch) -> None:
+        if batch.signal is Signal.TRACES:
+            await self._send_traces(batch)
+        elif batch.signal is Signal.LOGS:
+            await self._send_logs(batch)
+        else:
+            await self._send_metrics(batch)
+
+    async def _send_traces(self, batch: Batch) -> None:
+        traces = to_dd_spans(batch.message)
+        if not traces:
+            return
+        headers = {"DD-API-KEY": self._headers["DD-API-KEY"],
+                   "Content-Type": "application/msgpack",
+                   "X-Datadog-Trace-Count": str(len(traces)),
+                   "Datadog-Meta-Lang": "otlp", "User-Agent": self._headers["User-Agent"]}
+        await self._client.send("POST", self.traces_url, encode_traces(traces), headers)
+
+    async def _send_logs(self, batch: Batch) -> None:
+        headers = {**self._headers}
+        for body in log_bodies(batch.message, self._hostname):
+            await self._client.send("POST", self.logs_url, self._compress(body), headers)
+
+    async def _send_metrics(self, batch: Batch) -> None:
         translator = self.translator
         before = translator.skipped
         series = list(translator.series(batch.message, self._clock.monotonic()))

@@ -85,8 +85,8 @@ class SpanAnalyticsExporter(Consumer):
     def _report(self) -> None:
         w = self.window
         now = {"evicted_spans": w.evicted_spans, "refused_spans": w.refused_spans,
-               "refused_edges": w.refused_edges, "dropped_spans": w.store.dropped_spans,
-               "expired_edges": w.store.expired}
+               "refused_edges": w.refused_edges, "dropped_spans": w.tracker.dropped_spans,
+               "expired_edges": w.tracker.expired}
         for name, value in now.items():
             delta = value - self._reported.get(name, 0)
             if delta:
@@ -94,7 +94,7 @@ class SpanAnalyticsExporter(Consumer):
         self._reported = now
 
     async def consume_traces(self, batch: Batch) -> None:
-        self.window.add(batch.message, self._clock.time_ns(), self._clock.monotonic())
+        self.window.add(batch, self._clock.time_ns(), self._clock.monotonic())
         self._sent.inc(batch.item_count)  # kept in the window (refusals counted apart)
         self._report()
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from ddsketch import DDSketch
 
-from otelpy.pdata import items
+from otelpy.pdata import Batch, items
 from otelpy.pdata.ids import hex_id
 from otelpy.pdata.values import to_value
-from otelpy.spanstats.edges import DEFAULT_PEER_ATTRIBUTES, Edge, EdgeStore, EdgeTracker
+from otelpy.spanstats.edges import DEFAULT_PEER_ATTRIBUTES, Edge, EdgeTracker
 from otelpy.spanstats.spans import STATUS_ERROR, duration_ns, service_name
 
 __all__ = ["AnalyticsLimits", "OperationStats", "EdgeStats", "SlowSpan", "SpanWindow"]
@@ -114,9 +114,8 @@ class SpanWindow:
         self.evicted_spans = 0
         self.refused_spans = 0
         self.refused_edges = 0
-        self.store = EdgeStore(limits.store_max_items, limits.store_ttl, self._edge,
-                               self._expired)
-        self.tracker = EdgeTracker(self.store, (), limits.peer_attributes)
+        self.tracker = EdgeTracker(limits.store_max_items, limits.store_ttl, (),
+                                   limits.peer_attributes)
         self._now_ns = 0
         self._operations: dict[tuple[str, str], int] = {}  # pair -> buckets holding it
 
@@ -147,8 +146,9 @@ class SpanWindow:
         self.evicted_spans += n
         return n
 
-    def add(self, request: Any, now_ns: int, now: float) -> None:
-        """File every span of an ExportTraceServiceRequest at ``now_ns``."""
+    def add(self, batch: Batch, now_ns: int, now: float) -> None:
+        """File every span of a traces batch at ``now_ns``."""
+        request = batch.message
         self._now_ns = now_ns
         self.evict(now_ns)
         bucket = self._bucket(now_ns)
@@ -159,8 +159,8 @@ class SpanWindow:
             for scope in res.resource.scope_spans:
                 for span in scope.spans:
                     self._span(bucket, service, span)
-        self.tracker.consume(((r.resource.resource, _spans(r.resource))
-                              for r in items.resources(request)), now)
+        for edge in self.tracker.consume(batch.data, now):
+            self._edge(edge)
 
     def _span(self, bucket: Bucket, service: str, span: Any) -> None:
         pair = (service, span.name)
@@ -186,7 +186,10 @@ class SpanWindow:
         """Take edges that waited ``store_ttl`` out of the pairing store (unanswered client
         spans become virtual node edges, filed at ``now_ns``)."""
         self._now_ns = now_ns
-        return self.store.expire(now)
+        expired = self.tracker.expired
+        for edge in self.tracker.expire(now):
+            self._edge(edge)
+        return self.tracker.expired - expired
 
     def _edge(self, e: Edge) -> None:
         bucket = self._bucket(self._now_ns)
@@ -200,11 +203,3 @@ class SpanWindow:
         stats.calls += 1
         stats.failed += e.failed
         stats.sum_ms += e.client_seconds * 1e3 if e.client_seconds else e.server_seconds * 1e3
-
-    def _expired(self, e: Edge) -> None:
-        for edge in self.tracker.virtual_edges(e, False):
-            self._edge(edge)
-
-
-def _spans(resource_spans: Any) -> Any:
-    return (span for scope in resource_spans.scope_spans for span in scope.spans)

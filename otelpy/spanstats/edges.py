@@ -2,226 +2,258 @@
 servicegraph store).
 
 A CLIENT (or PRODUCER) span and the SERVER (or CONSUMER) span whose parent it is share the
-key ``(trace ID, client span ID)``. :class:`EdgeTracker` reads spans, fills one :class:`Edge`
-per key in a bounded :class:`EdgeStore`, and hands each edge on once both sides are known
-(``on_complete``) or when it waited ``ttl`` (``on_expire``). A client span carrying a
-database name attribute is an edge by itself (``connection_type`` ``database``).
+key ``(trace ID, client span ID)``. :class:`EdgeTracker` reads the spans of a serialized
+request in the light form of :func:`otelpy.pdata.spanframes.decode_edge_spans` (only the
+fields pairing needs), keeps the first side of each key waiting, and returns an
+:class:`Edge` once both sides are known. A client span carrying a database name attribute
+is an edge by itself (``connection_type`` ``database``).
 
-Expired edges become *virtual node* edges when ``peer_attributes`` is not empty: a server
-span without a parent is called by ``user``; a client span nobody answered calls the value
-of its first peer attribute (``peer.service``, ``db.name``, ``db.system`` by default), or
-``unknown``.
+Waiting sides are plain tuples in one ordered table (no object per span); an edge that
+waited ``ttl`` expires (:meth:`EdgeTracker.expire`) and becomes *virtual node* edges when
+``peer_attributes`` is not empty: a server span without a parent is called by ``user``; a
+client span nobody answered calls the value of its first peer attribute (``peer.service``,
+``db.name``, ``db.system`` by default), or ``unknown``.
 
-The store holds at most ``max_items`` edges waiting for their other side; a span that would
-open one more is refused and counted (``dropped_spans``), as the Collector does.
+The table holds at most ``max_items`` waiting edges; a span that would open one more is
+refused and counted (``dropped_spans``), as the Collector does.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from google.protobuf.message import DecodeError
 
 from otelpy.pdata.asstring import as_string
-from otelpy.pdata.values import to_value
+from otelpy.pdata.spanframes import decode_edge_spans, light_value
 from otelpy.spanstats.spans import (
     KIND_CLIENT,
     KIND_CONSUMER,
     KIND_PRODUCER,
     KIND_SERVER,
     STATUS_ERROR,
-    attributes_of,
-    duration_ns,
-    service_name,
 )
 
-__all__ = ["Edge", "EdgeStore", "EdgeTracker", "DEFAULT_PEER_ATTRIBUTES"]
+__all__ = ["Edge", "EdgeTracker", "DEFAULT_PEER_ATTRIBUTES"]
 
 DEFAULT_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
 DEFAULT_DATABASE_NAME_ATTRIBUTES = ("db.name",)
 _EMPTY_SPAN_ID = b"\x00" * 8
+Dims = tuple[tuple[str, str], ...]
 
 
-@dataclass(slots=True)
-class Edge:
-    """One call from a client to a server, as far as its spans have been seen."""
+class Edge(NamedTuple):
+    """One call from a client to a server. ``edge[:6]`` identifies its metric series."""
 
-    trace_id: bytes
-    span_id: bytes  # the client span's ID (the server span's parent)
-    expires: float = 0.0
-    connection_type: str = ""  # "", "messaging_system", "database", "virtual_node"
-    client: str = ""
-    server: str = ""
-    client_seconds: float = 0.0
-    server_seconds: float = 0.0
-    failed: bool = False
-    dimensions: dict[str, str] = field(default_factory=dict)
-    peer: dict[str, str] = field(default_factory=dict)
-    virtual_node: str = ""  # "client" or "server" when a virtual node was made up
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.client) and bool(self.server)
+    client: str
+    server: str
+    connection_type: str  # "", "messaging_system", "database", "virtual_node"
+    failed: bool
+    virtual_node: str  # "client" or "server" when a virtual node was made up (and labelled)
+    dimensions: Dims  # ("client_<dim>" / "server_<dim>", value), sorted
+    client_seconds: float
+    server_seconds: float
 
 
-class EdgeStore:
-    """Edges waiting for their other side, oldest first; bounded by ``max_items``."""
-
-    def __init__(self, max_items: int, ttl: float,
-                 on_complete: Callable[[Edge], None],
-                 on_expire: Callable[[Edge], None]) -> None:
-        self.max_items = max_items
-        self.ttl = ttl
-        self._edges: OrderedDict[tuple[bytes, bytes], Edge] = OrderedDict()
-        self._on_complete = on_complete
-        self._on_expire = on_expire
-        self.dropped_spans = 0
-        self.expired = 0
-        self.total = 0
-
-    def __len__(self) -> int:
-        return len(self._edges)
-
-    def upsert(self, trace_id: bytes, span_id: bytes, now: float,
-               update: Callable[[Edge], None]) -> bool:
-        """Apply ``update`` to the edge of this key (made when new); False when the store is
-        full and the span was refused (counted in ``dropped_spans``)."""
-        key = (trace_id, span_id)
-        edge = self._edges.get(key)
-        if edge is not None:
-            update(edge)
-            if edge.complete:
-                del self._edges[key]
-                self._on_complete(edge)
-            return True
-        if len(self._edges) >= self.max_items:
-            self.dropped_spans += 1
-            return False
-        edge = Edge(trace_id, span_id, expires=now + self.ttl)
-        update(edge)
-        self.total += 1
-        if edge.complete:
-            self._on_complete(edge)
-        else:
-            self._edges[key] = edge
-        return True
-
-    def expire(self, now: float) -> int:
-        """Hand on every edge whose wait ended at ``now``; returns how many."""
-        n = 0
-        while self._edges:
-            key, edge = next(iter(self._edges.items()))
-            if edge.expires > now:
-                break
-            del self._edges[key]
-            n += 1
-            self.expired += 1
-            self._on_expire(edge)
-        return n
+# A waiting edge: what one or both sides said so far.
+# (expires, client, client_seconds, server, server_seconds, failed, connection_type,
+#  dimensions (unsorted), peer: the client span's first peer attribute, still serialized)
+_Waiting = tuple[float, str, float, str, float, bool, str, Dims, "bytes | None"]
 
 
-def _first(names: Sequence[str], *maps: dict[str, Any]) -> str | None:
+def _edge(w: _Waiting, virtual_node: str = "") -> Edge:
+    dims = tuple(sorted(w[7])) if w[7] else ()
+    return Edge(w[1], w[3], w[6], w[5], virtual_node, dims, w[2], w[4])
+
+
+def _merge(old: _Waiting, new: _Waiting, client_side: bool) -> _Waiting:
+    """``old`` updated with what the span of ``new`` says (its side wins)."""
+    dims = dict(old[7])
+    dims.update(new[7])
+    ctype = new[6] or old[6]
+    failed = old[5] or new[5]
+    if client_side:
+        server, server_s = (new[3], new[4]) if new[3] else (old[3], old[4])
+        return (old[0], new[1], new[2], server, server_s, failed, ctype, tuple(dims.items()),
+                new[8] if new[8] is not None else old[8])
+    return (old[0], old[1], old[2], new[3], new[4], failed, ctype, tuple(dims.items()), old[8])
+
+
+def _raw(key_values: Any, wanted: frozenset[str]) -> dict[str, bytes]:
+    """The serialized values of the ``wanted`` keys among light KeyValues (first one wins)."""
+    out: dict[str, bytes] = {}
+    for kv in key_values:
+        key = kv.key
+        if key in wanted and key not in out:
+            out[key] = kv.value
+    return out
+
+
+def _text(raw: bytes) -> str | None:
+    """A serialized AnyValue as the Collector's AsString; None when it does not parse."""
+    try:
+        return as_string(light_value(raw))
+    except DecodeError:
+        return None
+
+
+def _first(names: Sequence[str], *maps: dict[str, bytes]) -> str | None:
     for name in names:
         for m in maps:
             if name in m:
-                return as_string(m[name])
+                return _text(m[name])
     return None
 
 
-def _attrs(key_values: Iterable[Any]) -> dict[str, Any]:
-    return {kv.key: to_value(kv.value) for kv in key_values}
-
-
 class EdgeTracker:
-    """Turns spans into edges of ``store``; see the module docstring for the rules."""
+    """Turns spans into edges; see the module docstring for the rules."""
 
-    def __init__(self, store: EdgeStore, dimensions: Sequence[str] = (),
+    def __init__(self, max_items: int, ttl: float, dimensions: Sequence[str] = (),
                  peer_attributes: Sequence[str] = DEFAULT_PEER_ATTRIBUTES,
-                 database_name_attributes: Sequence[str] = DEFAULT_DATABASE_NAME_ATTRIBUTES
-                 ) -> None:
-        self.store = store
+                 database_name_attributes: Sequence[str] = DEFAULT_DATABASE_NAME_ATTRIBUTES,
+                 virtual_node_label: bool = False) -> None:
+        self.max_items = max_items
+        self.ttl = ttl
         self.dimensions = tuple(dimensions)
         self.peer_attributes = tuple(peer_attributes)
         self.database_name_attributes = tuple(database_name_attributes)
+        self.virtual_node_label = virtual_node_label
         # the only span attributes read (converting them all per span cost the most)
         self._span_keys = frozenset(
             (*self.dimensions, *self.peer_attributes, *self.database_name_attributes))
+        self._resource_keys = self._span_keys | {"service.name"}
+        self._waiting: OrderedDict[tuple[bytes, bytes], _Waiting] = OrderedDict()
+        self.total = 0  # edges opened
+        self.dropped_spans = 0  # spans refused: the table was full
+        self.expired = 0  # edges that waited ttl
 
-    def consume(self, resource_spans: Iterable[tuple[Any, Iterable[Any]]], now: float) -> None:
-        """Read ``(resource, spans)`` pairs; resources without ``service.name`` are skipped."""
-        for resource, spans in resource_spans:
-            service = service_name(resource)
-            if service is None:
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def consume(self, data: bytes, now: float) -> list[Edge]:
+        """The edges the spans of a serialized trace request complete, in order; resources
+        without ``service.name`` are skipped. Raises PermanentError on a malformed request."""
+        done: list[Edge] = []
+        expires = now + self.ttl
+        for rs in decode_edge_spans(data).resource_spans:
+            res_attrs = _raw(rs.resource.attributes, self._resource_keys)
+            raw = res_attrs.pop("service.name", None)
+            if raw is None:
                 continue
-            res_attrs: dict[str, Any] | None = None
-            for span in spans:
-                kind = span.kind
-                if kind not in (KIND_CLIENT, KIND_SERVER, KIND_PRODUCER, KIND_CONSUMER):
-                    continue
-                if res_attrs is None:
-                    res_attrs = _attrs(resource.attributes)
-                self._span(service, res_attrs, span, kind, now)
+            try:
+                value = light_value(raw)
+            except DecodeError:
+                value = None
+            service = value if isinstance(value, str) else ""  # pcommon.Value.Str()
+            for scope in rs.scope_spans:
+                self._spans(service, res_attrs, scope.spans, expires, done)
+        return done
 
-    def _span(self, service: str, res_attrs: dict[str, Any], span: Any, kind: int,
-              now: float) -> None:
-        messaging = kind in (KIND_PRODUCER, KIND_CONSUMER)
-        seconds = duration_ns(span) / 1e9
+    def _spans(self, service: str, res_attrs: dict[str, bytes], spans: Any, expires: float,
+               done: list[Edge]) -> None:
+        """The hot loop: a server side answering a waiting client side (no dimensions) is
+        paired inline; every other case goes through :meth:`_client` / :meth:`_put`."""
+        waiting = self._waiting
+        plain = not self.dimensions
+        for span in spans:
+            kind = span.kind
+            if kind == KIND_CLIENT or kind == KIND_PRODUCER:
+                self._client(service, res_attrs, span, kind, expires, done)
+                continue
+            if kind != KIND_SERVER and kind != KIND_CONSUMER:
+                continue
+            key = (span.trace_id, span.parent_span_id or _EMPTY_SPAN_ID)
+            d = span.end_time_unix_nano - span.start_time_unix_nano
+            seconds = d / 1e9 if d > 0 else 0.0
+            failed = span.status.code == STATUS_ERROR
+            old = waiting.get(key) if plain else None
+            if old is not None and old[1] and not old[3] and not old[7]:
+                del waiting[key]
+                done.append(Edge(old[1], service, "messaging_system" if kind == KIND_CONSUMER
+                                 else old[6], old[5] or failed, "", (), old[2], seconds))
+                continue
+            dims = (self._dims("server_", res_attrs, _raw(span.attributes, self._span_keys))
+                    if not plain else ())
+            self._put(key, (expires, "", 0.0, service, seconds, failed,
+                            "messaging_system" if kind == KIND_CONSUMER else "", dims, None),
+                      False, done)
+
+    def _client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
+                expires: float, done: list[Edge]) -> None:
+        attrs = _raw(span.attributes, self._span_keys)
+        d = span.end_time_unix_nano - span.start_time_unix_nano
+        seconds = d / 1e9 if d > 0 else 0.0
         failed = span.status.code == STATUS_ERROR
-        span_attrs = attributes_of(span.attributes, self._span_keys)
-        if kind in (KIND_CLIENT, KIND_PRODUCER):
-            def update(e: Edge) -> None:
-                e.connection_type = "messaging_system" if messaging else e.connection_type
-                e.client = service
-                e.client_seconds = seconds
-                e.failed = e.failed or failed
-                self._dimensions("client", e, res_attrs, span_attrs)
-                peer = _first(self.peer_attributes, span_attrs)
-                if peer is not None:
-                    name = next(n for n in self.peer_attributes if n in span_attrs)
-                    e.peer[name] = peer
-                db = _first(self.database_name_attributes, res_attrs, span_attrs)
-                if db is not None:
-                    e.connection_type = "database"
-                    e.server = db
-                    e.server_seconds = seconds
-            self.store.upsert(span.trace_id, span.span_id, now, update)
+        dims = self._dims("client_", res_attrs, attrs) if self.dimensions else ()
+        peer = next((attrs[n] for n in self.peer_attributes if n in attrs), None)
+        db = _first(self.database_name_attributes, res_attrs, attrs)
+        if db is not None:
+            half: _Waiting = (expires, service, seconds, db, seconds, failed, "database",
+                              dims, peer)
         else:
-            def update(e: Edge) -> None:
-                e.connection_type = "messaging_system" if messaging else e.connection_type
-                e.server = service
-                e.server_seconds = seconds
-                e.failed = e.failed or failed
-                self._dimensions("server", e, res_attrs, span_attrs)
-            parent = span.parent_span_id or _EMPTY_SPAN_ID
-            self.store.upsert(span.trace_id, parent, now, update)
+            half = (expires, service, seconds, "", 0.0, failed,
+                    "messaging_system" if kind == KIND_PRODUCER else "", dims, peer)
+        self._put((span.trace_id, span.span_id), half, True, done)
 
-    def _dimensions(self, side: str, e: Edge, res_attrs: dict[str, Any],
-                    span_attrs: dict[str, Any]) -> None:
+    def _put(self, key: tuple[bytes, bytes], half: _Waiting, client_side: bool,
+             done: list[Edge]) -> None:
+        waiting = self._waiting
+        old = waiting.get(key)
+        if old is None:
+            if len(waiting) >= self.max_items:
+                self.dropped_spans += 1
+                return
+            self.total += 1
+            if half[1] and half[3]:
+                done.append(_edge(half))
+            else:
+                waiting[key] = half
+            return
+        merged = _merge(old, half, client_side)
+        if merged[1] and merged[3]:
+            del waiting[key]
+            done.append(_edge(merged))
+        else:
+            waiting[key] = merged  # keeps its place (and its expiry)
+
+    def _dims(self, side: str, res_attrs: dict[str, bytes],
+              span_attrs: dict[str, bytes]) -> Dims:
+        out = []
         for dim in self.dimensions:
             value = _first((dim,), res_attrs, span_attrs)
             if value is not None:
-                e.dimensions[f"{side}_{dim}"] = value
+                out.append((side + dim, value))
+        return tuple(out)
 
-    def virtual_edges(self, e: Edge, virtual_label: bool) -> list[Edge]:
-        """The virtual-node edges an expired edge becomes (none without peer attributes)."""
-        if not self.peer_attributes:
-            return []
-        out = []
-        e.connection_type = "virtual_node"
-        if not e.client and e.span_id == _EMPTY_SPAN_ID:
-            e.client = "user"
-            e.virtual_node = "client" if virtual_label else ""
-            out.append(_copy(e))
-        if not e.server:
-            e.server = next((e.peer[a] for a in self.peer_attributes if a in e.peer),
-                            "unknown")
-            e.virtual_node = "server" if virtual_label else ""
-            out.append(_copy(e))
+    def expire(self, now: float) -> list[Edge]:
+        """Take out every edge whose wait ended at ``now`` (counted in ``expired``); returns
+        the virtual node edges they become."""
+        out: list[Edge] = []
+        waiting = self._waiting
+        while waiting:
+            key, w = next(iter(waiting.items()))
+            if w[0] > now:
+                break
+            del waiting[key]
+            self.expired += 1
+            if self.peer_attributes:
+                out.extend(self._virtual(key[1], w))
         return out
 
-
-def _copy(e: Edge) -> Edge:
-    return Edge(e.trace_id, e.span_id, e.expires, e.connection_type, e.client, e.server,
-                e.client_seconds, e.server_seconds, e.failed, dict(e.dimensions),
-                dict(e.peer), e.virtual_node)
+    def _virtual(self, span_id: bytes, w: _Waiting) -> list[Edge]:
+        label = self.virtual_node_label
+        client, server, failed = w[1], w[3], w[5]
+        dims = tuple(sorted(w[7])) if w[7] else ()
+        out = []
+        if not client and span_id == _EMPTY_SPAN_ID:
+            client = "user"
+            out.append(Edge(client, server, "virtual_node", failed, "client" if label else "",
+                            dims, w[2], w[4]))
+        if not server:
+            peer = _text(w[8]) if w[8] is not None else None
+            server = peer if peer is not None else "unknown"
+            out.append(Edge(client, server, "virtual_node", failed, "server" if label else "",
+                            dims, w[2], w[4]))
+        return out

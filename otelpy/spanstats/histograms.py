@@ -82,6 +82,18 @@ class ExplicitHistogram:
         if value > self.max:
             self.max = value
 
+    def observe_many(self, values: Sequence[float]) -> None:
+        """:meth:`observe` each of ``values`` (one call per batch, not per value)."""
+        if not values:
+            return
+        counts, bounds, find = self.counts, self.bounds, bisect.bisect_left
+        for value in values:
+            counts[find(bounds, value)] += 1
+        self.sum += math.fsum(values)
+        self.count += len(values)
+        self.min = min(self.min, min(values))
+        self.max = max(self.max, max(values))
+
     def fill(self, point: Any) -> None:
         """Write count, sum, min, max, bounds and bucket counts into a HistogramDataPoint."""
         point.count = self.count
@@ -137,6 +149,11 @@ class ExponentialHistogram:
                 self._downscale(by)
                 index >>= by
         buckets[index] = buckets.get(index, 0) + 1
+
+    def observe_many(self, values: Sequence[float]) -> None:
+        """:meth:`observe` each of ``values``."""
+        for value in values:
+            self.observe(value)
 
     def _downscale(self, by: int) -> None:
         merged: dict[int, int] = {}
