@@ -44,6 +44,7 @@ BUILTIN = (
     "otelpy.processors.deltatocumulative",
     "otelpy.processors.cumulativetodelta",
     "otelpy.processors.logpattern",
+    "otelpy.processors.k8sattributes",
     "otelpy.exporters.otlp",
     "otelpy.exporters.otlphttp",
     "otelpy.exporters.debug",

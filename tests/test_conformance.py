@@ -133,6 +133,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
+        # no API server here: the watched path is covered by tests/processors/k8sattributes
+        (Kind.PROCESSOR, "k8sattributes"): {"passthrough": True},
         (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
                                                 "system": {"hostname_sources": ["os"]}},
         (Kind.PROCESSOR, "metricstransform"): {"transforms": [
