@@ -29,6 +29,7 @@ BUILTIN = (
     "otelpy.receivers.jaeger",
     "otelpy.receivers.zipkin",
     "otelpy.receivers.filelog",
+    "otelpy.receivers.k8sobjects",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",
