@@ -27,6 +27,7 @@ from otelpy.pdata import Batch, items
 from otelpy.registry import load_registry
 from otelpy.telemetry import ITEM_SUFFIX, Telemetry
 from otelpy.testing.clock import FakeClock
+from otelpy.testing.k8sapi import FakeKubeAPI, write_kubeconfig
 from otelpy.testing.polling import until
 from otelpy.testing.samples import logs_request, metrics_request, traces_request
 from otelpy.testing.servers import GrpcSink, HttpSink
@@ -137,6 +138,10 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                                       "action": "upsert"}]},
         (Kind.PROCESSOR, "anomaly"): {},
         (Kind.PROCESSOR, "groupbyattrs"): {"keys": []},
+        # no API server here: the watched path is covered by tests/processors/k8sattributes
+        (Kind.PROCESSOR, "k8sattributes"): {"passthrough": True},
+        # run by _k8sobjects_sample against a fake API server (kubeconfig filled in there)
+        (Kind.RECEIVER, "k8sobjects"): {"objects": [{"name": "pods", "mode": "pull"}]},
         (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
                                                 "system": {"hostname_sources": ["os"]}},
         (Kind.PROCESSOR, "metricstransform"): {"transforms": [
@@ -317,10 +322,35 @@ async def test_connector(type_: str, env: Env) -> None:
             assert sink.items[Signal(dst)] == expected, f"{type_} {src}->{dst}"
 
 
+async def _k8sobjects_sample(factory: Any, env: Env) -> None:
+    """k8sobjects pulls one pod from a fake API server: one log record."""
+    api = FakeKubeAPI()
+    api.collection("/api/v1/pods", "Pod", "v1")
+    await api.add("/api/v1/pods", {"metadata": {"name": "p", "namespace": "n", "uid": "u"}})
+    url = await api.start()
+    cfg = factory.config_type.model_validate({
+        "auth_type": "kubeConfig", "kubeconfig": str(write_kubeconfig(env.tmp, url)),
+        "objects": [{"name": "pods", "mode": "pull", "interval": "1h"}]})
+    sink = SinkConsumer()
+    rec = factory.create(_settings(Kind.RECEIVER, "k8sobjects", Telemetry()), cfg,
+                         {Signal.LOGS: sink})
+    try:
+        await rec.start(FakeHost())
+        await until(lambda: sink.total() >= 1)
+    finally:
+        await rec.shutdown()
+        await rec.shutdown()
+        await api.stop()
+    assert sink.total() == 1
+
+
 @pytest.mark.parametrize("type_", _ids(Kind.RECEIVER))
 async def test_receiver(type_: str, env: Env) -> None:
     factory = REGISTRY.get(Kind.RECEIVER, type_)
     assert factory is not None
+    if type_ == "k8sobjects":
+        await _k8sobjects_sample(factory, env)
+        return
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}
     rec = factory.create(_settings(Kind.RECEIVER, type_, Telemetry()), cfg, sinks)

@@ -48,9 +48,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "14-datadog-exporter-connector.yaml": ({"connector/datadog"}, set()),
     "17-splunk-hec.yaml": ({"exporter/splunk_hec"}, set()),
     "24-headers-setter.yaml": (set(), {"extensions::headers_setter::headers::0::from_context"}),
-    "31-k8s-agent-attributes.yaml": ({"receiver/kubeletstats",
-                                      "processor/k8sattributes"},
-                                     set()),
+    "31-k8s-agent-attributes.yaml": ({"receiver/kubeletstats"}, set()),
 }
 
 _UNKNOWN = re.compile(r': [^:]+::[^:]+: unknown (\w+) type "(\w+)"')
