@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb prometheus-pushgateway prometheus-alertmanager redis-server postgresql bsdutils
+APT_PACKAGES := nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb prometheus-pushgateway prometheus-alertmanager redis-server postgresql bsdutils nginx
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help

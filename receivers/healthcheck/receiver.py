@@ -30,6 +30,7 @@ from otelpy.tlsbuild import warn_if_unverified
 __all__ = ["HealthCheckReceiver"]
 
 SCOPE = "otelpy/healthcheckreceiver"
+LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class HealthCheckReceiver(ComponentBase):
@@ -56,6 +57,10 @@ class HealthCheckReceiver(ComponentBase):
         self._refused = tel.counter("otelpy_healthcheck_refused_batches",
                                     "Batches of check results the pipeline refused",
                                     ("receiver", "signal"))
+        self._lateness = tel.histogram(
+            "otelpy_healthcheck_start_lateness_seconds",
+            "How late a check's run started after its scheduled time",
+            ("receiver",), LATENESS_BUCKETS).labels(str(settings.id))
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self, host: Host | None = None) -> None:
@@ -116,6 +121,7 @@ class HealthCheckReceiver(ComponentBase):
         interval = check.every
         due = clock.monotonic()
         while True:
+            self._lateness.observe(max(0.0, clock.monotonic() - due))
             await self.run_check(name)
             due += interval
             now = clock.monotonic()
