@@ -84,9 +84,11 @@ class HealthCheckReceiver(ComponentBase):
         routes = api_routes(host) if host is not None else None
         if routes is not None:
             self._leave = board_of(routes).join(str(self.settings.id), self.report)
-        for name, check in self.cfg.checks.items():
+        count = len(self.cfg.checks)
+        for i, (name, check) in enumerate(self.cfg.checks.items()):
             self._tasks.append(asyncio.create_task(
-                self._schedule(name, check), name=f"{self.settings.id} check {name}"))
+                self._schedule(name, check, check.every * i / count),
+                name=f"{self.settings.id} check {name}"))
         self.settings.logger.info("receiver %s: checking %s", self.settings.id,
                                   self.cfg.describe())
 
@@ -116,14 +118,19 @@ class HealthCheckReceiver(ComponentBase):
                       self.settings.clock.time_ns())
 
     # -- running ------------------------------------------------------------------------
-    async def _schedule(self, name: str, check: CheckCommon) -> None:
+    async def _schedule(self, name: str, check: CheckCommon, phase: float) -> None:
+        """Runs at once, then every interval; the second run comes ``phase`` early so
+        that many checks started together do not all fire in the same instant (spread
+        evenly over one interval, as Prometheus offsets its scrapes), while each still
+        runs once in every interval after start."""
         clock = self.settings.clock
         interval = check.every
         due = clock.monotonic()
         while True:
             self._lateness.observe(max(0.0, clock.monotonic() - due))
             await self.run_check(name)
-            due += interval
+            due += interval - phase
+            phase = 0.0
             now = clock.monotonic()
             if now >= due:  # the run overran: skip the ticks it missed, as a ticker does
                 due += (now - due) // interval * interval + interval
