@@ -40,8 +40,15 @@ if _VENV_PY.exists() and Path(sys.prefix).resolve() != _VENV_PY.parents[1].resol
 sys.path.insert(0, str(PASSTHROUGH))
 
 import prereqs  # noqa: E402
-from procs import (Managed, free_port, group_cpu_seconds, http_get, peak_rss_mib,  # noqa: E402
-                   port_open, wait_until)
+from procs import (  # noqa: E402
+    Managed,
+    free_port,
+    group_cpu_seconds,
+    http_get,
+    peak_rss_mib,
+    port_open,
+    wait_until,
+)
 
 from otelpy.component import Signal  # noqa: E402
 from otelpy.pdata.build import RequestBuilder  # noqa: E402

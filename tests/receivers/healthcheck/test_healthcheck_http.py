@@ -155,3 +155,39 @@ async def test_certificate_verification(target: Target) -> None:
                                         "certificate_warning_days": 0})
     assert status is Status.HEALTHY  # unverified, but the expiry is still read
     assert 1.9 < details["certificate_days_left"] <= 2.0  # type: ignore[operator]
+
+
+async def test_kept_alive_connection_survives_a_server_restart() -> None:
+    """A plain-http GET check reuses its connection between runs; when the server restarts
+    (closing it), the next run is healthy again, not a false critical."""
+    peers: list[int] = []
+
+    async def ok(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername")[1])  # type: ignore[union-attr]
+        return web.Response(text="ok")
+
+    port = free_port()
+
+    async def serve() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get("/", ok)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    runner = await serve()
+    receiver, _, host = make({"c": {"type": "http", "interval": "1h",
+                                    "url": f"http://127.0.0.1:{port}/"}})
+    try:
+        await receiver.start(host)
+        await until(lambda: len(peers) == 1, 30)
+        assert (await receiver.run_check("c")).status is Status.HEALTHY
+        assert peers[1] == peers[0]  # the same client port: the connection was kept
+        await runner.cleanup()
+        runner = await serve()
+        assert (await receiver.run_check("c")).status is Status.HEALTHY
+        assert len(peers) == 3 and peers[2] != peers[0]  # a new connection after restart
+    finally:
+        await receiver.shutdown()
+        await runner.cleanup()
