@@ -42,25 +42,36 @@ def _gauge(name: str, description: str, unit: str) -> Metric:
     return metric
 
 
-def _point(metric: Metric, state: CheckState, now_ns: int, **extra: Any) -> Any:
+def _point(metric: Metric, common: Any, now_ns: int, **extra: Any) -> Any:
+    """A new point of ``metric`` with the attributes ``common`` (a repeated KeyValue
+    built once per run: copying it is much cheaper than setting each key anew)."""
     point = metric.gauge.data_points.add(time_unix_nano=now_ns)
-    attrs = Attributes(point.attributes)
+    point.attributes.extend(common)
+    if extra:
+        attrs = Attributes(point.attributes)
+        for key, value in extra.items():
+            attrs[key.replace("_", ".")] = value
+    return point
+
+
+def _common(state: CheckState) -> Any:
+    holder = Metric().gauge.data_points.add()
+    attrs = Attributes(holder.attributes)
     attrs["healthcheck.name"] = state.name
     attrs["healthcheck.type"] = state.type
-    for key, value in extra.items():
-        attrs[key.replace("_", ".")] = value
-    return point
+    return holder.attributes
 
 
 def run_metrics(state: CheckState, now_ns: int) -> list[Metric]:
     """The metrics of ``state``'s latest run."""
+    common = _common(state)
     status = _gauge("healthcheck.status", "1 for the check's current status, 0 for the "
                                           "others", "1")
     for s in _REPORTED:
-        _point(status, state, now_ns, healthcheck_status=s.value,
+        _point(status, common, now_ns, healthcheck_status=s.value,
                healthcheck_critical=state.critical).as_int = int(s is state.status)
     duration = _gauge("healthcheck.duration", "How long the check's run took", "ms")
-    _point(duration, state, now_ns).as_double = state.response_time_ms
+    _point(duration, common, now_ns).as_double = state.response_time_ms
     out = [status, duration]
     for key, value in state.details.items():
         if isinstance(value, bool):
@@ -70,7 +81,7 @@ def run_metrics(state: CheckState, now_ns: int) -> list[Metric]:
             continue
         detail = _gauge("healthcheck.details." + _METRIC_CHARS.sub("_", key),
                         f"Detail {key!r} of the check's latest run", "")
-        point = _point(detail, state, now_ns)
+        point = _point(detail, common, now_ns)
         if isinstance(value, int):
             point.as_int = value
         else:

@@ -30,6 +30,7 @@ from otelpy.tlsbuild import warn_if_unverified
 __all__ = ["HealthCheckReceiver"]
 
 SCOPE = "otelpy/healthcheckreceiver"
+SPREAD = 1.0  # seconds over which the checks' second runs are spread (at most one interval)
 LATENESS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -87,7 +88,7 @@ class HealthCheckReceiver(ComponentBase):
         count = len(self.cfg.checks)
         for i, (name, check) in enumerate(self.cfg.checks.items()):
             self._tasks.append(asyncio.create_task(
-                self._schedule(name, check, check.every * i / count),
+                self._schedule(name, check, min(check.every, SPREAD) * i / count),
                 name=f"{self.settings.id} check {name}"))
         self.settings.logger.info("receiver %s: checking %s", self.settings.id,
                                   self.cfg.describe())
@@ -121,8 +122,8 @@ class HealthCheckReceiver(ComponentBase):
     async def _schedule(self, name: str, check: CheckCommon, phase: float) -> None:
         """Runs at once, then every interval; the second run comes ``phase`` early so
         that many checks started together do not all fire in the same instant (spread
-        evenly over one interval, as Prometheus offsets its scrapes), while each still
-        runs once in every interval after start."""
+        evenly over SPREAD seconds, or the interval if shorter), while each still runs
+        once in every interval after start."""
         clock = self.settings.clock
         interval = check.every
         due = clock.monotonic()
