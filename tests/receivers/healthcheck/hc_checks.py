@@ -9,6 +9,7 @@ from typing import Any
 state: dict[str, Any] = {"flip": "healthy"}
 release_sync = threading.Event()
 sync_started = threading.Event()
+sync_finished = threading.Event()
 
 
 def sync_ok(value: int = 0) -> dict[str, Any]:
@@ -37,6 +38,7 @@ async def async_hang() -> str:
 def sync_hang() -> str:
     sync_started.set()
     release_sync.wait(60)
+    sync_finished.set()
     return "healthy"
 
 

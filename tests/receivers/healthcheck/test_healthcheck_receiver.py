@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import hc_checks
 from harness import attrs, events, make, metrics
@@ -16,6 +17,15 @@ from otelpy.testing.polling import until
 
 def custom(function: str, **extra: object) -> dict[str, object]:
     return {"type": "custom", "check_function": f"hc_checks:{function}", **extra}
+
+
+async def _eventually(condition: Callable[[], bool], within: float = 5.0) -> bool:
+    """Whether ``condition`` holds within ``within`` seconds of polling."""
+    try:
+        await until(condition, within=within)
+    except AssertionError:
+        return False
+    return True
 
 
 async def test_runs_every_interval_and_emits_status_duration_and_details() -> None:
@@ -60,6 +70,7 @@ async def test_raising_garbage_and_hung_checks_are_failed_and_others_go_on() -> 
     clock = FakeClock()
     hc_checks.release_sync.clear()
     hc_checks.sync_started.clear()
+    hc_checks.sync_finished.clear()
     receiver, sink, host = make({
         "raises": custom("raises", interval="10s"),
         "garbage": custom("garbage", interval="10s"),
@@ -83,8 +94,14 @@ async def test_raising_garbage_and_hung_checks_are_failed_and_others_go_on() -> 
     await until(lambda: "still running" in receiver.states["sync_hang"].message)
     assert receiver.states["ok"].status is Status.HEALTHY
     hc_checks.release_sync.set()
-    await clock.advance(10)
-    await until(lambda: receiver.states["sync_hang"].status is Status.HEALTHY)
+    await until(hc_checks.sync_finished.is_set)
+    # the receiver sees the thread end through the event loop: a round may still find it
+    # busy, the next one runs it (no real-time wait decides the outcome)
+    for _ in range(3):
+        await clock.advance(10)
+        if await _eventually(lambda: receiver.states["sync_hang"].status is Status.HEALTHY):
+            break
+    assert receiver.states["sync_hang"].status is Status.HEALTHY
     failures = [e for e in events(sink)
                 if attrs(e)["healthcheck.status"] == "failed"]
     assert {attrs(e)["healthcheck.name"] for e in failures} == {
@@ -96,6 +113,7 @@ async def test_sync_check_runs_in_a_thread_and_never_blocks_the_loop() -> None:
     clock = FakeClock()
     hc_checks.release_sync.clear()
     hc_checks.sync_started.clear()
+    hc_checks.sync_finished.clear()
     receiver, _, host = make({"blocking": custom("sync_hang", timeout="1h"),
                               "other": custom("async_warning", parameters={"limit_ms": 1})},
                              clock)
@@ -115,15 +133,23 @@ async def test_state_changes_are_log_events() -> None:
     receiver, sink, host = make({"flip": custom("flip", interval="5s", critical=True)}, clock,
                                 alerting={"notification_channels": ["slack", "pagerduty"]})
     await receiver.start(host)
-    await until(lambda: receiver.states["flip"].status is Status.HEALTHY)
+
+    def runs() -> int:  # each finished run emits one healthcheck.duration
+        return sum(1 for m in metrics(sink) if m.name == "healthcheck.duration")
+
+    await until(lambda: receiver.states["flip"].status is Status.HEALTHY and runs() == 1)
     assert events(sink) == []  # pending -> healthy at start is no news
     hc_checks.state["flip"] = "critical"
+    # the check runs in a thread: each round is waited for before the clock moves again,
+    # so a round never meets its (fake-clock) timeout while its thread is still running
     await clock.advance(5)
-    await until(lambda: len(events(sink)) == 1)
-    await clock.advance(5)  # still critical: no new event
+    await until(lambda: runs() == 2 and len(events(sink)) == 1)
+    await clock.advance(5)
+    await until(lambda: runs() == 3)
+    assert len(events(sink)) == 1  # still critical: no new event
     hc_checks.state["flip"] = "healthy"
     await clock.advance(5)
-    await until(lambda: len(events(sink)) == 2)
+    await until(lambda: runs() == 4 and len(events(sink)) == 2)
     down, up = events(sink)
     assert down.event_name == "healthcheck.state_change"
     assert down.severity_text == "ERROR"
