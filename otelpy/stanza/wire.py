@@ -36,11 +36,9 @@ _DOUBLE = struct.Struct("<d").pack
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _KEYS: dict[str, bytes] = {}  # attribute key -> its KeyValue.key field, bounded below
 _MAX_KEYS = 4096
-# attribute key -> {str value -> its whole KeyValue field}: methods, statuses, user agents
-# repeat; a key that shows more than _MAX_VALUES distinct values (ids, times) maps to None
-_VALUES: dict[str, dict[str, bytes] | None] = {}
-_MAX_VALUES = 256
-_MISSING: dict[str, bytes] = {}  # a sentinel: the key was never seen
+# attribute key -> [the bytes before a str value of n UTF-8 bytes, for every n that keeps
+# both lengths one byte]: a str attribute is then heads[n] + value
+_HEADS: dict[str, list[bytes]] = {}
 
 
 def varint(n: int) -> bytes:
@@ -89,7 +87,7 @@ def _key(key: str) -> bytes:
 
 def _str_value(text: str) -> bytes:
     """A KeyValue.value / LogRecord.body field payload: an AnyValue holding ``text``."""
-    raw = text.encode("utf-8", "surrogatepass")
+    raw = _utf8(text)
     n = len(raw)
     if n < 126:  # the AnyValue (2 + n bytes) also fits a one-byte length
         return _SMALL[n + 2] + b"\x0a" + _SMALL[n] + raw
@@ -97,26 +95,32 @@ def _str_value(text: str) -> bytes:
     return varint(len(inner)) + inner
 
 
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # lone surrogates (from a JSON escape): as protobuf writes them
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _heads(key: str) -> list[bytes]:
+    heads = _HEADS.get(key)
+    if heads is None:
+        if len(_HEADS) >= _MAX_KEYS:
+            _HEADS.clear()
+        kf = _key(key)
+        top = min(126, 124 - len(kf))
+        heads = _HEADS[key] = [b"\x32" + _SMALL[len(kf) + 4 + n] + kf + b"\x12" + _SMALL[n + 2]
+                               + b"\x0a" + _SMALL[n] for n in range(max(top, 0))]
+    return heads
+
+
 def _str_attribute(key: str, value: str) -> bytes:
-    """A LogRecord.attributes field holding ``key``: ``value`` (cached for repeated values)."""
-    cache: dict[str, bytes] | None = _VALUES.get(key, _MISSING)
-    if cache is not None and cache is not _MISSING:
-        found = cache.get(value)
-        if found is not None:
-            return found
-    kv = (_KEYS.get(key) or _key(key)) + b"\x12" + _str_value(value)
-    n = len(kv)
-    field = b"\x32" + (_SMALL[n] if n < 128 else varint(n)) + kv
-    if cache is _MISSING:
-        if len(_VALUES) >= _MAX_KEYS:
-            _VALUES.clear()
-        _VALUES[key] = cache = {}
-    if cache is not None:
-        if len(cache) >= _MAX_VALUES:
-            _VALUES[key] = None  # too many distinct values to be worth it
-        else:
-            cache[value] = field
-    return field
+    """A LogRecord.attributes field holding ``key``: ``value``."""
+    raw = _utf8(value)
+    heads = _HEADS.get(key) or _heads(key)
+    if len(raw) < len(heads):
+        return heads[len(raw)] + raw
+    return _field(b"\x32", _key(key) + b"\x12" + _str_value(value))
 
 
 def encode_record(entry: Entry) -> bytes:
@@ -134,12 +138,8 @@ def encode_record(entry: Entry) -> bytes:
         append(b"\x2a" + _str_value(body))
     elif body is not None:
         append(_field(b"\x2a", encode_value(body)))
-    for key, value in entry.attributes.items():
-        if type(value) is str:
-            append(_str_attribute(key, value))
-        else:
-            kv = _key(key) + _field(b"\x12", encode_value(value))
-            append(_field(b"\x32", kv))
+    if entry.attributes:
+        append(encode_attributes(entry.attributes))
     if entry.observed:
         append(b"\x59" + _FIXED64(entry.observed))
     return b"".join(parts)
@@ -147,12 +147,20 @@ def encode_record(entry: Entry) -> bytes:
 
 def encode_attributes(attributes: dict[str, Any]) -> bytes:
     """LogRecord.attributes fields for ``attributes`` (to append after a body)."""
-    out = []
+    out: list[bytes] = []
+    append = out.append
+    heads_of = _HEADS.get
     for key, value in attributes.items():
         if type(value) is str:
-            out.append(_str_attribute(key, value))
+            raw = _utf8(value)
+            heads = heads_of(key) or _heads(key)
+            if len(raw) < len(heads):
+                append(heads[len(raw)])
+                append(raw)
+            else:
+                append(_str_attribute(key, value))
         else:
-            out.append(_field(b"\x32", _key(key) + _field(b"\x12", encode_value(value))))
+            append(_field(b"\x32", _key(key) + _field(b"\x12", encode_value(value))))
     return b"".join(out)
 
 

@@ -31,6 +31,7 @@ from otelpy.stanza.entry import Entry, Origin
 from otelpy.stanza.pipeline import Pipeline
 from otelpy.stanza.wire import (
     encode_attributes,
+    encode_record,
     entries_to_wire,
     observed_field,
     records_batch,
@@ -68,7 +69,10 @@ class FileLogReceiver(ComponentBase):
         self.pipeline = Pipeline(cfg.all_operators(), self._operator_error,
                                  lambda: settings.clock.time_ns() / 1e9,
                                  settings.clock.monotonic)
-        self._nop = cfg.encoding.lower() == "nop"  # bodies are bytes: the generic path
+        # lines straight to LogRecord bytes when the operators allow it; with ``nop`` the
+        # bodies are bytes: the generic path
+        self._direct = None if cfg.encoding.lower() == "nop" else (
+            (None, set()) if not self.pipeline.operators else self.pipeline.body_parser())
         lead = not cfg.preserve_leading_whitespaces
         trail = not cfg.preserve_trailing_whitespaces
         ws = _ASCII_SPACE
@@ -155,7 +159,7 @@ class FileLogReceiver(ComponentBase):
                                                 now, discover)
             self.steps += 1
             self._note(result)
-            if self.pipeline.operators or self._nop:
+            if self._direct is None:
                 for entry in self._entries(result):
                     self.pipeline.process(entry)
                 self.pipeline.flush_due()
@@ -218,24 +222,40 @@ class FileLogReceiver(ComponentBase):
         return out
 
     def _direct_batch(self, result: StepResult) -> Batch | None:
-        """The step's lines as one batch of LogRecords written directly (no operators, a
-        text encoding): the same records as :meth:`_entries` + ``entries_to_wire``."""
-        observed = observed_field(self.settings.clock.time_ns())
+        """The step's lines as one batch of LogRecords written directly (no operators, or
+        only a regex_parser from body to attributes: ``Pipeline.body_parser``): the same
+        records as :meth:`_entries` + the pipeline + ``entries_to_wire``."""
+        parse, names = self._direct or (None, set())
+        now = self.settings.clock.time_ns()
+        observed = observed_field(now)
         omit = self.cfg.multiline is not None and self.cfg.multiline.omit_pattern
         trim_ascii = self._trim_ascii
         records: list[bytes] = []
         for reader, tokens in result.tokens:
-            tail = encode_attributes({**reader.meta.attributes, **self.cfg.attributes}) + observed
+            attrs = {**reader.meta.attributes, **self.cfg.attributes}
+            head = encode_attributes(attrs)
+            clash = bool(names & attrs.keys())  # a parsed name replaces one in place
             splitter = reader.splitter
-            utf8 = splitter.codec == "utf-8"
+            ascii_ok = parse is None and splitter.codec == "utf-8"
             for token in tokens:
                 data = splitter.omit_pattern(token.data) if omit else token.data
-                if utf8 and data.isascii():  # as it decodes; str.strip's ASCII whitespace
-                    text = trim_ascii(data)
-                else:
-                    text = self._trim(splitter.decode(data)).encode("utf-8", "surrogatepass")
-                if text:
-                    records.append(text_record(text, tail))
+                if ascii_ok and data.isascii():  # as it decodes; str.strip's ASCII space
+                    if text := trim_ascii(data):
+                        records.append(text_record(text, head + observed))
+                    continue
+                body = self._trim(splitter.decode(data))
+                if not body:
+                    continue
+                parsed = parse(body) if parse is not None and not clash else None
+                if parsed is None and parse is not None:  # reported by the pipeline
+                    self.pipeline.process(Entry(body, dict(attrs), dict(self.cfg.resource), 0,
+                                                now, 0, "", Origin(reader.id, token.start,
+                                                                   token.end)))
+                    records.extend(encode_record(e) for e in self.pipeline.take())
+                    continue
+                tail = head + encode_attributes(parsed) if parsed else head
+                records.append(text_record(body.encode("utf-8", "surrogatepass"),
+                                           tail + observed))
         return records_batch(self.cfg.resource, records) if records else None
 
     async def _deliver(self, batch: Batch | None) -> None:
