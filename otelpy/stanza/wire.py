@@ -4,7 +4,10 @@ The filelog receiver turns every line into a LogRecord; building protobuf messag
 field costs more than reading and splitting the file. This writes the same bytes the
 generated classes would (``entries_to_batch(...).data``; a round-trip test pins it) for the
 common values (str, bool, 64-bit int, float) and lets the generated classes encode the rest
-(maps, lists, bytes, None), so every value keeps its exact OTLP form.
+(maps, lists, bytes, None), so every value keeps its exact OTLP form. One difference: a
+str with a lone surrogate (from a JSON ``"\\ud800"`` escape), which the generated classes
+refuse with UnicodeEncodeError, is written with U+FFFD in its place, as Go's JSON decoder
+does, so a record is never lost and never invalid UTF-8.
 
 Field numbers (opentelemetry/proto/logs/v1/logs.proto, common/v1/common.proto):
 LogsData.resource_logs 1; ResourceLogs.resource 1, scope_logs 2; ScopeLogs.scope 1,
@@ -15,6 +18,7 @@ AnyValue string 1, bool 2, int 3, double 4.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable
 from typing import Any
@@ -39,6 +43,7 @@ _MAX_KEYS = 4096
 # attribute key -> [the bytes before a str value of n UTF-8 bytes, for every n that keeps
 # both lengths one byte]: a str attribute is then heads[n] + value
 _HEADS: dict[str, list[bytes]] = {}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def varint(n: int) -> bytes:
@@ -64,7 +69,7 @@ def encode_value(value: Any) -> bytes:
     """An AnyValue's bytes, as ``records.fill_record`` would set it."""
     kind = type(value)
     if kind is str:
-        return _field(b"\x0a", value.encode("utf-8", "surrogatepass"))
+        return _field(b"\x0a", _utf8(value))
     if kind is bool:
         return b"\x10\x01" if value else b"\x10\x00"  # a oneof member: written even if 0
     if kind is int and _INT64[0] <= value <= _INT64[1]:
@@ -81,7 +86,7 @@ def _key(key: str) -> bytes:
     if field is None:
         if len(_KEYS) >= _MAX_KEYS:
             _KEYS.clear()
-        field = _KEYS[key] = _field(b"\x0a", key.encode("utf-8", "surrogatepass"))
+        field = _KEYS[key] = _field(b"\x0a", _utf8(key))
     return field
 
 
@@ -98,8 +103,8 @@ def _str_value(text: str) -> bytes:
 def _utf8(text: str) -> bytes:
     try:
         return text.encode()
-    except UnicodeEncodeError:  # lone surrogates (from a JSON escape): as protobuf writes them
-        return text.encode("utf-8", "surrogatepass")
+    except UnicodeEncodeError:  # lone surrogates (a JSON "\ud800" escape): U+FFFD, as Go
+        return _SURROGATE.sub("\ufffd", text).encode()
 
 
 def _heads(key: str) -> list[bytes]:
@@ -132,7 +137,7 @@ def encode_record(entry: Entry) -> bytes:
     if entry.severity:
         append(b"\x10" + varint(entry.severity))
     if entry.severity_text:
-        append(_field(b"\x1a", entry.severity_text.encode("utf-8", "surrogatepass")))
+        append(_field(b"\x1a", _utf8(entry.severity_text)))
     body = entry.body
     if type(body) is str:
         append(b"\x2a" + _str_value(body))

@@ -254,7 +254,7 @@ class FileLogReceiver(ComponentBase):
                     records.extend(encode_record(e) for e in self.pipeline.take())
                     continue
                 tail = head + encode_attributes(parsed) if parsed else head
-                records.append(text_record(body.encode("utf-8", "surrogatepass"),
+                records.append(text_record(body.encode(),
                                            tail + observed))
         return records_batch(self.cfg.resource, records) if records else None
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from otelpy.pdata.values import to_value
 from otelpy.stanza.entry import Entry
 from otelpy.stanza.records import entries_to_batch, record_to_entry
 from otelpy.stanza.wire import (
@@ -79,3 +80,13 @@ def test_many_distinct_values_of_a_key_stay_exact() -> None:
     batch = entries_to_wire(entries)
     expected = entries_to_batch(entries)
     assert batch is not None and expected is not None and batch.data == expected.data
+
+
+def test_a_lone_surrogate_becomes_the_replacement_character() -> None:
+    # the generated classes raise UnicodeEncodeError here; the record must still go out
+    batch = entries_to_wire([Entry("a\ud800b", {"k": "x\udcffy", "\ud801": 1})])
+    assert batch is not None
+    record = batch.message.resource_logs[0].scope_logs[0].log_records[0]
+    assert record.body.string_value == "a\ufffdb"
+    assert [(kv.key, to_value(kv.value)) for kv in record.attributes] == [
+        ("k", "x\ufffdy"), ("\ufffd", 1)]
