@@ -71,13 +71,12 @@ class RegexParserOp(ParserOperator):
     def __init__(self, cfg: RegexParser, report: ErrorReport, now: Callable[[], float]) -> None:
         super().__init__(cfg, report, now)
         self.regex = compile_go(cfg.regex)
-        self.names = [(name, index) for name, index in self.regex.groupindex.items()]
 
     def parse(self, value: Any) -> Any:
         match = self.regex.search(as_text(value, "regex"))
         if match is None:
             raise OperatorError("regex pattern does not match")
-        return {name: match.group(index) or "" for name, index in self.names}
+        return match.groupdict("")  # an unmatched group is "" (a str, as in the Collector)
 
 
 class CsvParserOp(ParserOperator):

@@ -34,7 +34,7 @@ from otelpy.stanza.config import (
     TimeParser,
 )
 from otelpy.stanza.container import ContainerOp
-from otelpy.stanza.entry import Entry, FieldError, Origin
+from otelpy.stanza.entry import Entry, FieldError, Origin, parse_field
 from otelpy.stanza.expr import ExprError
 from otelpy.stanza.operator import Operator, OperatorError
 from otelpy.stanza.parsers import (
@@ -143,7 +143,7 @@ class Pipeline:
         self.dropped = 0
         self._on_error = on_error
         self._monotonic = monotonic
-        sink = _Sink(self.out)
+        sink = self._sink = _Sink(self.out)
         self.operators = [_build(cfg, self._report, now, monotonic) for cfg in configs]
         by_id = {op.id: op for op in self.operators}
         for i, (cfg, op) in enumerate(zip(configs, self.operators, strict=True)):
@@ -156,6 +156,29 @@ class Pipeline:
             named = _outputs(cfg.output)
             op.outputs.extend([by_id[t] for t in named] if named is not None else [following])
         self.head: Operator = self.operators[0] if self.operators else sink
+
+    def body_parser(self) -> tuple[Callable[[str], dict[str, str] | None], set[str]] | None:
+        """When the whole pipeline is one regex_parser from the body into the attributes
+        and nothing else (no ``if``, timestamp, severity, body, preserve_to, output), its
+        parse function and the names it sets: a receiver may parse a line itself and
+        write the record directly, with the parsed names after its own attributes. The
+        function answers None when the line does not match: then the receiver sends the
+        entry through :meth:`process`, which reports the error as usual."""
+        if len(self.operators) != 1 or not isinstance(self.operators[0], RegexParserOp):
+            return None
+        op = self.operators[0]
+        if (op.condition is not None or op.parse_from != parse_field("body")
+                or op.parse_to != parse_field("attributes") or op.preserve_to is not None
+                or op.body_field is not None or op.time is not None or op.severity is not None
+                or op.outputs != [self._sink]):
+            return None
+        search = op.regex.search
+
+        def parse(text: str) -> dict[str, str] | None:
+            match = search(text)
+            return match.groupdict("") if match is not None else None
+
+        return parse, set(op.regex.groupindex)
 
     def _report(self, operator_id: str, message: str, quiet: bool, dropped: bool) -> None:
         self.errors[operator_id] = self.errors.get(operator_id, 0) + 1

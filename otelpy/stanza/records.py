@@ -13,12 +13,17 @@ from otelpy.pdata.build import RequestBuilder
 from otelpy.pdata.values import set_value, to_value
 from otelpy.stanza.entry import Entry
 
-__all__ = ["entries_to_batch", "record_to_entry", "fill_record"]
+__all__ = ["entries_to_batch", "record_to_entry", "fill_record", "resource_key", "set_any"]
 
 
-def _resource_key(resource: dict[str, Any]) -> Any:
+def resource_key(resource: dict[str, Any]) -> Any:
+    """A hashable key equal for equal resources (the grouping of a request)."""
+    if not resource:
+        return ()
     try:
-        return tuple(sorted(resource.items()))
+        key = tuple(sorted(resource.items()))
+        hash(key)
+        return key
     except TypeError:  # unhashable or unorderable values
         return repr(sorted(resource.items(), key=lambda kv: kv[0]))
 
@@ -32,13 +37,13 @@ def fill_record(record: Any, entry: Entry) -> None:
     if entry.severity_text:
         record.severity_text = entry.severity_text
     if entry.body is not None:
-        _set(record.body, entry.body)
+        set_any(record.body, entry.body)
     add = record.attributes.add
     for key, value in entry.attributes.items():
-        _set(add(key=key).value, value)
+        set_any(add(key=key).value, value)
 
 
-def _set(target: Any, value: Any) -> None:
+def set_any(target: Any, value: Any) -> None:
     try:
         set_value(target, value)
     except OverflowError:
@@ -52,7 +57,7 @@ def entries_to_batch(entries: Iterable[Entry], scope: str = "") -> Batch | None:
     builder = RequestBuilder(Signal.LOGS)
     groups: dict[Any, Any] = {}
     for entry in entries:
-        key = _resource_key(entry.resource)
+        key = resource_key(entry.resource)
         records = groups.get(key)
         if records is None:
             records = groups[key] = builder.scope(entry.resource, scope).log_records

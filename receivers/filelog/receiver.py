@@ -15,7 +15,7 @@ import asyncio
 import base64
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,10 +25,18 @@ from otelpy.errors import ComponentStartError, PermanentError, RetryableError
 from otelpy.fileconsumer.consumer import ConsumerOptions, FileConsumer, StepResult
 from otelpy.fileconsumer.reader import FileMeta
 from otelpy.fileconsumer.split import Splitter
+from otelpy.pdata import Batch
 from otelpy.receivers.filelog.config import FileLogConfig
 from otelpy.stanza.entry import Entry, Origin
 from otelpy.stanza.pipeline import Pipeline
-from otelpy.stanza.records import entries_to_batch
+from otelpy.stanza.wire import (
+    encode_attributes,
+    encode_record,
+    entries_to_wire,
+    observed_field,
+    records_batch,
+    text_record,
+)
 from otelpy.storage import LogStorage, StorageError
 from otelpy.storage.checkpoint import Checkpoint
 
@@ -36,6 +44,7 @@ __all__ = ["FileLogReceiver", "STEP_BYTES"]
 
 STEP_BYTES = 1024 * 1024  # file bytes read per step: the most one batch holds
 _BACKOFF = (0.5, 30.0)
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip removes of ASCII
 
 
 class FileLogReceiver(ComponentBase):
@@ -60,6 +69,16 @@ class FileLogReceiver(ComponentBase):
         self.pipeline = Pipeline(cfg.all_operators(), self._operator_error,
                                  lambda: settings.clock.time_ns() / 1e9,
                                  settings.clock.monotonic)
+        # lines straight to LogRecord bytes when the operators allow it; with ``nop`` the
+        # bodies are bytes: the generic path
+        self._direct = None if cfg.encoding.lower() == "nop" else (
+            (None, set()) if not self.pipeline.operators else self.pipeline.body_parser())
+        lead = not cfg.preserve_leading_whitespaces
+        trail = not cfg.preserve_trailing_whitespaces
+        ws = _ASCII_SPACE
+        self._trim_ascii: Callable[[bytes], bytes] = (
+            (lambda b: b.strip(ws)) if lead and trail else (lambda b: b.lstrip(ws)) if lead
+            else (lambda b: b.rstrip(ws)) if trail else (lambda b: b))
         self.files: FileConsumer | None = None
         self.checkpoint: Checkpoint | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -140,11 +159,13 @@ class FileLogReceiver(ComponentBase):
                                                 now, discover)
             self.steps += 1
             self._note(result)
-            entries = self._entries(result)
-            for entry in entries:
-                self.pipeline.process(entry)
-            self.pipeline.flush_due()
-            await self._deliver(self.pipeline.take())
+            if self._direct is None:
+                for entry in self._entries(result):
+                    self.pipeline.process(entry)
+                self.pipeline.flush_due()
+                await self._deliver(entries_to_wire(self.pipeline.take()))
+            else:  # no operators: lines straight to LogRecord bytes
+                await self._deliver(self._direct_batch(result))
             await self._commit(result)
             if not result.more:
                 await clock.sleep(next_poll - clock.monotonic())
@@ -152,7 +173,7 @@ class FileLogReceiver(ComponentBase):
     async def _final_flush(self) -> None:
         """Send what stateful operators hold (one attempt: the shutdown is bounded)."""
         self.pipeline.flush_all()
-        batch = entries_to_batch(self.pipeline.take())
+        batch = entries_to_wire(self.pipeline.take())
         if batch is None or self.files is None:
             return
         try:
@@ -174,11 +195,18 @@ class FileLogReceiver(ComponentBase):
             else:
                 self.log.warning("receiver %s: %s", self._rid, message)
 
+    def _trim(self, text: Any) -> Any:
+        lead = not self.cfg.preserve_leading_whitespaces
+        trail = not self.cfg.preserve_trailing_whitespaces
+        if lead and trail:
+            return text.strip()
+        if lead:
+            return text.lstrip()
+        return text.rstrip() if trail else text
+
     def _entries(self, result: StepResult) -> list[Entry]:
         observed = self.settings.clock.time_ns()
         extra, resource = self.cfg.attributes, self.cfg.resource
-        trim_lead = not self.cfg.preserve_leading_whitespaces
-        trim_trail = not self.cfg.preserve_trailing_whitespaces
         omit = self.cfg.multiline is not None and self.cfg.multiline.omit_pattern
         out: list[Entry] = []
         for reader, tokens in result.tokens:
@@ -186,21 +214,51 @@ class FileLogReceiver(ComponentBase):
             splitter = reader.splitter
             for token in tokens:
                 data = splitter.omit_pattern(token.data) if omit else token.data
-                body = splitter.decode(data)
-                if trim_lead and trim_trail:
-                    body = body.strip()
-                elif trim_lead:
-                    body = body.lstrip()
-                elif trim_trail:
-                    body = body.rstrip()
+                body = self._trim(splitter.decode(data))
                 if not body:
                     continue
                 out.append(Entry(body, dict(base_attrs), dict(resource), 0, observed, 0, "",
                                  Origin(reader.id, token.start, token.end)))
         return out
 
-    async def _deliver(self, entries: list[Entry]) -> None:
-        batch = entries_to_batch(entries)
+    def _direct_batch(self, result: StepResult) -> Batch | None:
+        """The step's lines as one batch of LogRecords written directly (no operators, or
+        only a regex_parser from body to attributes: ``Pipeline.body_parser``): the same
+        records as :meth:`_entries` + the pipeline + ``entries_to_wire``."""
+        parse, names = self._direct or (None, set())
+        now = self.settings.clock.time_ns()
+        observed = observed_field(now)
+        omit = self.cfg.multiline is not None and self.cfg.multiline.omit_pattern
+        trim_ascii = self._trim_ascii
+        records: list[bytes] = []
+        for reader, tokens in result.tokens:
+            attrs = {**reader.meta.attributes, **self.cfg.attributes}
+            head = encode_attributes(attrs)
+            clash = bool(names & attrs.keys())  # a parsed name replaces one in place
+            splitter = reader.splitter
+            ascii_ok = parse is None and splitter.codec == "utf-8"
+            for token in tokens:
+                data = splitter.omit_pattern(token.data) if omit else token.data
+                if ascii_ok and data.isascii():  # as it decodes; str.strip's ASCII space
+                    if text := trim_ascii(data):
+                        records.append(text_record(text, head + observed))
+                    continue
+                body = self._trim(splitter.decode(data))
+                if not body:
+                    continue
+                parsed = parse(body) if parse is not None and not clash else None
+                if parsed is None and parse is not None:  # reported by the pipeline
+                    self.pipeline.process(Entry(body, dict(attrs), dict(self.cfg.resource), 0,
+                                                now, 0, "", Origin(reader.id, token.start,
+                                                                   token.end)))
+                    records.extend(encode_record(e) for e in self.pipeline.take())
+                    continue
+                tail = head + encode_attributes(parsed) if parsed else head
+                records.append(text_record(body.encode(),
+                                           tail + observed))
+        return records_batch(self.cfg.resource, records) if records else None
+
+    async def _deliver(self, batch: Batch | None) -> None:
         if batch is None:
             return
         delay = _BACKOFF[0]
@@ -210,12 +268,12 @@ class FileLogReceiver(ComponentBase):
                 return
             except RetryableError as exc:
                 self.log.warning("receiver %s: batch of %d records refused (%s); sending it "
-                                 "again in %.1fs, reading paused", self._rid, len(entries),
+                                 "again in %.1fs, reading paused", self._rid, batch.item_count,
                                  exc, delay)
             except PermanentError as exc:
-                self._dropped.labels(self._rid).inc(len(entries))
+                self._dropped.labels(self._rid).inc(batch.item_count)
                 self.log.error("receiver %s: batch of %d records refused permanently, "
-                               "dropped: %s", self._rid, len(entries), exc)
+                               "dropped: %s", self._rid, batch.item_count, exc)
                 return
             await self.settings.clock.sleep(delay)
             delay = min(delay * 2, _BACKOFF[1])
