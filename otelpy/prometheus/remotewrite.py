@@ -26,8 +26,7 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from otelpy.pdata import items
@@ -41,12 +40,12 @@ from otelpy.prometheus.prompb import (
     Histogram,
     MetadataType,
     MetricMetadata,
-    Sample,
     TimeSeries,
     encode_metadata,
     encode_series,
     request_entry,
 )
+from otelpy.prometheus.rwseries import LabelSet, LabelSets, Translation, split_requests
 
 __all__ = ["RemoteWriteSettings", "RemoteWriteTranslator", "Translation", "bucket_layout",
            "native_histogram", "write_requests"]
@@ -57,8 +56,10 @@ _MAX_SCALE, _MIN_SCALE = 8, -4
 _STALE_COUNT = 0x7FF0000000000002  # the stale marker's bits, as a native histogram's count
 _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataType.GAUGE,
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
+_CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
-LabelKey = tuple[tuple[str, str], ...]
+# (context token, metric name, point attributes as (key, string value) pairs)
+_FastKey = tuple[int, str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -75,42 +76,13 @@ class RemoteWriteSettings:
     send_metadata: bool = False
 
 
-@dataclass
-class Translation:
-    """The series of one request, its metadata, and the points dropped by reason."""
-
-    series: dict[LabelKey, TimeSeries] = field(default_factory=dict)
-    metadata: dict[str, MetricMetadata] = field(default_factory=dict)
-    dropped: Counter[str] = field(default_factory=Counter)
-    points: int = 0  # data points translated
-
-    def add(self, labels: dict[str, str], value: float, ts: int) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        series = self.series.get(key)
-        if series is None:
-            series = self.series[key] = TimeSeries(list(key))
-        series.samples.append(Sample(value, ts))
-
-    def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        series = self.series.get(key)
-        if series is None:
-            series = self.series[key] = TimeSeries(list(key))
-        series.histograms.append(histogram)
-
-    def ordered(self) -> list[TimeSeries]:
-        """The series with their samples sorted by time (Prometheus requires it)."""
-        out = list(self.series.values())
-        for series in out:
-            if len(series.samples) > 1:
-                series.samples.sort(key=lambda s: s.timestamp)
-            if len(series.histograms) > 1:
-                series.histograms.sort(key=lambda h: h.timestamp)
-        return out
-
-
 class RemoteWriteTranslator:
-    """Translates decoded ``ExportMetricsServiceRequest`` messages; reusable."""
+    """Translates decoded ``ExportMetricsServiceRequest`` messages; reusable.
+
+    The label set of a gauge or sum point whose attributes are all non-empty strings is
+    remembered under (resource and scope labels, metric name, attributes), so a series
+    seen before costs one lookup and no sorting or encoding.
+    """
 
     def __init__(self, settings: RemoteWriteSettings) -> None:
         self.settings = settings
@@ -122,40 +94,105 @@ class RemoteWriteTranslator:
         self.namer = MetricNamer(namespace=namespace,
                                  with_suffixes=settings.add_metric_suffixes)
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
+        self.labelsets = LabelSets(_CACHE_LIMIT)
+        self._fast: dict[_FastKey, LabelSet | None] = {}
+        self._contexts: dict[tuple[Any, ...], int] = {}
 
     def translate(self, request: Any) -> Translation:
         """The series of ``request``; dropped points are counted in the result."""
-        out = Translation()
-        scope = metric = None
+        if self.labelsets.rotate() or len(self._fast) > _CACHE_LIMIT \
+                or len(self._contexts) > _CACHE_LIMIT:
+            self._fast.clear()
+            self._contexts.clear()
+        out = Translation(self.labelsets)
+        scope: Any = None
         ctx: LabelContext | None = None
-        named: tuple[str, MetricType] | str = ""
+        token = 0
         targets: dict[int, tuple[LabelContext, int]] = {}
-        for item in items.data_points(request):
+        for item in items.metrics(request):
+            kind = item.kind
+            if kind is None:
+                continue
             if item.scope is not scope:
                 scope, ctx = item.scope, self.labels.context(item)
-            if item.metric is not metric:
-                metric, named = item.metric, self._name(item, out)
-            if isinstance(named, str):
-                out.dropped[named] += 1
-                continue
+                token = self._token(ctx)
             assert ctx is not None
-            try:
-                labels = self.labels.point_labels(item, ctx)
-            except NameError_:
-                out.dropped["invalid_label"] += 1
+            named = self._name(item, out)
+            points = getattr(item.metric, kind).data_points
+            if isinstance(named, str):
+                out.dropped[named] += len(points)
                 continue
-            if not self._add(out, item, named, labels):
-                continue
-            out.points += 1
+            if kind in ("gauge", "sum"):
+                latest = self._numbers(out, points, named[0], ctx, token)
+            else:
+                latest = self._others(out, points, kind, named[0], ctx)
             seen = targets.get(id(item.resource))
-            if seen is None or item.point.time_unix_nano > seen[1]:
-                targets[id(item.resource)] = (ctx, item.point.time_unix_nano)
+            if latest >= 0 and (seen is None or latest > seen[1]):
+                targets[id(item.resource)] = (ctx, latest)
         if self.settings.target_info:
             for target_ctx, ts in targets.values():
                 self._target_info(out, target_ctx, ts)
         return out
 
-    def _name(self, item: items.PointItem, out: Translation) -> tuple[str, MetricType] | str:
+    def _token(self, ctx: LabelContext) -> int:
+        """A small number per distinct (scope and resource labels) content."""
+        key = (tuple(ctx.base), tuple(ctx.resource_attrs.items()))
+        return self._contexts.setdefault(key, len(self._contexts))
+
+    def _numbers(self, out: Translation, points: Any, name: str, ctx: LabelContext,
+                 token: int) -> int:
+        """Add gauge or sum points; the latest time of those added (-1 when none)."""
+        fast, latest, added = self._fast, -1, 0
+        for point in points:
+            pairs = tuple([(kv.key, kv.value.string_value) for kv in point.attributes])
+            key = (token, name, pairs)
+            labelset = fast.get(key, _MISS)
+            if labelset is _MISS:
+                labelset = self._labelset(out, point, name, ctx)
+                if all(value for _, value in pairs):  # only strings are told apart
+                    fast[key] = labelset  # type: ignore[assignment]
+            if labelset is None:
+                out.dropped["invalid_label"] += 1
+                continue
+            if point.flags & _NO_RECORDED_VALUE:
+                value = STALE_NAN
+            elif point.WhichOneof("value") == "as_int":
+                value = float(point.as_int)
+            else:
+                value = point.as_double
+            when = point.time_unix_nano
+            out.add_to(labelset, value, when // 1_000_000)  # type: ignore[arg-type]
+            latest = max(latest, when)
+            added += 1
+        out.points += added
+        return latest
+
+    def _labelset(self, out: Translation, point: Any, name: str,
+                  ctx: LabelContext) -> LabelSet | None:
+        try:
+            labels = self.labels.labels_of(point.attributes, ctx)
+        except NameError_:
+            return None
+        labels["__name__"] = name
+        return out.labelsets.get(tuple(sorted((k, v) for k, v in labels.items() if v)))
+
+    def _others(self, out: Translation, points: Any, kind: str, name: str,
+                ctx: LabelContext) -> int:
+        """Add histogram, summary or exponential histogram points; the latest time."""
+        latest = -1
+        for point in points:
+            try:
+                labels = self.labels.labels_of(point.attributes, ctx)
+            except NameError_:
+                out.dropped["invalid_label"] += 1
+                continue
+            if not _add(out, point, kind, name, labels):
+                continue
+            out.points += 1
+            latest = max(latest, point.time_unix_nano)
+        return latest
+
+    def _name(self, item: items.MetricItem, out: Translation) -> tuple[str, MetricType] | str:
         """(Prometheus name, type) of the item's metric, or why its points are dropped."""
         kind, metric = item.kind, item.metric
         if kind == "gauge":
@@ -180,29 +217,6 @@ class RemoteWriteTranslator:
                                                 metric.unit)
         return name, mtype
 
-    def _add(self, out: Translation, item: items.PointItem, named: tuple[str, MetricType],
-             labels: dict[str, str]) -> bool:
-        name, _ = named
-        point, kind = item.point, item.kind
-        stale = bool(point.flags & _NO_RECORDED_VALUE)
-        ms = point.time_unix_nano // 1_000_000
-        if kind in ("gauge", "sum"):
-            value = STALE_NAN if stale else (
-                float(point.as_int) if point.WhichOneof("value") == "as_int"
-                else point.as_double)
-            out.add({**labels, "__name__": name}, value, ms)
-        elif kind == "histogram":
-            _histogram(out, name, labels, point, ms, stale)
-        elif kind == "summary":
-            _summary(out, name, labels, point, ms, stale)
-        else:
-            histogram = native_histogram(point, ms, stale)
-            if histogram is None:
-                out.dropped["exponential_scale"] += 1
-                return False
-            out.add_histogram({**labels, "__name__": name}, histogram)
-        return True
-
     def _target_info(self, out: Translation, ctx: LabelContext, time_ns: int) -> None:
         if not any(k not in SERVICE_KEYS for k in ctx.resource) or not ctx.job_instance:
             return
@@ -213,6 +227,25 @@ class RemoteWriteTranslator:
             return
         merged = {**self.labels.external, **labels, "__name__": self.target_name}
         out.add(merged, 1.0, time_ns // 1_000_000)
+
+
+_MISS: Any = object()
+
+
+def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:
+    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    ms = point.time_unix_nano // 1_000_000
+    if kind == "histogram":
+        _histogram(out, name, labels, point, ms, stale)
+    elif kind == "summary":
+        _summary(out, name, labels, point, ms, stale)
+    else:
+        histogram = native_histogram(point, ms, stale)
+        if histogram is None:
+            out.dropped["exponential_scale"] += 1
+            return False
+        out.add_histogram({**labels, "__name__": name}, histogram)
+    return True
 
 
 def _histogram(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
@@ -297,19 +330,8 @@ def write_requests(series: list[TimeSeries], metadata: list[MetricMetadata],
                    max_bytes: int) -> list[tuple[bytes, int]]:
     """Serialized WriteRequests holding ``series`` then ``metadata``, in order, each at
     most ``max_bytes`` long unless one entry alone is longer (it then travels alone);
-    with the number of series in each."""
+    with the number of series in each. (:meth:`Translation.requests` does the same
+    straight from a translation, faster.)"""
     entries = [(request_entry(encode_series(s)), 1) for s in series]
     entries += [(request_entry(encode_metadata(m), metadata=True), 0) for m in metadata]
-    out: list[tuple[bytes, int]] = []
-    current: list[bytes] = []
-    size = count = 0
-    for entry, n in entries:
-        if current and size + len(entry) > max_bytes:
-            out.append((b"".join(current), count))
-            current, size, count = [], 0, 0
-        current.append(entry)
-        size += len(entry)
-        count += n
-    if current:
-        out.append((b"".join(current), count))
-    return out
+    return split_requests(entries, max_bytes)
