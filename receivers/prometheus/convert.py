@@ -17,14 +17,20 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
-from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, DataPointFlags
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AggregationTemporality,
+    DataPointFlags,
+    Gauge,
+    Histogram,
+    Summary,
+)
 
 from otelpy import __version__
 from otelpy.component import Signal
 from otelpy.pdata import Batch
-from otelpy.pdata.build import RequestBuilder
 from otelpy.prometheus.scrape import ScrapeResult
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.receivers.prometheus import wire
 from otelpy.receivers.prometheus.adjust import StartTimes
 from otelpy.receivers.prometheus.families import (
     DROPPED,
@@ -32,6 +38,7 @@ from otelpy.receivers.prometheus.families import (
     STALE_NAN,
     Family,
     Group,
+    KeyMemo,
     created_ns,
     family_meta,
     is_stale,
@@ -86,7 +93,12 @@ class _Resource:
 
 
 class Converter:
-    """Keeps the metadata and start times per target; :meth:`convert` builds requests."""
+    """Keeps the metadata and start times per target; :meth:`convert` builds requests.
+
+    Per target it also remembers, per label set of a scrape (label sets of series seen
+    before are the same objects, see :class:`~otelpy.prometheus.scrape.ScrapeLoop`), the
+    point's encoded attributes, so a known series costs one lookup and one ``struct`` pack.
+    """
 
     def __init__(self, logger: logging.Logger, trim_suffixes: bool = False,
                  start_times: StartTimes | None = None) -> None:
@@ -94,6 +106,8 @@ class Converter:
         self.trim_suffixes = trim_suffixes
         self.start_times = start_times or StartTimes()
         self._metadata: dict[str, dict[str, FamilyMeta]] = {}
+        self._encoded: dict[str, dict[int, tuple[dict[str, str], bytes]]] = {}
+        self._keys: dict[str, KeyMemo] = {}
         self.problems = 0
 
     def convert(self, result: ScrapeResult) -> Batch | None:
@@ -105,21 +119,33 @@ class Converter:
         resources: dict[tuple[str, str], _Resource] = {}
         ts = result.timestamp_ms
         stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
+        bound = 2 * (len(result.samples) + len(stale)) + 100
+        encoded = self._encoded.setdefault(url, {})
+        keys = self._keys.setdefault(url, {})
+        if len(encoded) > bound or sum(len(m) for m in keys.values()) > bound:
+            encoded.clear()
+            keys.clear()
         for sample in (*result.samples, *stale, *result.report):
-            self._add(resources, sample, metadata)
-        builder = RequestBuilder(Signal.METRICS)
+            self._add(resources, sample, metadata, keys)
+        parts, count = [], 0
         for (job, instance), res in resources.items():
             attrs = resource_attributes(job, instance, result.target.scheme)
             attrs.update(res.info)
-            scope = builder.scope(attrs, SCOPE_NAME, __version__)
+            metrics = []
             for family in res.order:
-                self._append(scope.metrics, family, (job, instance))
+                metric, points = self._metric(family, (job, instance), encoded)
+                if points:
+                    metrics.append(metric)
+                    count += points
+            parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
         if not result.report:  # the loop stopped: its target is gone
             self._metadata.pop(url, None)
-        return builder.batch() if builder else None
+            self._encoded.pop(url, None)
+            self._keys.pop(url, None)
+        return Batch(Signal.METRICS, b"".join(parts), count=count) if parts else None
 
     def _add(self, resources: dict[tuple[str, str], _Resource], sample: Sample,
-             metadata: dict[str, FamilyMeta]) -> None:
+             metadata: dict[str, FamilyMeta], keys: KeyMemo) -> None:
         labels = sample.labels
         key = (labels.get("job", ""), labels.get("instance", ""))
         res = resources.get(key)
@@ -133,7 +159,7 @@ class Converter:
         if family is None:
             family = res.families.get(family_meta(name, metadata)[1])
             if family is None or not family.includes(name):
-                family = Family(name, metadata)
+                family = Family(name, metadata, keys)
                 res.families[family.name] = family
                 res.order.append(family)
             res.families[name] = family
@@ -143,46 +169,67 @@ class Converter:
             self.problems += 1
             self.logger.debug("failed to add datapoint %s: %s", name, problem)
 
-    def _append(self, metrics: Any, family: Family, resource: tuple[str, str]) -> None:
+    def _metric(self, family: Family, resource: tuple[str, str],
+                encoded: dict[int, tuple[dict[str, str], bytes]]) -> tuple[bytes, int]:
+        """The encoded Metric of ``family`` and its number of points."""
         name = _trim(family.name, family) if self.trim_suffixes else family.name
-        metric = metrics.add(name=name, description=family.meta.help, unit=family.meta.unit)
         kind = family.kind
-        if kind == "histogram":
-            data = metric.histogram
-            data.aggregation_temporality = CUMULATIVE
+        if kind in ("histogram", "summary"):
+            data: Any = Histogram() if kind == "histogram" else Summary()
+            make = self._histogram_point if kind == "histogram" else self._summary_point
             for key, group in family.groups.items():
-                self._histogram_point(data.data_points, group, (name, key), resource)
-        elif kind == "summary":
-            for key, group in family.groups.items():
-                self._summary_point(metric.summary.data_points, group, (name, key), resource)
-        elif kind == "sum":
-            data = metric.sum
-            data.aggregation_temporality = CUMULATIVE
-            data.is_monotonic = family.monotonic
-            for key, group in family.groups.items():
-                self._number_point(data.data_points, group, (name, key), resource, True)
+                make(data.data_points, group, (name, key), resource)
+            points = [data.SerializeToString()]
+            count = len(data.data_points)
+            field = wire.HISTOGRAM if kind == "histogram" else wire.SUMMARY
         else:
-            for key, group in family.groups.items():
-                self._number_point(metric.gauge.data_points, group, (name, key), resource,
-                                   False)
-        if not getattr(metric, metric.WhichOneof("data")).data_points:
-            del metrics[-1]
+            points = self._numbers(family, name, resource, encoded)
+            count = len(points)
+            field = wire.SUM if kind == "sum" else wire.GAUGE
+        if not count:
+            return b"", 0
+        meta = family.meta
+        return wire.metric(name, meta.help, meta.unit, field, points,
+                           kind == "sum" and family.monotonic), count
 
-    def _number_point(self, points: Any, group: Group, series: Hashable,
-                      resource: tuple[str, str], cumulative: bool) -> None:
-        ts = group.ts * 1_000_000
-        point = points.add(time_unix_nano=ts)
-        stale = is_stale(group.value)
+    def _numbers(self, family: Family, name: str, resource: tuple[str, str],
+                 encoded: dict[int, tuple[dict[str, str], bytes]]) -> list[bytes]:
+        out = []
+        cumulative = family.kind == "sum"
+        number = self.start_times.number
+        for key, group in family.groups.items():
+            ts = group.ts * 1_000_000
+            value = group.value
+            stale = is_stale(value)
+            start = 0
+            if cumulative:
+                begin = created_ns(group.created) if group.created else ts
+                start = number(resource, (name, key), begin, ts, value, stale)
+            if group.exemplars:
+                out.append(self._exemplar_point(group, ts, start, stale))
+                continue
+            labels = group.labels
+            found = encoded.get(id(labels))
+            if found is None:
+                attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
+                                        if k not in DROPPED_OTHER and labels[k])
+                encoded[id(labels)] = (labels, attrs)  # the labels held: the id stays theirs
+            else:
+                attrs = found[1]
+            out.append(wire.number_point(attrs, start, ts, value, stale))
+        return out
+
+    @staticmethod
+    def _exemplar_point(group: Group, ts: int, start: int, stale: bool) -> bytes:
+        holder = Gauge()
+        point = holder.data_points.add(time_unix_nano=ts, start_time_unix_nano=start)
         if stale:
             point.flags = NO_RECORDED_VALUE
         else:
             point.as_double = group.value
         _attributes(point, group.labels, DROPPED_OTHER)
         _exemplars(point, group.exemplars, ts)
-        if cumulative:
-            start = created_ns(group.created) if group.created else ts
-            point.start_time_unix_nano = self.start_times.number(
-                resource, series, start, ts, group.value, stale)
+        return holder.SerializeToString()
 
     def _histogram_point(self, points: Any, group: Group, series: Hashable,
                          resource: tuple[str, str]) -> None:

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta
 
-__all__ = ["Family", "Group", "STALE_NAN", "is_stale", "normalize_name", "INTERNAL_META"]
+__all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_name",
+           "INTERNAL_META"]
 
 STALE_NAN: float = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 _STALE_BITS = struct.pack("<d", STALE_NAN)
+
+KeyMemo = dict[str, dict[int, tuple[dict[str, str], frozenset[tuple[str, str]]]]]
 
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_info", "_created")
 
@@ -93,12 +96,16 @@ class Group:
 class Family:
     """A metric family of one resource in one scrape."""
 
-    __slots__ = ("name", "meta", "kind", "monotonic", "groups")
+    __slots__ = ("name", "meta", "kind", "monotonic", "groups", "keys")
 
-    def __init__(self, sample_name: str, metadata: dict[str, FamilyMeta]) -> None:
+    def __init__(self, sample_name: str, metadata: dict[str, FamilyMeta],
+                 keys: KeyMemo | None = None) -> None:
         self.meta, self.name = family_meta(sample_name, metadata)
         self.kind, self.monotonic = _KINDS.get(self.meta.type, ("gauge", False))
         self.groups: dict[frozenset[tuple[str, str]], Group] = {}
+        # kind -> id(labels) -> (labels, group key): label sets that recur between scrapes
+        # (the same objects) are keyed once; holding the labels keeps their id theirs
+        self.keys: KeyMemo = keys if keys is not None else {}
 
     def includes(self, sample_name: str) -> bool:
         if self.kind != "gauge":  # foo_total and foo_created are one OpenMetrics counter
@@ -106,12 +113,20 @@ class Family:
         return sample_name == self.name
 
     def _group(self, labels: dict[str, str], ts: int) -> Group:
-        if self.kind == "histogram":
-            key = frozenset(i for i in labels.items() if i[0] != "le")
-        elif self.kind == "summary":
-            key = frozenset(i for i in labels.items() if i[0] != "quantile")
+        memo = self.keys.get(self.kind)
+        if memo is None:
+            memo = self.keys[self.kind] = {}
+        found = memo.get(id(labels))
+        if found is not None:
+            key = found[1]
         else:
-            key = frozenset(labels.items())
+            if self.kind == "histogram":
+                key = frozenset(i for i in labels.items() if i[0] != "le")
+            elif self.kind == "summary":
+                key = frozenset(i for i in labels.items() if i[0] != "quantile")
+            else:
+                key = frozenset(labels.items())
+            memo[id(labels)] = (labels, key)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(ts, labels)
