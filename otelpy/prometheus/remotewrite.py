@@ -26,8 +26,11 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
+
+from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from otelpy.pdata import items
 from otelpy.pdata.asstring import format_float_fixed
@@ -58,8 +61,12 @@ _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataTy
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
 _CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
-# (context token, metric name, point attributes as (key, string value) pairs)
-_FastKey = tuple[int, str, tuple[tuple[str, str], ...]]
+# (context token, metric name, the point's encoded attributes)
+_FastKey = tuple[int, str, bytes]
+# a NumberDataPoint's head as the protobuf runtime writes it (field order): start, time, value
+_START_TIME_DOUBLE = struct.Struct("<10xQxd")
+_START_TIME_INT = struct.Struct("<10xQxq")
+_TIME_DOUBLE = struct.Struct("<xQxd")
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,7 @@ class RemoteWriteTranslator:
                 out.dropped[named] += len(points)
                 continue
             if kind in ("gauge", "sum"):
-                latest = self._numbers(out, points, named[0], ctx, token)
+                latest = self._numbers(out, getattr(item.metric, kind), named[0], ctx, token)
             else:
                 latest = self._others(out, points, kind, named[0], ctx)
             seen = targets.get(id(item.resource))
@@ -139,33 +146,72 @@ class RemoteWriteTranslator:
         key = (tuple(ctx.base), tuple(ctx.resource_attrs.items()))
         return self._contexts.setdefault(key, len(self._contexts))
 
-    def _numbers(self, out: Translation, points: Any, name: str, ctx: LabelContext,
+    def _numbers(self, out: Translation, data: Any, name: str, ctx: LabelContext,
                  token: int) -> int:
-        """Add gauge or sum points; the latest time of those added (-1 when none)."""
+        """Add the points of a Gauge or Sum ``data``; the latest time of those added (-1
+        when none). Read from the message's bytes: a point laid out as the protobuf
+        runtime writes it (start, time, value, then attributes whose bytes were seen
+        before) costs an unpack and a lookup; any other is decoded."""
         fast, latest, added = self._fast, -1, 0
-        for point in points:
-            pairs = tuple([(kv.key, kv.value.string_value) for kv in point.attributes])
-            key = (token, name, pairs)
-            labelset = fast.get(key, _MISS)
-            if labelset is _MISS:
-                labelset = self._labelset(out, point, name, ctx)
-                if all(value for _, value in pairs):  # only strings are told apart
-                    fast[key] = labelset  # type: ignore[assignment]
-            if labelset is None:
-                out.dropped["invalid_label"] += 1
+        add_to = out.add_to
+        raw = data.SerializeToString()
+        pos, end = 0, len(raw)
+        while pos < end:
+            if raw[pos] != 0x0A:  # aggregation_temporality, is_monotonic, unknown fields
+                pos = _skip_field(raw, pos)
                 continue
-            if point.flags & _NO_RECORDED_VALUE:
-                value = STALE_NAN
-            elif point.WhichOneof("value") == "as_int":
-                value = float(point.as_int)
+            size = raw[pos + 1]
+            if size < 0x80:
+                pos += 2
             else:
-                value = point.as_double
-            when = point.time_unix_nano
-            out.add_to(labelset, value, when // 1_000_000)  # type: ignore[arg-type]
-            latest = max(latest, when)
+                size, pos = _varint_at(raw, pos + 1)
+            stop = pos + size
+            labelset = _MISS
+            if size >= 27 and raw[pos] == 0x11 and raw[pos + 9] == 0x19:
+                tag = raw[pos + 18]
+                if tag == 0x21:
+                    when, value = _START_TIME_DOUBLE.unpack_from(raw, pos)
+                    labelset = fast.get((token, name, raw[pos + 27:stop]), _MISS)
+                elif tag == 0x31:
+                    when, value = _START_TIME_INT.unpack_from(raw, pos)
+                    labelset = fast.get((token, name, raw[pos + 27:stop]), _MISS)
+            elif size >= 18 and raw[pos] == 0x19 and raw[pos + 9] == 0x21:
+                when, value = _TIME_DOUBLE.unpack_from(raw, pos)
+                labelset = fast.get((token, name, raw[pos + 18:stop]), _MISS)
+            if labelset is _MISS:
+                body = raw[pos:stop]
+                labelset, value, when = self._slow_point(
+                    out, NumberDataPoint.FromString(body), name, token, body, ctx)
+            pos = stop
+            if labelset is None:
+                continue
+            add_to(labelset, float(value), when // 1_000_000)
+            if when > latest:
+                latest = when
             added += 1
         out.points += added
         return latest
+
+    def _slow_point(self, out: Translation, point: Any, name: str, token: int, body: bytes,
+                    ctx: LabelContext) -> tuple[Any, float, int]:
+        """(label set or None when dropped, value, time) of a decoded number point;
+        remembers the label set under the point's attribute bytes when they are all the
+        point holds after its time and value."""
+        labelset = self._labelset(out, point, name, ctx)
+        if labelset is None:
+            out.dropped["invalid_label"] += 1
+            return None, 0.0, 0
+        if point.flags & _NO_RECORDED_VALUE:
+            value = STALE_NAN
+        elif point.WhichOneof("value") == "as_int":
+            value = float(point.as_int)
+        else:
+            value = point.as_double
+        if not point.flags and not point.exemplars and point.WhichOneof("value"):
+            attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
+            if body.endswith(attrs) and len(self._fast) < _CACHE_LIMIT:
+                self._fast[(token, name, attrs)] = labelset
+        return labelset, value, point.time_unix_nano
 
     def _labelset(self, out: Translation, point: Any, name: str,
                   ctx: LabelContext) -> LabelSet | None:
@@ -230,6 +276,34 @@ class RemoteWriteTranslator:
 
 
 _MISS: Any = object()
+
+
+def _skip_field(data: bytes, pos: int) -> int:
+    """The position after the field at ``pos``."""
+    tag, pos = _varint_at(data, pos)
+    wire = tag & 7
+    if wire == 0:
+        return _varint_at(data, pos)[1]
+    if wire == 1:
+        return pos + 8
+    if wire == 5:
+        return pos + 4
+    size, pos = _varint_at(data, pos)
+    return pos + size
+
+
+def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
 
 
 def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:

@@ -37,11 +37,20 @@ _DOUBLE = struct.Struct("<d")
 class LabelSet:
     """One interned label set; compared by identity."""
 
-    __slots__ = ("key", "block")
+    __slots__ = ("key", "block", "prefix", "prefix_for")
 
     def __init__(self, key: LabelKey) -> None:
         self.key = key
         self.block = label_entries(key)
+        # the request entry's bytes up to its one sample, for a sample of prefix_for bytes
+        self.prefix = b""
+        self.prefix_for = -1
+
+    def entry_prefix(self, sample_size: int) -> bytes:
+        if sample_size != self.prefix_for:
+            self.prefix = b"\x0a" + varint(len(self.block) + sample_size) + self.block
+            self.prefix_for = sample_size
+        return self.prefix
 
 
 class LabelSets:
@@ -118,32 +127,54 @@ class Translation:
         return out
 
     def requests(self, max_bytes: int) -> list[tuple[bytes, int]]:
-        """Serialized WriteRequests of every series then the metadata, as
-        :func:`split_requests` cuts them."""
-        entries: list[tuple[bytes, int]] = []
-        heads: dict[int, tuple[bytes, bytes]] = {}
+        """Serialized WriteRequests of every series then the metadata, each at most
+        ``max_bytes`` long unless one entry alone is longer (it then travels alone); with
+        the number of series in each."""
+        out: list[tuple[bytes, int]] = []
+        parts: list[bytes] = []
+        heads: dict[int, tuple[bytes, bytes, int]] = {}
         pack = _DOUBLE.pack
+        size = count = 0
         for labelset, found in self.entries.items():
             if len(found) == 1 and type(found[0]) is tuple:
                 value, ts = found[0]
                 head = heads.get(ts)
                 if head is None:
                     head = heads[ts] = _sample_head(ts)
-                body = b"".join((labelset.block, head[0], pack(value), head[1]))
+                prefix = labelset.entry_prefix(head[2])
+                length = len(prefix) + head[2]
+                if parts and size + length > max_bytes:
+                    out.append((b"".join(parts), count))
+                    parts, size, count = [], 0, 0
+                parts += (prefix, head[0], pack(value), head[1])
             else:
                 body = _series_body(labelset, found)
-            entries.append((b"\x0a" + varint(len(body)) + body, 1))
-        entries += [(request_entry(encode_metadata(m), metadata=True), 0)
-                    for m in self.metadata.values()]
-        return split_requests(entries, max_bytes)
+                entry = b"\x0a" + varint(len(body)) + body
+                length = len(entry)
+                if parts and size + length > max_bytes:
+                    out.append((b"".join(parts), count))
+                    parts, size, count = [], 0, 0
+                parts.append(entry)
+            size += length
+            count += 1
+        for md in self.metadata.values():
+            entry = request_entry(encode_metadata(md), metadata=True)
+            if parts and size + len(entry) > max_bytes:
+                out.append((b"".join(parts), count))
+                parts, size, count = [], 0, 0
+            parts.append(entry)
+            size += len(entry)
+        if parts:
+            out.append((b"".join(parts), count))
+        return out
 
 
-def _sample_head(ts: int) -> tuple[bytes, bytes]:
-    """The bytes of a ``samples`` entry around its double, for timestamp ``ts``."""
+def _sample_head(ts: int) -> tuple[bytes, bytes, int]:
+    """The bytes of a ``samples`` entry around its double, for timestamp ``ts``, and the
+    entry's whole size."""
     tail = b"\x10" + varint(ts)
-    return b"\x12" + varint(9 + len(tail)) + b"\x09", tail
-
-
+    head = b"\x12" + varint(9 + len(tail)) + b"\x09"
+    return head, tail, len(head) + 8 + len(tail)
 def _series_body(labelset: LabelSet, found: list[tuple[float, int] | Histogram]) -> bytes:
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
     histograms = sorted((e for e in found if isinstance(e, Histogram)),
