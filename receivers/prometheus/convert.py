@@ -83,6 +83,29 @@ def _trim(name: str, family: Family) -> str:
     return name
 
 
+_NUMBER_KINDS = frozenset({"gauge", "sum"})
+
+
+class _Memo:
+    """What is remembered of one target's label sets (the same objects from one scrape to
+    the next): keyed by their id, each entry holding the labels so the id stays theirs."""
+
+    __slots__ = ("encoded", "keys", "series")
+
+    def __init__(self) -> None:
+        self.encoded: dict[int, tuple[dict[str, str], bytes]] = {}  # point attributes
+        self.keys: KeyMemo = {}  # group keys by family kind
+        # (labels, (job, instance), group key of a gauge or sum)
+        self.series: dict[int, tuple[dict[str, str], tuple[str, str],
+                                     frozenset[tuple[str, str]]]] = {}
+
+    def bound(self, limit: int) -> None:
+        """Forget everything when a table holds more than ``limit`` entries."""
+        if len(self.encoded) > limit or len(self.series) > limit or \
+                sum(len(m) for m in self.keys.values()) > limit:
+            self.encoded, self.keys, self.series = {}, {}, {}
+
+
 class _Resource:
     __slots__ = ("families", "info", "order")
 
@@ -106,8 +129,7 @@ class Converter:
         self.trim_suffixes = trim_suffixes
         self.start_times = start_times or StartTimes()
         self._metadata: dict[str, dict[str, FamilyMeta]] = {}
-        self._encoded: dict[str, dict[int, tuple[dict[str, str], bytes]]] = {}
-        self._keys: dict[str, KeyMemo] = {}
+        self._memos: dict[str, _Memo] = {}
         self.problems = 0
 
     def convert(self, result: ScrapeResult) -> Batch | None:
@@ -119,14 +141,14 @@ class Converter:
         resources: dict[tuple[str, str], _Resource] = {}
         ts = result.timestamp_ms
         stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
-        bound = 2 * (len(result.samples) + len(stale)) + 100
-        encoded = self._encoded.setdefault(url, {})
-        keys = self._keys.setdefault(url, {})
-        if len(encoded) > bound or sum(len(m) for m in keys.values()) > bound:
-            encoded.clear()
-            keys.clear()
-        for sample in (*result.samples, *stale, *result.report):
-            self._add(resources, sample, metadata, keys)
+        memo = self._memos.get(url)
+        if memo is None:
+            memo = self._memos[url] = _Memo()
+        memo.bound(2 * (len(result.samples) + len(stale)) + 100)
+        self._numbers_fast(resources, result.samples, metadata, memo)
+        for sample in (*stale, *result.report):
+            self._add(resources, sample, metadata, memo.keys)
+        encoded = memo.encoded
         parts, count = [], 0
         for (job, instance), res in resources.items():
             attrs = resource_attributes(job, instance, result.target.scheme)
@@ -140,9 +162,36 @@ class Converter:
             parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
         if not result.report:  # the loop stopped: its target is gone
             self._metadata.pop(url, None)
-            self._encoded.pop(url, None)
-            self._keys.pop(url, None)
+            self._memos.pop(url, None)
         return Batch(Signal.METRICS, b"".join(parts), count=count) if parts else None
+
+    def _numbers_fast(self, resources: dict[tuple[str, str], _Resource],
+                      samples: list[Sample], metadata: dict[str, FamilyMeta],
+                      memo: _Memo) -> None:
+        """Add the scraped samples: a sample of a gauge or sum family already met in this
+        scrape goes straight to its point; any other through :meth:`_add`."""
+        series, keys = memo.series, memo.keys
+        for sample in samples:
+            labels = sample.labels
+            found = series.get(id(labels))
+            if found is None:
+                found = series[id(labels)] = (
+                    labels, (labels.get("job", ""), labels.get("instance", "")),
+                    frozenset(labels.items()))
+            res = resources.get(found[1])
+            family = res.families.get(sample.name) if res is not None else None
+            if family is None or family.kind not in _NUMBER_KINDS or sample.exemplar \
+                    or sample.name.endswith("_created"):
+                self._add(resources, sample, metadata, keys)
+                continue
+            ts = sample.timestamp_ms or 0
+            group = family.groups.get(found[2])
+            if group is None:
+                family.groups[found[2]] = Group(ts, labels, sample.value)
+            elif group.ts == ts:
+                group.value = sample.value
+            else:
+                self._add(resources, sample, metadata, keys)
 
     def _add(self, resources: dict[tuple[str, str], _Resource], sample: Sample,
              metadata: dict[str, FamilyMeta], keys: KeyMemo) -> None:
