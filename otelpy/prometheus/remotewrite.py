@@ -153,7 +153,7 @@ class RemoteWriteTranslator:
         runtime writes it (start, time, value, then attributes whose bytes were seen
         before) costs an unpack and a lookup; any other is decoded."""
         fast, latest, added = self._fast, -1, 0
-        add_to = out.add_to
+        add_to, entries = out.add_to, out.entries
         raw = data.SerializeToString()
         pos, end = 0, len(raw)
         while pos < end:
@@ -185,7 +185,10 @@ class RemoteWriteTranslator:
             pos = stop
             if labelset is None:
                 continue
-            add_to(labelset, float(value), when // 1_000_000)
+            if labelset in entries:
+                add_to(labelset, float(value), when // 1_000_000)
+            else:
+                entries[labelset] = (float(value), when // 1_000_000)
             if when > latest:
                 latest = when
             added += 1

@@ -31,6 +31,7 @@ from otelpy.prometheus.prompb import (
 __all__ = ["LabelKey", "LabelSet", "LabelSets", "Translation", "split_requests"]
 
 LabelKey = tuple[tuple[str, str], ...]
+Entry = tuple[float, int] | list[tuple[float, int] | Histogram]
 _DOUBLE = struct.Struct("<d")
 
 
@@ -85,7 +86,8 @@ class Translation:
     """The series of one request, its metadata, and the points dropped by reason."""
 
     labelsets: LabelSets = field(default_factory=LabelSets)
-    entries: dict[LabelSet, list[tuple[float, int] | Histogram]] = field(default_factory=dict)
+    # label set -> its one sample (value, ms), or a list of samples and histograms
+    entries: dict[LabelSet, Entry] = field(default_factory=dict)
     metadata: dict[str, MetricMetadata] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
     points: int = 0  # data points translated
@@ -95,15 +97,20 @@ class Translation:
         self.add_to(self.labelsets.get(key), value, ts)
 
     def add_to(self, labelset: LabelSet, value: float, ts: int) -> None:
+        self._append(labelset, (value, ts))
+
+    def _append(self, labelset: LabelSet, item: tuple[float, int] | Histogram) -> None:
         found = self.entries.get(labelset)
         if found is None:
-            self.entries[labelset] = [(value, ts)]
+            self.entries[labelset] = [item] if isinstance(item, Histogram) else item
+        elif isinstance(found, list):
+            found.append(item)
         else:
-            found.append((value, ts))
+            self.entries[labelset] = [found, item]
 
     def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
         key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        self.entries.setdefault(self.labelsets.get(key), []).append(histogram)
+        self._append(self.labelsets.get(key), histogram)
 
     @property
     def series(self) -> dict[LabelKey, TimeSeries]:
@@ -111,7 +118,7 @@ class Translation:
         out: dict[LabelKey, TimeSeries] = {}
         for labelset, found in self.entries.items():
             series = out[labelset.key] = TimeSeries(list(labelset.key))
-            for entry in found:
+            for entry in found if isinstance(found, list) else [found]:
                 if isinstance(entry, Histogram):
                     series.histograms.append(entry)
                 else:
@@ -136,8 +143,8 @@ class Translation:
         pack = _DOUBLE.pack
         size = count = 0
         for labelset, found in self.entries.items():
-            if len(found) == 1 and type(found[0]) is tuple:
-                value, ts = found[0]
+            if type(found) is tuple:
+                value, ts = found
                 head = heads.get(ts)
                 if head is None:
                     head = heads[ts] = _sample_head(ts)
@@ -176,6 +183,7 @@ def _sample_head(ts: int) -> tuple[bytes, bytes, int]:
     head = b"\x12" + varint(9 + len(tail)) + b"\x09"
     return head, tail, len(head) + 8 + len(tail)
 def _series_body(labelset: LabelSet, found: list[tuple[float, int] | Histogram]) -> bytes:
+    assert isinstance(found, list)
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
     histograms = sorted((e for e in found if isinstance(e, Histogram)),
                         key=lambda h: h.timestamp)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass, field
 
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta
 
@@ -77,20 +76,21 @@ def family_meta(name: str, metadata: dict[str, FamilyMeta]) -> tuple[FamilyMeta,
     return meta, base
 
 
-@dataclass(slots=True)
 class Group:
-    """One point of a family: a series' samples (``le``/``quantile`` apart)."""
+    """One point of a family: a series' samples (``le``/``quantile`` apart).
 
-    ts: int
-    labels: dict[str, str]
-    value: float = 0.0
-    count: float = 0.0
-    has_count: bool = False
-    sum: float = 0.0
-    has_sum: bool = False
-    created: float = 0.0
-    points: list[tuple[float, float]] = field(default_factory=list)
-    exemplars: list[Exemplar] = field(default_factory=list)
+    A plain class with slots (one is made per series and scrape: a dataclass with list
+    factories costs twice as much to create)."""
+
+    __slots__ = ("ts", "labels", "value", "count", "has_count", "sum", "has_sum", "created",
+                 "points", "exemplars")
+
+    def __init__(self, ts: int, labels: dict[str, str], value: float = 0.0) -> None:
+        self.ts, self.labels, self.value = ts, labels, value
+        self.count = self.sum = self.created = 0.0
+        self.has_count = self.has_sum = False
+        self.points: list[tuple[float, float]] = []
+        self.exemplars: list[Exemplar] = []
 
 
 class Family:
