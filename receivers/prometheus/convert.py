@@ -84,6 +84,8 @@ def _trim(name: str, family: Family) -> str:
 
 
 _NUMBER_KINDS = frozenset({"gauge", "sum"})
+# labels -> (labels, encoded attributes, point prefix with start time, without)
+Encoded = tuple[dict[str, str], bytes, bytes, bytes]
 
 
 class _Memo:
@@ -93,7 +95,7 @@ class _Memo:
     __slots__ = ("encoded", "keys", "series")
 
     def __init__(self) -> None:
-        self.encoded: dict[int, tuple[dict[str, str], bytes]] = {}  # point attributes
+        self.encoded: dict[int, Encoded] = {}  # point attributes
         self.keys: KeyMemo = {}  # group keys by family kind
         # (labels, (job, instance), group key of a gauge or sum)
         self.series: dict[int, tuple[dict[str, str], tuple[str, str],
@@ -219,7 +221,7 @@ class Converter:
             self.logger.debug("failed to add datapoint %s: %s", name, problem)
 
     def _metric(self, family: Family, resource: tuple[str, str],
-                encoded: dict[int, tuple[dict[str, str], bytes]]) -> tuple[bytes, int]:
+                encoded: dict[int, Encoded]) -> tuple[bytes, int]:
         """The encoded Metric of ``family`` and its number of points."""
         name = _trim(family.name, family) if self.trim_suffixes else family.name
         kind = family.kind
@@ -242,7 +244,7 @@ class Converter:
                            kind == "sum" and family.monotonic), count
 
     def _numbers(self, family: Family, name: str, resource: tuple[str, str],
-                 encoded: dict[int, tuple[dict[str, str], bytes]]) -> list[bytes]:
+                 encoded: dict[int, Encoded]) -> list[bytes]:
         out = []
         cumulative = family.kind == "sum"
         number = self.start_times.number
@@ -262,10 +264,16 @@ class Converter:
             if found is None:
                 attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
                                         if k not in DROPPED_OTHER and labels[k])
-                encoded[id(labels)] = (labels, attrs)  # the labels held: the id stays theirs
+                # the labels are held, so the id stays theirs
+                found = encoded[id(labels)] = (labels, attrs, wire.point_prefix(attrs, True),
+                                               wire.point_prefix(attrs, False))
+            if stale or (cumulative and not start):
+                out.append(wire.number_point(found[1], start, ts, value, stale))
+            elif cumulative:
+                out.append(found[2] + wire.START_TIME_VALUE.pack(0x11, start, 0x19, ts, 0x21,
+                                                                  value))
             else:
-                attrs = found[1]
-            out.append(wire.number_point(attrs, start, ts, value, stale))
+                out.append(found[3] + wire.TIME_VALUE.pack(0x19, ts, 0x21, value))
         return out
 
     @staticmethod

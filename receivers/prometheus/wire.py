@@ -24,14 +24,14 @@ from collections.abc import Iterable, Mapping
 from otelpy.pdata.build import resource_of, scope_of
 from otelpy.prometheus.prompb import varint
 
-__all__ = ["GAUGE", "HISTOGRAM", "SUM", "SUMMARY", "attributes", "ld", "metric",
-           "number_point", "resource_metrics"]
+__all__ = ["GAUGE", "HISTOGRAM", "START_TIME_VALUE", "SUM", "SUMMARY", "TIME_VALUE",
+           "attributes", "ld", "metric", "number_point", "point_prefix", "resource_metrics"]
 
 GAUGE, SUM, HISTOGRAM, SUMMARY = b"\x2a", b"\x3a", b"\x4a", b"\x5a"  # Metric data fields
 _CUMULATIVE = b"\x10\x02"
 _MONOTONIC = b"\x18\x01"
-_TIME_VALUE = struct.Struct("<BQBd")           # time, as_double
-_START_TIME_VALUE = struct.Struct("<BQBQBd")   # start, time, as_double
+TIME_VALUE = struct.Struct("<BQBd")           # time, as_double
+START_TIME_VALUE = struct.Struct("<BQBQBd")   # start, time, as_double
 _TIME = struct.Struct("<BQ")
 _START_TIME = struct.Struct("<BQBQ")
 _STALE_FLAGS = b"\x40\x01"
@@ -56,10 +56,17 @@ def number_point(attrs: bytes, start: int, ts: int, value: float, stale: bool) -
         body = attrs + (_START_TIME.pack(0x11, start, 0x19, ts) if start
                         else _TIME.pack(0x19, ts)) + _STALE_FLAGS
     elif start:
-        body = attrs + _START_TIME_VALUE.pack(0x11, start, 0x19, ts, 0x21, value)
+        body = attrs + START_TIME_VALUE.pack(0x11, start, 0x19, ts, 0x21, value)
     else:
-        body = attrs + _TIME_VALUE.pack(0x19, ts, 0x21, value)
+        body = attrs + TIME_VALUE.pack(0x19, ts, 0x21, value)
     return b"\x0a" + varint(len(body)) + body
+
+
+def point_prefix(attrs: bytes, with_start: bool) -> bytes:
+    """The bytes of a ``data_points`` entry before its numbers, when those are
+    ``START_TIME_VALUE`` (``with_start``) or ``TIME_VALUE``: add the pack to complete it."""
+    size = len(attrs) + (START_TIME_VALUE.size if with_start else TIME_VALUE.size)
+    return b"\x0a" + varint(size) + attrs
 
 
 def metric(name: str, description: str, unit: str, field: bytes, points: list[bytes],
