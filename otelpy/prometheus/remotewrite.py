@@ -104,12 +104,14 @@ class RemoteWriteTranslator:
         self.labelsets = LabelSets(_CACHE_LIMIT)
         self._fast: dict[_FastKey, LabelSet | None] = {}
         self._contexts: dict[tuple[Any, ...], int] = {}
+        self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
     def translate(self, request: Any) -> Translation:
         """The series of ``request``; dropped points are counted in the result."""
         if self.labelsets.rotate() or len(self._fast) > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
+            self._hist.clear()
             self._contexts.clear()
         out = Translation(self.labelsets)
         scope: Any = None
@@ -132,7 +134,7 @@ class RemoteWriteTranslator:
             if kind in ("gauge", "sum"):
                 latest = self._numbers(out, getattr(item.metric, kind), named[0], ctx, token)
             else:
-                latest = self._others(out, points, kind, named[0], ctx)
+                latest = self._others(out, points, kind, named[0], ctx, token)
             seen = targets.get(id(item.resource))
             if latest >= 0 and (seen is None or latest > seen[1]):
                 targets[id(item.resource)] = (ctx, latest)
@@ -223,13 +225,41 @@ class RemoteWriteTranslator:
         except NameError_:
             return None
         labels["__name__"] = name
-        return out.labelsets.get(tuple(sorted((k, v) for k, v in labels.items() if v)))
+        return out.labelset(labels)
+
+    def _histogram_sets(self, out: Translation, point: Any, name: str, ctx: LabelContext,
+                        token: int) -> list[LabelSet] | None:
+        """The label sets of a histogram point's series (see :func:`histogram_sets`),
+        remembered when its attributes are all non-empty strings; None when a label is
+        invalid."""
+        pairs = tuple([(kv.key, kv.value.string_value) for kv in point.attributes])
+        key = (token, name, pairs, tuple(point.explicit_bounds))
+        sets = self._hist.get(key, _MISS)
+        if sets is _MISS:
+            try:
+                labels = self.labels.labels_of(point.attributes, ctx)
+            except NameError_:
+                sets = None
+            else:
+                sets = histogram_sets(out, name, labels, key[3])
+            if all(value for _, value in pairs) and len(self._hist) < _CACHE_LIMIT:
+                self._hist[key] = sets
+        return sets  # type: ignore[no-any-return]
 
     def _others(self, out: Translation, points: Any, kind: str, name: str,
-                ctx: LabelContext) -> int:
+                ctx: LabelContext, token: int) -> int:
         """Add histogram, summary or exponential histogram points; the latest time."""
         latest = -1
         for point in points:
+            if kind == "histogram":
+                sets = self._histogram_sets(out, point, name, ctx, token)
+                if sets is None:
+                    out.dropped["invalid_label"] += 1
+                    continue
+                _histogram(out, sets, point)
+                out.points += 1
+                latest = max(latest, point.time_unix_nano)
+                continue
             try:
                 labels = self.labels.labels_of(point.attributes, ctx)
             except NameError_:
@@ -312,9 +342,7 @@ def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
 def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:
     stale = bool(point.flags & _NO_RECORDED_VALUE)
     ms = point.time_unix_nano // 1_000_000
-    if kind == "histogram":
-        _histogram(out, name, labels, point, ms, stale)
-    elif kind == "summary":
+    if kind == "summary":
         _summary(out, name, labels, point, ms, stale)
     else:
         histogram = native_histogram(point, ms, stale)
@@ -325,20 +353,33 @@ def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, s
     return True
 
 
-def _histogram(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
-               stale: bool) -> None:
+def histogram_sets(out: Translation, name: str, labels: dict[str, str],
+                   bounds: tuple[float, ...]) -> list[LabelSet]:
+    """The label sets of a histogram point's series: ``_bucket`` per bound (``le`` as Go's
+    ``FormatFloat('f', -1)``), ``le="+Inf"``, ``_sum``, ``_count``."""
     bucket = f"{name}_bucket"
+    les = [format_float_fixed(bound) for bound in bounds] + ["+Inf"]
+    sets = [out.labelset({**labels, "__name__": bucket, "le": le}) for le in les]
+    sets.append(out.labelset({**labels, "__name__": f"{name}_sum"}))
+    sets.append(out.labelset({**labels, "__name__": f"{name}_count"}))
+    return sets
+
+
+def _histogram(out: Translation, sets: list[LabelSet], point: Any) -> None:
+    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``."""
+    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    ms = point.time_unix_nano // 1_000_000
+    add_to = out.add_to
     total = 0
     counts = point.bucket_counts
-    for i, bound in enumerate(point.explicit_bounds):
+    for i in range(len(sets) - 3):
         total += counts[i] if i < len(counts) else 0
-        out.add({**labels, "__name__": bucket, "le": format_float_fixed(bound)},
-                STALE_NAN if stale else float(total), ms)
+        add_to(sets[i], STALE_NAN if stale else float(total), ms)
     count = STALE_NAN if stale else float(point.count)
-    out.add({**labels, "__name__": bucket, "le": "+Inf"}, count, ms)
+    add_to(sets[-3], count, ms)
     if point.HasField("sum"):
-        out.add({**labels, "__name__": f"{name}_sum"}, STALE_NAN if stale else point.sum, ms)
-    out.add({**labels, "__name__": f"{name}_count"}, count, ms)
+        add_to(sets[-2], STALE_NAN if stale else point.sum, ms)
+    add_to(sets[-1], count, ms)
 
 
 def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,

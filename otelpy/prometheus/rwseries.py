@@ -92,9 +92,12 @@ class Translation:
     dropped: Counter[str] = field(default_factory=Counter)
     points: int = 0  # data points translated
 
+    def labelset(self, labels: dict[str, str]) -> LabelSet:
+        """The interned label set of ``labels`` (empty values left out)."""
+        return self.labelsets.get(tuple(sorted((k, v) for k, v in labels.items() if v)))
+
     def add(self, labels: dict[str, str], value: float, ts: int) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        self.add_to(self.labelsets.get(key), value, ts)
+        self.add_to(self.labelset(labels), value, ts)
 
     def add_to(self, labelset: LabelSet, value: float, ts: int) -> None:
         self._append(labelset, (value, ts))
@@ -109,8 +112,7 @@ class Translation:
             self.entries[labelset] = [found, item]
 
     def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        self._append(self.labelsets.get(key), histogram)
+        self._append(self.labelset(labels), histogram)
 
     @property
     def series(self) -> dict[LabelKey, TimeSeries]:
