@@ -149,7 +149,8 @@ def report(args: argparse.Namespace, runs: dict[str, list[Row]]) -> str:
              f"{prereqs.otelpy_version()}",
              f"- {args.targets} targets x {args.series} series every {args.interval:g} s, "
              f"{args.window:g} s window, {args.repeat} run(s) per row interleaved (median)", "",
-             "| collector | samples/CPU-s | vs vmagent | CPU s | samples | kept up | peak RSS MiB |",
+             "| collector | samples/CPU-s | vs vmagent | CPU s | samples | kept up "
+             "| peak RSS MiB |",
              "|---|--:|--:|--:|--:|--:|--:|"]
     medians: dict[str, Row] = {}
     for key, rows in runs.items():
@@ -179,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         print("vmagent is required (Debian package victoria-metrics)", file=sys.stderr)
         return 1
     ports = [free_port() for _ in range(args.targets)]
-    targets = Managed("targets", [sys.executable, str(HERE / "targets.py"), "--ports", ",".join(map(str, ports)), "--series",
-                                  str(args.series)], WORK / "logs" / "targets.log")
+    targets = Managed("targets", [sys.executable, str(HERE / "targets.py"), "--ports",
+                                  ",".join(map(str, ports)), "--series", str(args.series)],
+                      WORK / "logs" / "targets.log")
     runs: dict[str, list[Row]] = {"otelpy": [], "vmagent": []}
     labels = {"otelpy": "otelpy (prometheus -> prometheusremotewrite)",
               "vmagent": "vmagent (Debian victoria-metrics)"}

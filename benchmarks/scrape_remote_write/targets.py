@@ -27,7 +27,8 @@ def body(target: int, series: int, scrape: int) -> bytes:
                    f'shard="{i}"}} {scrape * (i % 7 + 1)}')
     out.append("# TYPE bench_queue_depth gauge")
     for i in range(gauges):
-        out.append(f'bench_queue_depth{{queue="q{i}",target="{target}"}} {(i * 31 + scrape) % 1000}')
+        value = (i * 31 + scrape) % 1000
+        out.append(f'bench_queue_depth{{queue="q{i}",target="{target}"}} {value}')
     out.append("# TYPE bench_latency_seconds histogram")
     per = len(_HIST_BUCKETS) + 2
     for h in range(hist // per):

@@ -184,8 +184,8 @@ def _sample_head(ts: int) -> tuple[bytes, bytes, int]:
     tail = b"\x10" + varint(ts)
     head = b"\x12" + varint(9 + len(tail)) + b"\x09"
     return head, tail, len(head) + 8 + len(tail)
-def _series_body(labelset: LabelSet, found: list[tuple[float, int] | Histogram]) -> bytes:
-    assert isinstance(found, list)
+def _series_body(labelset: LabelSet, entry: Entry) -> bytes:
+    found = entry if isinstance(entry, list) else [entry]
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
     histograms = sorted((e for e in found if isinstance(e, Histogram)),
                         key=lambda h: h.timestamp)
