@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +50,8 @@ class _Known:
     __slots__ = ("name", "labels", "key", "keep")
 
     def __init__(self, name: str, labels: dict[str, str], keep: bool) -> None:
-        self.name, self.labels, self.keep = name, labels, keep
+        # interned: the samples of one family share one name object (cheap to compare)
+        self.name, self.labels, self.keep = sys.intern(name), labels, keep
         self.key: SeriesKey = (name, frozenset(labels.items())) if keep else ("", frozenset())
 
 

@@ -34,11 +34,20 @@ class StartTimes:
                stale: bool, b: float = 0.0) -> int:
         """The start time of a sum point of value ``a`` (and ``b``: a distribution's
         count and sum)."""
-        if start < ts and not stale:
-            return start  # from _created
+        return self.number_in(self.table(resource), key, start, ts, a, stale, b)
+
+    def table(self, resource: Hashable) -> dict[Hashable, list[float]]:
+        """The series of ``resource``, for :meth:`number_in` (one lookup for many points)."""
         table = self._tables.get(resource)
         if table is None:
             table = self._tables[resource] = {}
+        return table
+
+    def number_in(self, table: dict[Hashable, list[float]], key: Hashable, start: int, ts: int,
+                  a: float, stale: bool, b: float = 0.0) -> int:
+        """:meth:`number` with the resource's :meth:`table`."""
+        if start < ts and not stale:
+            return start  # from _created
         info = table.get(key)
         if info is None:
             table[key] = [start, a, b, self._generation]

@@ -92,7 +92,7 @@ class _Memo:
     """What is remembered of one target's label sets (the same objects from one scrape to
     the next): keyed by their id, each entry holding the labels so the id stays theirs."""
 
-    __slots__ = ("encoded", "keys", "series")
+    __slots__ = ("encoded", "keys", "series", "resources")
 
     def __init__(self) -> None:
         self.encoded: dict[int, Encoded] = {}  # point attributes
@@ -100,12 +100,13 @@ class _Memo:
         # (labels, (job, instance), group key of a gauge or sum)
         self.series: dict[int, tuple[dict[str, str], tuple[str, str],
                                      frozenset[tuple[str, str]]]] = {}
+        self.resources: dict[tuple[str, str], tuple[str, str]] = {}  # one object per key
 
     def bound(self, limit: int) -> None:
         """Forget everything when a table holds more than ``limit`` entries."""
         if len(self.encoded) > limit or len(self.series) > limit or \
                 sum(len(m) for m in self.keys.values()) > limit:
-            self.encoded, self.keys, self.series = {}, {}, {}
+            self.encoded, self.keys, self.series, self.resources = {}, {}, {}, {}
 
 
 class _Resource:
@@ -172,19 +173,26 @@ class Converter:
                       memo: _Memo) -> None:
         """Add the scraped samples: a sample of a gauge or sum family already met in this
         scrape goes straight to its point; any other through :meth:`_add`."""
-        series, keys = memo.series, memo.keys
+        series, keys, where = memo.series, memo.keys, memo.resources
+        last_name: str | None = None
+        last_where: tuple[str, str] | None = None
+        family: Family | None = None
         for sample in samples:
             labels = sample.labels
             found = series.get(id(labels))
             if found is None:
-                found = series[id(labels)] = (
-                    labels, (labels.get("job", ""), labels.get("instance", "")),
-                    frozenset(labels.items()))
-            res = resources.get(found[1])
-            family = res.families.get(sample.name) if res is not None else None
+                at = (labels.get("job", ""), labels.get("instance", ""))
+                found = series[id(labels)] = (labels, where.setdefault(at, at),
+                                              frozenset(labels.items()))
+            name = sample.name
+            if name is not last_name or found[1] is not last_where:  # else the same family
+                res = resources.get(found[1])
+                family = res.families.get(name) if res is not None else None
+                last_name, last_where = name, found[1]
             if family is None or family.kind not in _NUMBER_KINDS or sample.exemplar \
-                    or sample.name.endswith("_created"):
+                    or name.endswith("_created"):
                 self._add(resources, sample, metadata, keys)
+                last_name = None
                 continue
             ts = sample.timestamp_ms or 0
             group = family.groups.get(found[2])
@@ -247,15 +255,15 @@ class Converter:
                  encoded: dict[int, Encoded]) -> list[bytes]:
         out = []
         cumulative = family.kind == "sum"
-        number = self.start_times.number
+        number, table = self.start_times.number_in, self.start_times.table(resource)
         for key, group in family.groups.items():
             ts = group.ts * 1_000_000
             value = group.value
-            stale = is_stale(value)
+            stale = value != value and is_stale(value)
             start = 0
             if cumulative:
                 begin = created_ns(group.created) if group.created else ts
-                start = number(resource, (name, key), begin, ts, value, stale)
+                start = number(table, (name, key), begin, ts, value, stale)
             if group.exemplars:
                 out.append(self._exemplar_point(group, ts, start, stale))
                 continue
