@@ -125,6 +125,9 @@ class ScrapeLoop:
         # the config, so each series is parsed and relabelled once (cleared when it grows
         # past twice the series of a scrape, so it never holds more than that)
         self._known: dict[str, _Known] = {}
+        # the refs of the last scrape when every sample was of a known series: a scrape
+        # with the same refs has the same series, so _previous serves as its own
+        self._last_refs: list[Known | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.scrapes = 0
         self.failures = 0
@@ -151,7 +154,7 @@ class ScrapeLoop:
             pass
         if self._previous:
             stale = list(self._previous.values())
-            self._previous = {}
+            self._previous, self._last_refs = {}, None
             await self._deliver(ScrapeResult(self.target, self._now_ms(), [], {}, stale, []))
 
     def _now_ms(self) -> int:
@@ -183,7 +186,7 @@ class ScrapeLoop:
         scraped = 0
         try:
             body, content_type = await self.fetcher.fetch(self.target)
-            parsed = parse(body, is_openmetrics(content_type), self._known)
+            parsed = parse(body, is_openmetrics(content_type), self._known, ts_ms)
             scraped = parsed.count
             samples, current = self._label(parsed.samples, parsed.refs, ts_ms)
         except ScrapeFailed as exc:
@@ -193,8 +196,11 @@ class ScrapeLoop:
         if len(self._known) > 2 * scraped + 100:
             self._known = {}
         previous = self._previous
-        added = sum(1 for key in current if key not in previous)
-        stale = [s for key, s in previous.items() if key not in current]
+        if current is previous:
+            added, stale = 0, []
+        else:
+            added = sum(1 for key in current if key not in previous)
+            stale = [s for key, s in previous.items() if key not in current]
         self._previous = current
         report = self._report(ts_ms, 1.0, self.clock.monotonic() - began, scraped,
                               len(samples), added)
@@ -204,6 +210,13 @@ class ScrapeLoop:
                ts_ms: int) -> tuple[list[Sample], dict[SeriesKey, Sample]]:
         """The kept samples, labelled and timestamped, and them by series identity."""
         target, cfg, known = self.target.labels, self.cfg, self._known
+        limit = cfg.sample_limit
+        if refs == self._last_refs:  # known series only (timestamped by parse), as before
+            if limit and len(samples) > limit:
+                raise ScrapeFailed(f"sample limit exceeded ({len(samples)} > {limit})",
+                                   post_relabel=len(samples))
+            return samples, self._previous
+        self._last_refs = None if None in refs else refs
         honor = cfg.honor_timestamps
         out: list[Sample] = []
         current: dict[SeriesKey, Sample] = {}
@@ -222,8 +235,8 @@ class ScrapeLoop:
                 sample.timestamp_ms = ts_ms
             out.append(sample)
             current[key] = sample
-        if cfg.sample_limit and len(out) > cfg.sample_limit:
-            raise ScrapeFailed(f"sample limit exceeded ({len(out)} > {cfg.sample_limit})",
+        if limit and len(out) > limit:
+            raise ScrapeFailed(f"sample limit exceeded ({len(out)} > {limit})",
                                post_relabel=len(out))
         return out, current
 
@@ -234,7 +247,7 @@ class ScrapeLoop:
             self.logger.warning("scrape of %s failed: %s", self.target.url, error)
         self.last_error = error
         stale = list(self._previous.values())
-        self._previous = {}
+        self._previous, self._last_refs = {}, None
         report = self._report(ts_ms, 0.0, self.clock.monotonic() - began, scraped, post, 0)
         return ScrapeResult(self.target, ts_ms, [], {}, stale, report, error)
 

@@ -186,14 +186,15 @@ def _meta(line: str, parsed: Parsed, openmetrics: bool) -> bool:
 _MISS: object = object()
 
 
-def parse(body: str, openmetrics: bool = False,
-          known: Mapping[str, Known] | None = None) -> Parsed:
+def parse(body: str, openmetrics: bool = False, known: Mapping[str, Known] | None = None,
+          timestamp_ms: int | None = None) -> Parsed:
     """Every sample and family metadata of ``body``; raises ParseError.
 
     ``known`` maps series texts (:attr:`Sample.series` of earlier parses) to what the
     caller made of them: a line ``series value`` whose series is known is read without
     parsing its labels, as a sample with the known name and (shared, not to be changed)
-    labels, or skipped when the known says not to ``keep`` it (still counted).
+    labels and ``timestamp_ms``, or skipped when the known says not to ``keep`` it (still
+    counted).
     """
     parsed = Parsed()
     samples, refs = parsed.samples, parsed.refs
@@ -218,7 +219,8 @@ def parse(body: str, openmetrics: bool = False,
                     pass
                 else:
                     if ref.keep:  # type: ignore[attr-defined]
-                        append(Sample(ref.name, ref.labels, value))  # type: ignore[attr-defined]
+                        append(Sample(ref.name, ref.labels, value,  # type: ignore[attr-defined]
+                                      timestamp_ms))
                         ref_append(ref)  # type: ignore[arg-type]
                     else:
                         skipped += 1

@@ -193,7 +193,7 @@ async def test_series_seen_before_keep_labels_relabelling_and_counts(target: Tar
     await receiver.start()
     try:
         await _wait_batches(receiver, sink, clock, 1)
-        for n, value in ((2, 11), (3, 12)):
+        for n, value in ((2, 11), (3, 12), (4, 13)):
             target.body = BODY.replace("} 10\n", f"}} {value}\n").replace(
                 'method="post",code="500"', 'code="500",method="post"')  # same series
             await _wait_batches(receiver, sink, clock, n)
@@ -212,5 +212,13 @@ async def test_series_seen_before_keep_labels_relabelling_and_counts(target: Tar
             assert report == {"scrape_samples_scraped": 14.0,
                               "scrape_samples_post_metric_relabeling": 10.0,
                               "scrape_series_added": 0.0}
+        target.body = BODY.replace('http_requests_total{method="get",code="200"} 10\n', "")
+        await _wait_batches(receiver, sink, clock, 5)  # a series gone after repeated scrapes
+        got = {kv.value.string_value: p.flags for _, _, p in points(sink, "http_requests_total")
+               for kv in p.attributes if kv.key == "method"}
+        assert got == {"get": 1, "post": 0}
+        target.body = BODY
+        await _wait_batches(receiver, sink, clock, 6)
+        assert points(sink, "scrape_series_added")[0][2].as_double == 1.0  # get is back
     finally:
         await receiver.shutdown()
