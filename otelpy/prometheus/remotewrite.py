@@ -61,8 +61,8 @@ _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataTy
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
 _CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
-# (context token, metric name, the point's encoded attributes)
-_FastKey = tuple[int, str, bytes]
+# (context token, metric name) -> the point's encoded attributes -> its label set
+_FastKey = tuple[int, str]
 # a NumberDataPoint's head as the protobuf runtime writes it (field order): start, time, value
 _START_TIME_DOUBLE = struct.Struct("<10xQxd")
 _START_TIME_INT = struct.Struct("<10xQxq")
@@ -102,13 +102,13 @@ class RemoteWriteTranslator:
                                  with_suffixes=settings.add_metric_suffixes)
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
         self.labelsets = LabelSets(_CACHE_LIMIT)
-        self._fast: dict[_FastKey, LabelSet | None] = {}
+        self._fast: dict[_FastKey, dict[bytes, LabelSet | None]] = {}
         self._contexts: dict[tuple[Any, ...], int] = {}
         self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
     def translate(self, request: Any) -> Translation:
         """The series of ``request``; dropped points are counted in the result."""
-        if self.labelsets.rotate() or len(self._fast) > _CACHE_LIMIT \
+        if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
             self._hist.clear()
@@ -154,7 +154,10 @@ class RemoteWriteTranslator:
         when none). Read from the message's bytes: a point laid out as the protobuf
         runtime writes it (start, time, value, then attributes whose bytes were seen
         before) costs an unpack and a lookup; any other is decoded."""
-        fast, latest, added = self._fast, -1, 0
+        fast = self._fast.get((token, name))
+        if fast is None:
+            fast = self._fast[(token, name)] = {}
+        latest, added = -1, 0
         add_to, entries = out.add_to, out.entries
         raw = data.SerializeToString()
         pos, end = 0, len(raw)
@@ -173,31 +176,33 @@ class RemoteWriteTranslator:
                 tag = raw[pos + 18]
                 if tag == 0x21:
                     when, value = _START_TIME_DOUBLE.unpack_from(raw, pos)
-                    labelset = fast.get((token, name, raw[pos + 27:stop]), _MISS)
+                    labelset = fast.get(raw[pos + 27:stop], _MISS)
                 elif tag == 0x31:
                     when, value = _START_TIME_INT.unpack_from(raw, pos)
-                    labelset = fast.get((token, name, raw[pos + 27:stop]), _MISS)
+                    value = float(value)
+                    labelset = fast.get(raw[pos + 27:stop], _MISS)
             elif size >= 18 and raw[pos] == 0x19 and raw[pos + 9] == 0x21:
                 when, value = _TIME_DOUBLE.unpack_from(raw, pos)
-                labelset = fast.get((token, name, raw[pos + 18:stop]), _MISS)
+                labelset = fast.get(raw[pos + 18:stop], _MISS)
             if labelset is _MISS:
                 body = raw[pos:stop]
                 labelset, value, when = self._slow_point(
-                    out, NumberDataPoint.FromString(body), name, token, body, ctx)
+                    out, NumberDataPoint.FromString(body), name, fast, body, ctx)
             pos = stop
             if labelset is None:
                 continue
             if labelset in entries:
-                add_to(labelset, float(value), when // 1_000_000)
+                add_to(labelset, value, when // 1_000_000)
             else:
-                entries[labelset] = (float(value), when // 1_000_000)
+                entries[labelset] = (value, when // 1_000_000)
             if when > latest:
                 latest = when
             added += 1
         out.points += added
         return latest
 
-    def _slow_point(self, out: Translation, point: Any, name: str, token: int, body: bytes,
+    def _slow_point(self, out: Translation, point: Any, name: str,
+                    fast: dict[bytes, LabelSet | None], body: bytes,
                     ctx: LabelContext) -> tuple[Any, float, int]:
         """(label set or None when dropped, value, time) of a decoded number point;
         remembers the label set under the point's attribute bytes when they are all the
@@ -214,8 +219,8 @@ class RemoteWriteTranslator:
             value = point.as_double
         if not point.flags and not point.exemplars and point.WhichOneof("value"):
             attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
-            if body.endswith(attrs) and len(self._fast) < _CACHE_LIMIT:
-                self._fast[(token, name, attrs)] = labelset
+            if body.endswith(attrs) and len(fast) < _CACHE_LIMIT:
+                fast[attrs] = labelset
         return labelset, value, point.time_unix_nano
 
     def _labelset(self, out: Translation, point: Any, name: str,
