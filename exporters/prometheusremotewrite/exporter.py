@@ -30,11 +30,7 @@ from otelpy.exporters.prometheusremotewrite.config import PRWConfig
 from otelpy.httpclient import HTTPClient, status_error
 from otelpy.pdata import Batch
 from otelpy.prometheus import LabelNamer
-from otelpy.prometheus.remotewrite import (
-    RemoteWriteSettings,
-    RemoteWriteTranslator,
-    write_requests,
-)
+from otelpy.prometheus.remotewrite import RemoteWriteSettings, RemoteWriteTranslator
 
 __all__ = ["PRWExporter", "translator_settings"]
 
@@ -123,9 +119,8 @@ class PRWExporter(ExporterHelper):
             self._drop_log.log("%d data points not sent (reason %s); counted in "
                                "otelcol_exporter_prometheusremotewrite_dropped_points_total",
                                n, reason)
-        series = out.ordered()
-        self._series.labels(self._exporter).inc(len(series))
-        requests = write_requests(series, list(out.metadata.values()), self.cfg.batch_bytes())
+        self._series.labels(self._exporter).inc(len(out.entries))
+        requests = out.requests(self.cfg.batch_bytes())
         return _Plan([bytes(self._compress(body)) for body, _ in requests],  # type: ignore
                      [n for _, n in requests])
 

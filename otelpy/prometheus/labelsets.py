@@ -82,11 +82,15 @@ class LabelMaker:
 
     def point_labels(self, item: Any, ctx: LabelContext) -> dict[str, str]:
         """The label set of ``item``'s data point (without ``__name__``)."""
+        return self.labels_of(item.point.attributes, ctx)
+
+    def labels_of(self, attributes: Any, ctx: LabelContext) -> dict[str, str]:
+        """The label set of a data point with ``attributes`` (its repeated ``KeyValue``)."""
         merged = dict(self.external) if self.external else {}
         if ctx.resource_attrs:
             merged.update(ctx.resource_attrs)
         own: dict[str, list[tuple[str, str]]] = {}
-        for key, value in Attributes(item.point.attributes).items():
+        for key, value in Attributes(attributes).items():
             name = self.name(key)
             if name in own:
                 own[name].append((key, label_value(value)))

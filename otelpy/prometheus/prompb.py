@@ -26,12 +26,13 @@ request), for tests and receivers.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 __all__ = ["BucketSpan", "Exemplar", "Histogram", "MetadataType", "MetricMetadata", "Sample",
            "STALE_NAN", "TimeSeries", "WriteRequest", "decode_write_request",
-           "encode_metadata", "encode_series", "is_stale_nan", "request_entry"]
+           "encode_metadata", "encode_series", "is_stale_nan", "label_entries",
+           "request_entry", "varint"]
 
 _STALE_BITS = 0x7FF0000000000002
 #: Prometheus' staleness marker: a NaN with a fixed payload.
@@ -110,7 +111,13 @@ class WriteRequest:
 
 
 # -- encoding --------------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
+_SMALL = [bytes((i,)) for i in range(128)]
+
+
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf varint (negative values as their 64-bit two's complement)."""
+    if 0 <= value < 128:
+        return _SMALL[value]
     value &= _U64
     out = bytearray()
     while value > 0x7F:
@@ -126,54 +133,57 @@ def _zigzag(value: int) -> int:
 
 def _ld(tag: int, payload: bytes) -> bytes:
     """A length-delimited field (``tag`` = field number << 3 | 2, below 128)."""
-    return bytes((tag,)) + _varint(len(payload)) + payload
+    return _SMALL[tag] + varint(len(payload)) + payload
 
 
 def _text(tag: int, value: str) -> bytes:
     return _ld(tag, value.encode()) if value else b""
 
 
-def _labels(pairs: list[tuple[str, str]]) -> bytes:
+def label_entries(pairs: Iterable[tuple[str, str]]) -> bytes:
+    """The ``labels`` entries of a TimeSeries (or Exemplar) for ``pairs``, in order."""
     return b"".join(_ld(0x0A, _ld(0x0A, n.encode()) + _ld(0x12, v.encode())) for n, v in pairs)
 
 
+
+
 def _spans(tag: int, spans: list[BucketSpan]) -> bytes:
-    return b"".join(_ld(tag, b"\x08" + _varint(_zigzag(s.offset) & 0xFFFFFFFF)
-                        + b"\x10" + _varint(s.length)) for s in spans)
+    return b"".join(_ld(tag, b"\x08" + varint(_zigzag(s.offset) & 0xFFFFFFFF)
+                        + b"\x10" + varint(s.length)) for s in spans)
 
 
 def _deltas(tag: int, deltas: list[int]) -> bytes:
     if not deltas:
         return b""
-    return _ld(tag, b"".join(_varint(_zigzag(d)) for d in deltas))
+    return _ld(tag, b"".join(varint(_zigzag(d)) for d in deltas))
 
 
 def _histogram(h: Histogram) -> bytes:
-    parts = [b"\x08" + _varint(h.count), b"\x19" + _DOUBLE.pack(h.sum),
-             b"\x20" + _varint(_zigzag(h.schema) & 0xFFFFFFFF),
-             b"\x29" + _DOUBLE.pack(h.zero_threshold), b"\x30" + _varint(h.zero_count),
+    parts = [b"\x08" + varint(h.count), b"\x19" + _DOUBLE.pack(h.sum),
+             b"\x20" + varint(_zigzag(h.schema) & 0xFFFFFFFF),
+             b"\x29" + _DOUBLE.pack(h.zero_threshold), b"\x30" + varint(h.zero_count),
              _spans(0x42, h.negative_spans), _deltas(0x4A, h.negative_deltas),
              _spans(0x5A, h.positive_spans), _deltas(0x62, h.positive_deltas)]
     if h.reset_hint:
-        parts.append(b"\x70" + _varint(h.reset_hint))
-    parts.append(b"\x78" + _varint(h.timestamp))
+        parts.append(b"\x70" + varint(h.reset_hint))
+    parts.append(b"\x78" + varint(h.timestamp))
     return _ld(0x22, b"".join(parts))
 
 
 def encode_series(ts: TimeSeries) -> bytes:
     """One ``TimeSeries`` message."""
-    parts = [_labels(ts.labels)]
-    parts += [_ld(0x12, b"\x09" + _DOUBLE.pack(s.value) + b"\x10" + _varint(s.timestamp))
+    parts = [label_entries(ts.labels)]
+    parts += [_ld(0x12, b"\x09" + _DOUBLE.pack(s.value) + b"\x10" + varint(s.timestamp))
               for s in ts.samples]
-    parts += [_ld(0x1A, _labels(e.labels) + b"\x11" + _DOUBLE.pack(e.value)
-                  + b"\x18" + _varint(e.timestamp)) for e in ts.exemplars]
+    parts += [_ld(0x1A, label_entries(e.labels) + b"\x11" + _DOUBLE.pack(e.value)
+                  + b"\x18" + varint(e.timestamp)) for e in ts.exemplars]
     parts += [_histogram(h) for h in ts.histograms]
     return b"".join(parts)
 
 
 def encode_metadata(md: MetricMetadata) -> bytes:
     """One ``MetricMetadata`` message."""
-    head = b"\x08" + _varint(md.type) if md.type else b""
+    head = b"\x08" + varint(md.type) if md.type else b""
     return head + _text(0x12, md.metric_family_name) + _text(0x22, md.help) + \
         _text(0x2A, md.unit)
 

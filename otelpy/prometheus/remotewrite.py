@@ -26,9 +26,11 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+import struct
+from dataclasses import dataclass
 from typing import Any
+
+from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from otelpy.pdata import items
 from otelpy.pdata.asstring import format_float_fixed
@@ -41,12 +43,12 @@ from otelpy.prometheus.prompb import (
     Histogram,
     MetadataType,
     MetricMetadata,
-    Sample,
     TimeSeries,
     encode_metadata,
     encode_series,
     request_entry,
 )
+from otelpy.prometheus.rwseries import LabelSet, LabelSets, Translation, split_requests
 
 __all__ = ["RemoteWriteSettings", "RemoteWriteTranslator", "Translation", "bucket_layout",
            "native_histogram", "write_requests"]
@@ -57,8 +59,14 @@ _MAX_SCALE, _MIN_SCALE = 8, -4
 _STALE_COUNT = 0x7FF0000000000002  # the stale marker's bits, as a native histogram's count
 _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataType.GAUGE,
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
+_CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
-LabelKey = tuple[tuple[str, str], ...]
+# (context token, metric name) -> the point's encoded attributes -> its label set
+_FastKey = tuple[int, str]
+# a NumberDataPoint's head as the protobuf runtime writes it (field order): start, time, value
+_START_TIME_DOUBLE = struct.Struct("<10xQxd")
+_START_TIME_INT = struct.Struct("<10xQxq")
+_TIME_DOUBLE = struct.Struct("<xQxd")
 
 
 @dataclass(frozen=True)
@@ -75,42 +83,13 @@ class RemoteWriteSettings:
     send_metadata: bool = False
 
 
-@dataclass
-class Translation:
-    """The series of one request, its metadata, and the points dropped by reason."""
-
-    series: dict[LabelKey, TimeSeries] = field(default_factory=dict)
-    metadata: dict[str, MetricMetadata] = field(default_factory=dict)
-    dropped: Counter[str] = field(default_factory=Counter)
-    points: int = 0  # data points translated
-
-    def add(self, labels: dict[str, str], value: float, ts: int) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        series = self.series.get(key)
-        if series is None:
-            series = self.series[key] = TimeSeries(list(key))
-        series.samples.append(Sample(value, ts))
-
-    def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
-        key = tuple(sorted((k, v) for k, v in labels.items() if v))
-        series = self.series.get(key)
-        if series is None:
-            series = self.series[key] = TimeSeries(list(key))
-        series.histograms.append(histogram)
-
-    def ordered(self) -> list[TimeSeries]:
-        """The series with their samples sorted by time (Prometheus requires it)."""
-        out = list(self.series.values())
-        for series in out:
-            if len(series.samples) > 1:
-                series.samples.sort(key=lambda s: s.timestamp)
-            if len(series.histograms) > 1:
-                series.histograms.sort(key=lambda h: h.timestamp)
-        return out
-
-
 class RemoteWriteTranslator:
-    """Translates decoded ``ExportMetricsServiceRequest`` messages; reusable."""
+    """Translates decoded ``ExportMetricsServiceRequest`` messages; reusable.
+
+    The label set of a gauge or sum point whose attributes are all non-empty strings is
+    remembered under (resource and scope labels, metric name, attributes), so a series
+    seen before costs one lookup and no sorting or encoding.
+    """
 
     def __init__(self, settings: RemoteWriteSettings) -> None:
         self.settings = settings
@@ -122,40 +101,182 @@ class RemoteWriteTranslator:
         self.namer = MetricNamer(namespace=namespace,
                                  with_suffixes=settings.add_metric_suffixes)
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
+        self.labelsets = LabelSets(_CACHE_LIMIT)
+        self._fast: dict[_FastKey, dict[bytes, LabelSet | None]] = {}
+        self._contexts: dict[tuple[Any, ...], int] = {}
+        self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
     def translate(self, request: Any) -> Translation:
         """The series of ``request``; dropped points are counted in the result."""
-        out = Translation()
-        scope = metric = None
+        if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
+                or len(self._contexts) > _CACHE_LIMIT:
+            self._fast.clear()
+            self._hist.clear()
+            self._contexts.clear()
+        out = Translation(self.labelsets)
+        scope: Any = None
         ctx: LabelContext | None = None
-        named: tuple[str, MetricType] | str = ""
+        token = 0
         targets: dict[int, tuple[LabelContext, int]] = {}
-        for item in items.data_points(request):
+        for item in items.metrics(request):
+            kind = item.kind
+            if kind is None:
+                continue
             if item.scope is not scope:
                 scope, ctx = item.scope, self.labels.context(item)
-            if item.metric is not metric:
-                metric, named = item.metric, self._name(item, out)
-            if isinstance(named, str):
-                out.dropped[named] += 1
-                continue
+                token = self._token(ctx)
             assert ctx is not None
-            try:
-                labels = self.labels.point_labels(item, ctx)
-            except NameError_:
-                out.dropped["invalid_label"] += 1
+            named = self._name(item, out)
+            points = getattr(item.metric, kind).data_points
+            if isinstance(named, str):
+                out.dropped[named] += len(points)
                 continue
-            if not self._add(out, item, named, labels):
-                continue
-            out.points += 1
+            if kind in ("gauge", "sum"):
+                latest = self._numbers(out, getattr(item.metric, kind), named[0], ctx, token)
+            else:
+                latest = self._others(out, points, kind, named[0], ctx, token)
             seen = targets.get(id(item.resource))
-            if seen is None or item.point.time_unix_nano > seen[1]:
-                targets[id(item.resource)] = (ctx, item.point.time_unix_nano)
+            if latest >= 0 and (seen is None or latest > seen[1]):
+                targets[id(item.resource)] = (ctx, latest)
         if self.settings.target_info:
             for target_ctx, ts in targets.values():
                 self._target_info(out, target_ctx, ts)
         return out
 
-    def _name(self, item: items.PointItem, out: Translation) -> tuple[str, MetricType] | str:
+    def _token(self, ctx: LabelContext) -> int:
+        """A small number per distinct (scope and resource labels) content."""
+        key = (tuple(ctx.base), tuple(ctx.resource_attrs.items()))
+        return self._contexts.setdefault(key, len(self._contexts))
+
+    def _numbers(self, out: Translation, data: Any, name: str, ctx: LabelContext,
+                 token: int) -> int:
+        """Add the points of a Gauge or Sum ``data``; the latest time of those added (-1
+        when none). Read from the message's bytes: a point laid out as the protobuf
+        runtime writes it (start, time, value, then attributes whose bytes were seen
+        before) costs an unpack and a lookup; any other is decoded."""
+        fast = self._fast.get((token, name))
+        if fast is None:
+            fast = self._fast[(token, name)] = {}
+        latest, added = -1, 0
+        add_to, entries = out.add_to, out.entries
+        raw = data.SerializeToString()
+        pos, end = 0, len(raw)
+        while pos < end:
+            if raw[pos] != 0x0A:  # aggregation_temporality, is_monotonic, unknown fields
+                pos = _skip_field(raw, pos)
+                continue
+            size = raw[pos + 1]
+            if size < 0x80:
+                pos += 2
+            else:
+                size, pos = _varint_at(raw, pos + 1)
+            stop = pos + size
+            labelset = _MISS
+            if size >= 27 and raw[pos] == 0x11 and raw[pos + 9] == 0x19:
+                tag = raw[pos + 18]
+                if tag == 0x21:
+                    when, value = _START_TIME_DOUBLE.unpack_from(raw, pos)
+                    labelset = fast.get(raw[pos + 27:stop], _MISS)
+                elif tag == 0x31:
+                    when, value = _START_TIME_INT.unpack_from(raw, pos)
+                    value = float(value)
+                    labelset = fast.get(raw[pos + 27:stop], _MISS)
+            elif size >= 18 and raw[pos] == 0x19 and raw[pos + 9] == 0x21:
+                when, value = _TIME_DOUBLE.unpack_from(raw, pos)
+                labelset = fast.get(raw[pos + 18:stop], _MISS)
+            if labelset is _MISS:
+                body = raw[pos:stop]
+                labelset, value, when = self._slow_point(
+                    out, NumberDataPoint.FromString(body), name, fast, body, ctx)
+            pos = stop
+            if labelset is None:
+                continue
+            if labelset in entries:
+                add_to(labelset, value, when // 1_000_000)
+            else:
+                entries[labelset] = (value, when // 1_000_000)
+            if when > latest:
+                latest = when
+            added += 1
+        out.points += added
+        return latest
+
+    def _slow_point(self, out: Translation, point: Any, name: str,
+                    fast: dict[bytes, LabelSet | None], body: bytes,
+                    ctx: LabelContext) -> tuple[Any, float, int]:
+        """(label set or None when dropped, value, time) of a decoded number point;
+        remembers the label set under the point's attribute bytes when they are all the
+        point holds after its time and value."""
+        labelset = self._labelset(out, point, name, ctx)
+        if labelset is None:
+            out.dropped["invalid_label"] += 1
+            return None, 0.0, 0
+        if point.flags & _NO_RECORDED_VALUE:
+            value = STALE_NAN
+        elif point.WhichOneof("value") == "as_int":
+            value = float(point.as_int)
+        else:
+            value = point.as_double
+        if not point.flags and not point.exemplars and point.WhichOneof("value"):
+            attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
+            if body.endswith(attrs) and len(fast) < _CACHE_LIMIT:
+                fast[attrs] = labelset
+        return labelset, value, point.time_unix_nano
+
+    def _labelset(self, out: Translation, point: Any, name: str,
+                  ctx: LabelContext) -> LabelSet | None:
+        try:
+            labels = self.labels.labels_of(point.attributes, ctx)
+        except NameError_:
+            return None
+        labels["__name__"] = name
+        return out.labelset(labels)
+
+    def _histogram_sets(self, out: Translation, point: Any, name: str, ctx: LabelContext,
+                        token: int) -> list[LabelSet] | None:
+        """The label sets of a histogram point's series (see :func:`histogram_sets`),
+        remembered when its attributes are all non-empty strings; None when a label is
+        invalid."""
+        pairs = tuple([(kv.key, kv.value.string_value) for kv in point.attributes])
+        key = (token, name, pairs, tuple(point.explicit_bounds))
+        sets = self._hist.get(key, _MISS)
+        if sets is _MISS:
+            try:
+                labels = self.labels.labels_of(point.attributes, ctx)
+            except NameError_:
+                sets = None
+            else:
+                sets = histogram_sets(out, name, labels, key[3])
+            if all(value for _, value in pairs) and len(self._hist) < _CACHE_LIMIT:
+                self._hist[key] = sets
+        return sets  # type: ignore[no-any-return]
+
+    def _others(self, out: Translation, points: Any, kind: str, name: str,
+                ctx: LabelContext, token: int) -> int:
+        """Add histogram, summary or exponential histogram points; the latest time."""
+        latest = -1
+        for point in points:
+            if kind == "histogram":
+                sets = self._histogram_sets(out, point, name, ctx, token)
+                if sets is None:
+                    out.dropped["invalid_label"] += 1
+                    continue
+                _histogram(out, sets, point)
+                out.points += 1
+                latest = max(latest, point.time_unix_nano)
+                continue
+            try:
+                labels = self.labels.labels_of(point.attributes, ctx)
+            except NameError_:
+                out.dropped["invalid_label"] += 1
+                continue
+            if not _add(out, point, kind, name, labels):
+                continue
+            out.points += 1
+            latest = max(latest, point.time_unix_nano)
+        return latest
+
+    def _name(self, item: items.MetricItem, out: Translation) -> tuple[str, MetricType] | str:
         """(Prometheus name, type) of the item's metric, or why its points are dropped."""
         kind, metric = item.kind, item.metric
         if kind == "gauge":
@@ -180,29 +301,6 @@ class RemoteWriteTranslator:
                                                 metric.unit)
         return name, mtype
 
-    def _add(self, out: Translation, item: items.PointItem, named: tuple[str, MetricType],
-             labels: dict[str, str]) -> bool:
-        name, _ = named
-        point, kind = item.point, item.kind
-        stale = bool(point.flags & _NO_RECORDED_VALUE)
-        ms = point.time_unix_nano // 1_000_000
-        if kind in ("gauge", "sum"):
-            value = STALE_NAN if stale else (
-                float(point.as_int) if point.WhichOneof("value") == "as_int"
-                else point.as_double)
-            out.add({**labels, "__name__": name}, value, ms)
-        elif kind == "histogram":
-            _histogram(out, name, labels, point, ms, stale)
-        elif kind == "summary":
-            _summary(out, name, labels, point, ms, stale)
-        else:
-            histogram = native_histogram(point, ms, stale)
-            if histogram is None:
-                out.dropped["exponential_scale"] += 1
-                return False
-            out.add_histogram({**labels, "__name__": name}, histogram)
-        return True
-
     def _target_info(self, out: Translation, ctx: LabelContext, time_ns: int) -> None:
         if not any(k not in SERVICE_KEYS for k in ctx.resource) or not ctx.job_instance:
             return
@@ -215,20 +313,78 @@ class RemoteWriteTranslator:
         out.add(merged, 1.0, time_ns // 1_000_000)
 
 
-def _histogram(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
-               stale: bool) -> None:
+_MISS: Any = object()
+
+
+def _skip_field(data: bytes, pos: int) -> int:
+    """The position after the field at ``pos``."""
+    tag, pos = _varint_at(data, pos)
+    wire = tag & 7
+    if wire == 0:
+        return _varint_at(data, pos)[1]
+    if wire == 1:
+        return pos + 8
+    if wire == 5:
+        return pos + 4
+    size, pos = _varint_at(data, pos)
+    return pos + size
+
+
+def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:
+    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    ms = point.time_unix_nano // 1_000_000
+    if kind == "summary":
+        _summary(out, name, labels, point, ms, stale)
+    else:
+        histogram = native_histogram(point, ms, stale)
+        if histogram is None:
+            out.dropped["exponential_scale"] += 1
+            return False
+        out.add_histogram({**labels, "__name__": name}, histogram)
+    return True
+
+
+def histogram_sets(out: Translation, name: str, labels: dict[str, str],
+                   bounds: tuple[float, ...]) -> list[LabelSet]:
+    """The label sets of a histogram point's series: ``_bucket`` per bound (``le`` as Go's
+    ``FormatFloat('f', -1)``), ``le="+Inf"``, ``_sum``, ``_count``."""
     bucket = f"{name}_bucket"
+    les = [format_float_fixed(bound) for bound in bounds] + ["+Inf"]
+    sets = [out.labelset({**labels, "__name__": bucket, "le": le}) for le in les]
+    sets.append(out.labelset({**labels, "__name__": f"{name}_sum"}))
+    sets.append(out.labelset({**labels, "__name__": f"{name}_count"}))
+    return sets
+
+
+def _histogram(out: Translation, sets: list[LabelSet], point: Any) -> None:
+    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``."""
+    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    ms = point.time_unix_nano // 1_000_000
+    add_to = out.add_to
     total = 0
     counts = point.bucket_counts
-    for i, bound in enumerate(point.explicit_bounds):
+    for i in range(len(sets) - 3):
         total += counts[i] if i < len(counts) else 0
-        out.add({**labels, "__name__": bucket, "le": format_float_fixed(bound)},
-                STALE_NAN if stale else float(total), ms)
+        add_to(sets[i], STALE_NAN if stale else float(total), ms)
     count = STALE_NAN if stale else float(point.count)
-    out.add({**labels, "__name__": bucket, "le": "+Inf"}, count, ms)
+    add_to(sets[-3], count, ms)
     if point.HasField("sum"):
-        out.add({**labels, "__name__": f"{name}_sum"}, STALE_NAN if stale else point.sum, ms)
-    out.add({**labels, "__name__": f"{name}_count"}, count, ms)
+        add_to(sets[-2], STALE_NAN if stale else point.sum, ms)
+    add_to(sets[-1], count, ms)
 
 
 def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
@@ -297,19 +453,8 @@ def write_requests(series: list[TimeSeries], metadata: list[MetricMetadata],
                    max_bytes: int) -> list[tuple[bytes, int]]:
     """Serialized WriteRequests holding ``series`` then ``metadata``, in order, each at
     most ``max_bytes`` long unless one entry alone is longer (it then travels alone);
-    with the number of series in each."""
+    with the number of series in each. (:meth:`Translation.requests` does the same
+    straight from a translation, faster.)"""
     entries = [(request_entry(encode_series(s)), 1) for s in series]
     entries += [(request_entry(encode_metadata(m), metadata=True), 0) for m in metadata]
-    out: list[tuple[bytes, int]] = []
-    current: list[bytes] = []
-    size = count = 0
-    for entry, n in entries:
-        if current and size + len(entry) > max_bytes:
-            out.append((b"".join(current), count))
-            current, size, count = [], 0, 0
-        current.append(entry)
-        size += len(entry)
-        count += n
-    if current:
-        out.append((b"".join(current), count))
-    return out
+    return split_requests(entries, max_bytes)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,14 @@ from otelpy.clock import Clock
 from otelpy.prometheus.fetch import Fetcher, ScrapeFailed
 from otelpy.prometheus.relabel import RelabelRule, relabel
 from otelpy.prometheus.targets import Target
-from otelpy.prometheus.textparse import FamilyMeta, ParseError, Sample, is_openmetrics, parse
+from otelpy.prometheus.textparse import (
+    FamilyMeta,
+    Known,
+    ParseError,
+    Sample,
+    is_openmetrics,
+    parse,
+)
 
 __all__ = ["LabelSettings", "ScrapeLoop", "ScrapeResult", "REPORT_METRICS"]
 
@@ -33,6 +41,18 @@ REPORT_METRICS = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
                   "scrape_samples_post_metric_relabeling", "scrape_series_added")
 
 SeriesKey = tuple[str, frozenset[tuple[str, str]]]
+
+
+class _Known:
+    """A series text seen before: its final name, labels and identity, or ``keep`` False
+    when metric relabelling drops it. Its labels are shared by every later sample."""
+
+    __slots__ = ("name", "labels", "key", "keep")
+
+    def __init__(self, name: str, labels: dict[str, str], keep: bool) -> None:
+        # interned: the samples of one family share one name object (cheap to compare)
+        self.name, self.labels, self.keep = sys.intern(name), labels, keep
+        self.key: SeriesKey = (name, frozenset(labels.items())) if keep else ("", frozenset())
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,13 @@ class ScrapeLoop:
         self.target, self.fetcher, self.cfg = target, fetcher, labels
         self.deliver, self.clock, self.logger = deliver, clock, logger
         self._previous: dict[SeriesKey, Sample] = {}
+        # series text -> its labelled form; labels depend only on the text, the target and
+        # the config, so each series is parsed and relabelled once (cleared when it grows
+        # past twice the series of a scrape, so it never holds more than that)
+        self._known: dict[str, _Known] = {}
+        # the refs of the last scrape when every sample was of a known series: a scrape
+        # with the same refs has the same series, so _previous serves as its own
+        self._last_refs: list[Known | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.scrapes = 0
         self.failures = 0
@@ -127,7 +154,7 @@ class ScrapeLoop:
             pass
         if self._previous:
             stale = list(self._previous.values())
-            self._previous = {}
+            self._previous, self._last_refs = {}, None
             await self._deliver(ScrapeResult(self.target, self._now_ms(), [], {}, stale, []))
 
     def _now_ms(self) -> int:
@@ -159,31 +186,59 @@ class ScrapeLoop:
         scraped = 0
         try:
             body, content_type = await self.fetcher.fetch(self.target)
-            parsed = parse(body, is_openmetrics(content_type))
-            scraped = len(parsed.samples)
-            samples = self._label(parsed.samples, ts_ms)
+            parsed = parse(body, is_openmetrics(content_type), self._known, ts_ms)
+            scraped = parsed.count
+            samples, current = self._label(parsed.samples, parsed.refs, ts_ms)
         except ScrapeFailed as exc:
             return self._failed(str(exc), ts_ms, began, scraped, exc.post_relabel)
         except ParseError as exc:
             return self._failed(str(exc), ts_ms, began, scraped, 0)
-        current = {(s.name, frozenset(s.labels.items())): s for s in samples}
-        added = sum(1 for key in current if key not in self._previous)
-        stale = [s for key, s in self._previous.items() if key not in current]
+        if len(self._known) > 2 * scraped + 100:
+            self._known = {}
+        previous = self._previous
+        if current is previous:
+            added, stale = 0, []
+        else:
+            added = sum(1 for key in current if key not in previous)
+            stale = [s for key, s in previous.items() if key not in current]
         self._previous = current
         report = self._report(ts_ms, 1.0, self.clock.monotonic() - began, scraped,
                               len(samples), added)
         return ScrapeResult(self.target, ts_ms, samples, parsed.families, stale, report)
 
-    def _label(self, samples: list[Sample], ts_ms: int) -> list[Sample]:
-        target, cfg = self.target.labels, self.cfg
-        out = [s for s in samples if label_sample(s, target, cfg)]
-        for sample in out:
-            if sample.timestamp_ms is None or not cfg.honor_timestamps:
+    def _label(self, samples: list[Sample], refs: list[Known | None],
+               ts_ms: int) -> tuple[list[Sample], dict[SeriesKey, Sample]]:
+        """The kept samples, labelled and timestamped, and them by series identity."""
+        target, cfg, known = self.target.labels, self.cfg, self._known
+        limit = cfg.sample_limit
+        if refs == self._last_refs:  # known series only (timestamped by parse), as before
+            if limit and len(samples) > limit:
+                raise ScrapeFailed(f"sample limit exceeded ({len(samples)} > {limit})",
+                                   post_relabel=len(samples))
+            return samples, self._previous
+        self._last_refs = None if None in refs else refs
+        honor = cfg.honor_timestamps
+        out: list[Sample] = []
+        current: dict[SeriesKey, Sample] = {}
+        for sample, ref in zip(samples, refs, strict=True):
+            if ref is None:
+                keep = label_sample(sample, target, cfg)
+                if sample.series:
+                    known[sample.series] = ref = _Known(sample.name, sample.labels, keep)
+                if not keep:
+                    continue
+                key = ref.key if isinstance(ref, _Known) else \
+                    (sample.name, frozenset(sample.labels.items()))
+            else:
+                key = ref.key  # type: ignore[attr-defined]
+            if sample.timestamp_ms is None or not honor:
                 sample.timestamp_ms = ts_ms
-        if cfg.sample_limit and len(out) > cfg.sample_limit:
-            raise ScrapeFailed(f"sample limit exceeded ({len(out)} > {cfg.sample_limit})",
+            out.append(sample)
+            current[key] = sample
+        if limit and len(out) > limit:
+            raise ScrapeFailed(f"sample limit exceeded ({len(out)} > {limit})",
                                post_relabel=len(out))
-        return out
+        return out, current
 
     def _failed(self, error: str, ts_ms: int, began: float, scraped: int,
                 post: int) -> ScrapeResult:
@@ -192,7 +247,7 @@ class ScrapeLoop:
             self.logger.warning("scrape of %s failed: %s", self.target.url, error)
         self.last_error = error
         stale = list(self._previous.values())
-        self._previous = {}
+        self._previous, self._last_refs = {}, None
         report = self._report(ts_ms, 0.0, self.clock.monotonic() - began, scraped, post, 0)
         return ScrapeResult(self.target, ts_ms, [], {}, stale, report, error)
 

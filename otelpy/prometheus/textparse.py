@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-__all__ = ["Exemplar", "FamilyMeta", "ParseError", "Parsed", "Sample", "parse",
+__all__ = ["Exemplar", "FamilyMeta", "Known", "ParseError", "Parsed", "Sample", "parse",
            "is_openmetrics"]
 
 TEXT_TYPES = frozenset({"counter", "gauge", "histogram", "summary", "untyped"})
@@ -60,6 +62,20 @@ class Sample:
     value: float
     timestamp_ms: int | None = None
     exemplar: Exemplar | None = None
+    #: the line's series text (``name{labels}``) when the line is exactly ``series value``
+    #: (no timestamp, no exemplar, one space): the key under which a caller may remember it
+    series: str = ""
+
+
+class Known(Protocol):
+    """What a caller remembers of a series text (see :func:`parse`'s ``known``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def labels(self) -> dict[str, str]: ...
+    @property
+    def keep(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -73,6 +89,9 @@ class FamilyMeta:
 class Parsed:
     samples: list[Sample] = field(default_factory=list)
     families: dict[str, FamilyMeta] = field(default_factory=dict)
+    #: per sample, what ``known`` said of its series text (None for a line parsed in full)
+    refs: list[Known | None] = field(default_factory=list)
+    count: int = 0  # sample lines, those skipped as ``known`` to be dropped included
 
 
 def is_openmetrics(content_type: str) -> bool:
@@ -129,7 +148,14 @@ def _sample(m: re.Match[str], openmetrics: bool) -> Sample:
             raise ValueError("exemplars are only valid in OpenMetrics")
         exemplar = Exemplar(_labels(ex_block), parse_float(ex_value),
                             _timestamp(ex_ts, True))
-    return Sample(name, labels, parse_float(value), _timestamp(ts, openmetrics), exemplar)
+    series = ""
+    if ts is None and ex_block is None:
+        end = m.end(2) if block else m.end(1)
+        line = m.string
+        if m.end(3) == len(line) and m.start(3) == end + 1 and line[end] == " ":
+            series = line[:end]
+    return Sample(name, labels, parse_float(value), _timestamp(ts, openmetrics), exemplar,
+                  series)
 
 
 def _meta(line: str, parsed: Parsed, openmetrics: bool) -> bool:
@@ -157,19 +183,48 @@ def _meta(line: str, parsed: Parsed, openmetrics: bool) -> bool:
     return True
 
 
-def parse(body: str, openmetrics: bool = False) -> Parsed:
-    """Every sample and family metadata of ``body``; raises ParseError."""
+_MISS: object = object()
+
+
+def parse(body: str, openmetrics: bool = False, known: Mapping[str, Known] | None = None,
+          timestamp_ms: int | None = None) -> Parsed:
+    """Every sample and family metadata of ``body``; raises ParseError.
+
+    ``known`` maps series texts (:attr:`Sample.series` of earlier parses) to what the
+    caller made of them: a line ``series value`` whose series is known is read without
+    parsing its labels, as a sample with the known name and (shared, not to be changed)
+    labels and ``timestamp_ms``, or skipped when the known says not to ``keep`` it (still
+    counted).
+    """
     parsed = Parsed()
-    samples = parsed.samples
-    append = samples.append
+    samples, refs = parsed.samples, parsed.refs
+    append, ref_append = samples.append, refs.append
     match = _LINE.fullmatch
+    get = (known or {}).get
     lines = body.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     ended = False
+    skipped = 0
     for number, line in enumerate(lines, 1):
         if ended:
             raise ParseError(f"line {number}: content after # EOF")
+        if known and line and line[0] != "#":
+            head, _, text = line.rpartition(" ")
+            ref = get(head, _MISS)
+            if ref is not _MISS and "_" not in text:
+                try:
+                    value = float(text)
+                except ValueError:
+                    pass
+                else:
+                    if ref.keep:  # type: ignore[attr-defined]
+                        append(Sample(ref.name, ref.labels, value,  # type: ignore[attr-defined]
+                                      timestamp_ms))
+                        ref_append(ref)  # type: ignore[arg-type]
+                    else:
+                        skipped += 1
+                    continue
         try:
             if not line or line[0] == "#" or line.isspace():
                 if line.startswith("#"):
@@ -181,8 +236,10 @@ def parse(body: str, openmetrics: bool = False) -> Parsed:
             if m is None:
                 raise ValueError("not a sample line")
             append(_sample(m, openmetrics))
+            ref_append(None)
         except ValueError as exc:
             raise ParseError(f"line {number}: {exc}: {line[:200]!r}") from None
     if openmetrics and not ended:
         raise ParseError("OpenMetrics body does not end with # EOF")
+    parsed.count = len(samples) + skipped
     return parsed

@@ -25,23 +25,29 @@ class StartTimes:
     def __len__(self) -> int:
         return sum(len(t) for t in self._tables.values())
 
-    def number(self, resource: Hashable, key: Hashable, start: int, ts: int, value: float,
-               stale: bool) -> int:
-        """The start time of a sum point."""
-        return self._adjust(resource, key, start, ts, value, 0.0, stale)
-
     def distribution(self, resource: Hashable, key: Hashable, start: int, ts: int,
                      count: float, total: float, stale: bool) -> int:
         """The start time of a histogram or summary point."""
-        return self._adjust(resource, key, start, ts, count, total, stale)
+        return self.number(resource, key, start, ts, count, stale, total)
 
-    def _adjust(self, resource: Hashable, key: Hashable, start: int, ts: int, a: float,
-                b: float, stale: bool) -> int:
-        if start < ts and not stale:
-            return start  # from _created
+    def number(self, resource: Hashable, key: Hashable, start: int, ts: int, a: float,
+               stale: bool, b: float = 0.0) -> int:
+        """The start time of a sum point of value ``a`` (and ``b``: a distribution's
+        count and sum)."""
+        return self.number_in(self.table(resource), key, start, ts, a, stale, b)
+
+    def table(self, resource: Hashable) -> dict[Hashable, list[float]]:
+        """The series of ``resource``, for :meth:`number_in` (one lookup for many points)."""
         table = self._tables.get(resource)
         if table is None:
             table = self._tables[resource] = {}
+        return table
+
+    def number_in(self, table: dict[Hashable, list[float]], key: Hashable, start: int, ts: int,
+                  a: float, stale: bool, b: float = 0.0) -> int:
+        """:meth:`number` with the resource's :meth:`table`."""
+        if start < ts and not stale:
+            return start  # from _created
         info = table.get(key)
         if info is None:
             table[key] = [start, a, b, self._generation]

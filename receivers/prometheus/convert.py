@@ -17,14 +17,20 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
-from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, DataPointFlags
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AggregationTemporality,
+    DataPointFlags,
+    Gauge,
+    Histogram,
+    Summary,
+)
 
 from otelpy import __version__
 from otelpy.component import Signal
 from otelpy.pdata import Batch
-from otelpy.pdata.build import RequestBuilder
 from otelpy.prometheus.scrape import ScrapeResult
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.receivers.prometheus import wire
 from otelpy.receivers.prometheus.adjust import StartTimes
 from otelpy.receivers.prometheus.families import (
     DROPPED,
@@ -32,6 +38,7 @@ from otelpy.receivers.prometheus.families import (
     STALE_NAN,
     Family,
     Group,
+    KeyMemo,
     created_ns,
     family_meta,
     is_stale,
@@ -76,6 +83,32 @@ def _trim(name: str, family: Family) -> str:
     return name
 
 
+_NUMBER_KINDS = frozenset({"gauge", "sum"})
+# labels -> (labels, encoded attributes, point prefix with start time, without)
+Encoded = tuple[dict[str, str], bytes, bytes, bytes]
+
+
+class _Memo:
+    """What is remembered of one target's label sets (the same objects from one scrape to
+    the next): keyed by their id, each entry holding the labels so the id stays theirs."""
+
+    __slots__ = ("encoded", "keys", "series", "resources")
+
+    def __init__(self) -> None:
+        self.encoded: dict[int, Encoded] = {}  # point attributes
+        self.keys: KeyMemo = {}  # group keys by family kind
+        # (labels, (job, instance), group key of a gauge or sum)
+        self.series: dict[int, tuple[dict[str, str], tuple[str, str],
+                                     frozenset[tuple[str, str]]]] = {}
+        self.resources: dict[tuple[str, str], tuple[str, str]] = {}  # one object per key
+
+    def bound(self, limit: int) -> None:
+        """Forget everything when a table holds more than ``limit`` entries."""
+        if len(self.encoded) > limit or len(self.series) > limit or \
+                sum(len(m) for m in self.keys.values()) > limit:
+            self.encoded, self.keys, self.series, self.resources = {}, {}, {}, {}
+
+
 class _Resource:
     __slots__ = ("families", "info", "order")
 
@@ -86,7 +119,12 @@ class _Resource:
 
 
 class Converter:
-    """Keeps the metadata and start times per target; :meth:`convert` builds requests."""
+    """Keeps the metadata and start times per target; :meth:`convert` builds requests.
+
+    Per target it also remembers, per label set of a scrape (label sets of series seen
+    before are the same objects, see :class:`~otelpy.prometheus.scrape.ScrapeLoop`), the
+    point's encoded attributes, so a known series costs one lookup and one ``struct`` pack.
+    """
 
     def __init__(self, logger: logging.Logger, trim_suffixes: bool = False,
                  start_times: StartTimes | None = None) -> None:
@@ -94,6 +132,7 @@ class Converter:
         self.trim_suffixes = trim_suffixes
         self.start_times = start_times or StartTimes()
         self._metadata: dict[str, dict[str, FamilyMeta]] = {}
+        self._memos: dict[str, _Memo] = {}
         self.problems = 0
 
     def convert(self, result: ScrapeResult) -> Batch | None:
@@ -105,21 +144,67 @@ class Converter:
         resources: dict[tuple[str, str], _Resource] = {}
         ts = result.timestamp_ms
         stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
-        for sample in (*result.samples, *stale, *result.report):
-            self._add(resources, sample, metadata)
-        builder = RequestBuilder(Signal.METRICS)
+        memo = self._memos.get(url)
+        if memo is None:
+            memo = self._memos[url] = _Memo()
+        memo.bound(2 * (len(result.samples) + len(stale)) + 100)
+        self._numbers_fast(resources, result.samples, metadata, memo)
+        for sample in (*stale, *result.report):
+            self._add(resources, sample, metadata, memo.keys)
+        encoded = memo.encoded
+        parts, count = [], 0
         for (job, instance), res in resources.items():
             attrs = resource_attributes(job, instance, result.target.scheme)
             attrs.update(res.info)
-            scope = builder.scope(attrs, SCOPE_NAME, __version__)
+            metrics = []
             for family in res.order:
-                self._append(scope.metrics, family, (job, instance))
+                metric, points = self._metric(family, (job, instance), encoded)
+                if points:
+                    metrics.append(metric)
+                    count += points
+            parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
         if not result.report:  # the loop stopped: its target is gone
             self._metadata.pop(url, None)
-        return builder.batch() if builder else None
+            self._memos.pop(url, None)
+        return Batch(Signal.METRICS, b"".join(parts), count=count) if parts else None
+
+    def _numbers_fast(self, resources: dict[tuple[str, str], _Resource],
+                      samples: list[Sample], metadata: dict[str, FamilyMeta],
+                      memo: _Memo) -> None:
+        """Add the scraped samples: a sample of a gauge or sum family already met in this
+        scrape goes straight to its point; any other through :meth:`_add`."""
+        series, keys, where = memo.series, memo.keys, memo.resources
+        last_name: str | None = None
+        last_where: tuple[str, str] | None = None
+        family: Family | None = None
+        for sample in samples:
+            labels = sample.labels
+            found = series.get(id(labels))
+            if found is None:
+                at = (labels.get("job", ""), labels.get("instance", ""))
+                found = series[id(labels)] = (labels, where.setdefault(at, at),
+                                              frozenset(labels.items()))
+            name = sample.name
+            if name is not last_name or found[1] is not last_where:  # else the same family
+                res = resources.get(found[1])
+                family = res.families.get(name) if res is not None else None
+                last_name, last_where = name, found[1]
+            if family is None or family.kind not in _NUMBER_KINDS or sample.exemplar \
+                    or name.endswith("_created"):
+                self._add(resources, sample, metadata, keys)
+                last_name = None
+                continue
+            ts = sample.timestamp_ms or 0
+            group = family.groups.get(found[2])
+            if group is None:
+                family.groups[found[2]] = Group(ts, labels, sample.value)
+            elif group.ts == ts:
+                group.value = sample.value
+            else:
+                self._add(resources, sample, metadata, keys)
 
     def _add(self, resources: dict[tuple[str, str], _Resource], sample: Sample,
-             metadata: dict[str, FamilyMeta]) -> None:
+             metadata: dict[str, FamilyMeta], keys: KeyMemo) -> None:
         labels = sample.labels
         key = (labels.get("job", ""), labels.get("instance", ""))
         res = resources.get(key)
@@ -133,7 +218,7 @@ class Converter:
         if family is None:
             family = res.families.get(family_meta(name, metadata)[1])
             if family is None or not family.includes(name):
-                family = Family(name, metadata)
+                family = Family(name, metadata, keys)
                 res.families[family.name] = family
                 res.order.append(family)
             res.families[name] = family
@@ -143,46 +228,73 @@ class Converter:
             self.problems += 1
             self.logger.debug("failed to add datapoint %s: %s", name, problem)
 
-    def _append(self, metrics: Any, family: Family, resource: tuple[str, str]) -> None:
+    def _metric(self, family: Family, resource: tuple[str, str],
+                encoded: dict[int, Encoded]) -> tuple[bytes, int]:
+        """The encoded Metric of ``family`` and its number of points."""
         name = _trim(family.name, family) if self.trim_suffixes else family.name
-        metric = metrics.add(name=name, description=family.meta.help, unit=family.meta.unit)
         kind = family.kind
-        if kind == "histogram":
-            data = metric.histogram
-            data.aggregation_temporality = CUMULATIVE
+        if kind in ("histogram", "summary"):
+            data: Any = Histogram() if kind == "histogram" else Summary()
+            make = self._histogram_point if kind == "histogram" else self._summary_point
             for key, group in family.groups.items():
-                self._histogram_point(data.data_points, group, (name, key), resource)
-        elif kind == "summary":
-            for key, group in family.groups.items():
-                self._summary_point(metric.summary.data_points, group, (name, key), resource)
-        elif kind == "sum":
-            data = metric.sum
-            data.aggregation_temporality = CUMULATIVE
-            data.is_monotonic = family.monotonic
-            for key, group in family.groups.items():
-                self._number_point(data.data_points, group, (name, key), resource, True)
+                make(data.data_points, group, (name, key), resource)
+            points = [data.SerializeToString()]
+            count = len(data.data_points)
+            field = wire.HISTOGRAM if kind == "histogram" else wire.SUMMARY
         else:
-            for key, group in family.groups.items():
-                self._number_point(metric.gauge.data_points, group, (name, key), resource,
-                                   False)
-        if not getattr(metric, metric.WhichOneof("data")).data_points:
-            del metrics[-1]
+            points = self._numbers(family, name, resource, encoded)
+            count = len(points)
+            field = wire.SUM if kind == "sum" else wire.GAUGE
+        if not count:
+            return b"", 0
+        meta = family.meta
+        return wire.metric(name, meta.help, meta.unit, field, points,
+                           kind == "sum" and family.monotonic), count
 
-    def _number_point(self, points: Any, group: Group, series: Hashable,
-                      resource: tuple[str, str], cumulative: bool) -> None:
-        ts = group.ts * 1_000_000
-        point = points.add(time_unix_nano=ts)
-        stale = is_stale(group.value)
+    def _numbers(self, family: Family, name: str, resource: tuple[str, str],
+                 encoded: dict[int, Encoded]) -> list[bytes]:
+        out = []
+        cumulative = family.kind == "sum"
+        number, table = self.start_times.number_in, self.start_times.table(resource)
+        for key, group in family.groups.items():
+            ts = group.ts * 1_000_000
+            value = group.value
+            stale = value != value and is_stale(value)
+            start = 0
+            if cumulative:
+                begin = created_ns(group.created) if group.created else ts
+                start = number(table, (name, key), begin, ts, value, stale)
+            if group.exemplars:
+                out.append(self._exemplar_point(group, ts, start, stale))
+                continue
+            labels = group.labels
+            found = encoded.get(id(labels))
+            if found is None:
+                attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
+                                        if k not in DROPPED_OTHER and labels[k])
+                # the labels are held, so the id stays theirs
+                found = encoded[id(labels)] = (labels, attrs, wire.point_prefix(attrs, True),
+                                               wire.point_prefix(attrs, False))
+            if stale or (cumulative and not start):
+                out.append(wire.number_point(found[1], start, ts, value, stale))
+            elif cumulative:
+                out.append(found[2] + wire.START_TIME_VALUE.pack(0x11, start, 0x19, ts, 0x21,
+                                                                  value))
+            else:
+                out.append(found[3] + wire.TIME_VALUE.pack(0x19, ts, 0x21, value))
+        return out
+
+    @staticmethod
+    def _exemplar_point(group: Group, ts: int, start: int, stale: bool) -> bytes:
+        holder = Gauge()
+        point = holder.data_points.add(time_unix_nano=ts, start_time_unix_nano=start)
         if stale:
             point.flags = NO_RECORDED_VALUE
         else:
             point.as_double = group.value
         _attributes(point, group.labels, DROPPED_OTHER)
         _exemplars(point, group.exemplars, ts)
-        if cumulative:
-            start = created_ns(group.created) if group.created else ts
-            point.start_time_unix_nano = self.start_times.number(
-                resource, series, start, ts, group.value, stale)
+        return holder.SerializeToString()
 
     def _histogram_point(self, points: Any, group: Group, series: Hashable,
                          resource: tuple[str, str]) -> None:

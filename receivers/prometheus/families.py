@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass, field
 
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta
 
-__all__ = ["Family", "Group", "STALE_NAN", "is_stale", "normalize_name", "INTERNAL_META"]
+__all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_name",
+           "INTERNAL_META"]
 
 STALE_NAN: float = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 _STALE_BITS = struct.pack("<d", STALE_NAN)
+
+KeyMemo = dict[str, dict[int, tuple[dict[str, str], frozenset[tuple[str, str]]]]]
 
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_info", "_created")
 
@@ -74,31 +76,36 @@ def family_meta(name: str, metadata: dict[str, FamilyMeta]) -> tuple[FamilyMeta,
     return meta, base
 
 
-@dataclass(slots=True)
 class Group:
-    """One point of a family: a series' samples (``le``/``quantile`` apart)."""
+    """One point of a family: a series' samples (``le``/``quantile`` apart).
 
-    ts: int
-    labels: dict[str, str]
-    value: float = 0.0
-    count: float = 0.0
-    has_count: bool = False
-    sum: float = 0.0
-    has_sum: bool = False
-    created: float = 0.0
-    points: list[tuple[float, float]] = field(default_factory=list)
-    exemplars: list[Exemplar] = field(default_factory=list)
+    A plain class with slots (one is made per series and scrape: a dataclass with list
+    factories costs twice as much to create)."""
+
+    __slots__ = ("ts", "labels", "value", "count", "has_count", "sum", "has_sum", "created",
+                 "points", "exemplars")
+
+    def __init__(self, ts: int, labels: dict[str, str], value: float = 0.0) -> None:
+        self.ts, self.labels, self.value = ts, labels, value
+        self.count = self.sum = self.created = 0.0
+        self.has_count = self.has_sum = False
+        self.points: list[tuple[float, float]] = []
+        self.exemplars: list[Exemplar] = []
 
 
 class Family:
     """A metric family of one resource in one scrape."""
 
-    __slots__ = ("name", "meta", "kind", "monotonic", "groups")
+    __slots__ = ("name", "meta", "kind", "monotonic", "groups", "keys")
 
-    def __init__(self, sample_name: str, metadata: dict[str, FamilyMeta]) -> None:
+    def __init__(self, sample_name: str, metadata: dict[str, FamilyMeta],
+                 keys: KeyMemo | None = None) -> None:
         self.meta, self.name = family_meta(sample_name, metadata)
         self.kind, self.monotonic = _KINDS.get(self.meta.type, ("gauge", False))
         self.groups: dict[frozenset[tuple[str, str]], Group] = {}
+        # kind -> id(labels) -> (labels, group key): label sets that recur between scrapes
+        # (the same objects) are keyed once; holding the labels keeps their id theirs
+        self.keys: KeyMemo = keys if keys is not None else {}
 
     def includes(self, sample_name: str) -> bool:
         if self.kind != "gauge":  # foo_total and foo_created are one OpenMetrics counter
@@ -106,12 +113,20 @@ class Family:
         return sample_name == self.name
 
     def _group(self, labels: dict[str, str], ts: int) -> Group:
-        if self.kind == "histogram":
-            key = frozenset(i for i in labels.items() if i[0] != "le")
-        elif self.kind == "summary":
-            key = frozenset(i for i in labels.items() if i[0] != "quantile")
+        memo = self.keys.get(self.kind)
+        if memo is None:
+            memo = self.keys[self.kind] = {}
+        found = memo.get(id(labels))
+        if found is not None:
+            key = found[1]
         else:
-            key = frozenset(labels.items())
+            if self.kind == "histogram":
+                key = frozenset(i for i in labels.items() if i[0] != "le")
+            elif self.kind == "summary":
+                key = frozenset(i for i in labels.items() if i[0] != "quantile")
+            else:
+                key = frozenset(labels.items())
+            memo[id(labels)] = (labels, key)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(ts, labels)

@@ -199,3 +199,81 @@ def test_write_requests_split_at_max_bytes() -> None:
     assert [m.metric_family_name for d in decoded for m in d.metadata] == ["m"]
     (alone,) = write_requests(series[:1], [], 10)  # larger than the bound: sent alone
     assert alone == (whole[0][0][:len(alone[0])], 1)
+
+
+def _mixed_request() -> Any:
+    """Number points of every layout: start times, ints, stale, exemplars, attributes that
+    are not strings or are empty, the same labels twice; histograms."""
+    points = [
+        {"attrs": {"a": "1"}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "as_double": 1.5},
+        {"attrs": {"a": "2"}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "as_int": -7},
+        {"attrs": {"a": "3"}, "time_unix_nano": T, "as_double": 0.0},
+        {"attrs": {"a": "4"}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "flags": 1},
+        {"attrs": {"a": 5}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "as_double": 2.0},
+        {"attrs": {"a": 6}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "as_double": 3.0},
+        {"attrs": {"a": "", "b": "x"}, "start_time_unix_nano": T - 10, "time_unix_nano": T,
+         "as_double": 4.0},
+        {"attrs": {"a": "1"}, "start_time_unix_nano": T - 10, "time_unix_nano": T + 10**6,
+         "as_double": 9.0},
+        {"attrs": {}, "time_unix_nano": T + 5 * 10**6, "as_double": 8.0},
+    ]
+    req = request("sum", name="c", points=points)
+    point = req.resource_metrics[0].scope_metrics[0].metrics[0].sum.data_points[0]
+    point.exemplars.add(as_double=1.0, time_unix_nano=T)
+    hist = request("histogram", name="h", points=[
+        {"attrs": {"k": "v"}, "time_unix_nano": T, "count": 3, "sum": 1.0,
+         "explicit_bounds": [0.5, 1.0], "bucket_counts": [1, 1, 1]},
+        {"attrs": {"k": 1}, "time_unix_nano": T, "count": 2,
+         "explicit_bounds": [0.5], "bucket_counts": [2, 0]},
+        {"attrs": {"k": "v"}, "time_unix_nano": T + 10**6, "count": 3, "flags": 1,
+         "explicit_bounds": [0.5, 1.0], "bucket_counts": [1, 1, 1]}])
+    req.resource_metrics[0].scope_metrics[0].metrics.extend(
+        hist.resource_metrics[0].scope_metrics[0].metrics)
+    return req
+
+
+def test_remembered_series_translate_as_the_first_time() -> None:
+    req = _mixed_request()
+    translator = RemoteWriteTranslator(RemoteWriteSettings())
+    first = translator.translate(req)
+    second = translator.translate(req)  # every remembered label set used
+    fresh = _translate(req)
+
+    def norm(out: Translation) -> dict[Any, list[Any]]:
+        return {k: [(repr(v), t) for v, t in got] for k, got in _samples(out).items()}
+
+    assert norm(first) == norm(second) == norm(fresh)
+    assert first.points == second.points == 12
+    got = _samples(fresh)
+    assert got[_key(__name__="c_total", a="1", **BASE)] == [(1.5, MS), (9.0, MS + 1)]
+    assert got[_key(__name__="c_total", a="2", **BASE)] == [(-7.0, MS)]
+    assert got[_key(__name__="c_total", a="5", **BASE)] == [(2.0, MS)]
+    assert got[_key(__name__="c_total", b="x", **BASE)] == [(4.0, MS)]
+    assert got[_key(__name__="c_total", **BASE)] == [(8.0, MS + 5)]
+    assert is_stale_nan(got[_key(__name__="c_total", a="4", **BASE)][0][0])
+    assert got[_key(__name__="h_bucket", k="v", le="0.5", **BASE)][0] == (1.0, MS)
+    assert got[_key(__name__="h_bucket", k="1", le="+Inf", **BASE)] == [(2.0, MS)]
+    assert _key(__name__="h_sum", k="1", **BASE) not in got
+    assert is_stale_nan(got[_key(__name__="h_count", k="v", **BASE)][1][0])
+    for out in (first, second):  # the fast writer and the TimeSeries encoder agree
+        fast = decode_write_request(b"".join(b for b, _ in out.requests(10_000_000)))
+        slow = decode_write_request(b"".join(
+            b for b, _ in write_requests(out.ordered(), [], 10_000_000)))
+        assert repr(fast) == repr(slow) and len(fast.timeseries) == len(out.entries)
+
+
+def test_fast_requests_split_at_max_bytes_with_metadata() -> None:
+    points = [{"attrs": {"i": str(i)}, "time_unix_nano": T, "as_double": float(i)}
+              for i in range(50)]
+    out = _translate(request("gauge", points=points), send_metadata=True, target_info=False)
+    parts = out.requests(1000)
+    assert len(parts) > 1 and all(len(body) <= 1000 for body, _ in parts)
+    assert sum(n for _, n in parts) == 50
+    whole = write_requests(out.ordered(), list(out.metadata.values()), 1000)
+    assert [n for _, n in parts] == [n for _, n in whole]
+    assert b"".join(b for b, _ in parts) == b"".join(b for b, _ in whole)

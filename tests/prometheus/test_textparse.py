@@ -135,3 +135,42 @@ def test_openmetrics_rules(body: str, why: str) -> None:
 def test_hex_and_special_floats_as_go_reads_them() -> None:
     values = [s.value for s in parse("a 0x1p-2\nb -Inf\nc +Inf\nd 1e3\n").samples]
     assert values == [0.25, -math.inf, math.inf, 1000.0]
+
+
+class _Ref:
+    def __init__(self, name: str, labels: dict[str, str], keep: bool = True) -> None:
+        self.name, self.labels, self.keep = name, labels, keep
+
+
+def _remember(body: str, om: bool) -> dict[str, _Ref]:
+    return {s.series: _Ref(s.name, s.labels) for s in parse(body, om).samples if s.series}
+
+
+@pytest.mark.parametrize(("body", "om", "rememberable", "not_rememberable"), [
+    (TEXT, False, "metric_without_timestamp_and_labels",
+     'http_requests_total{method="post",code="400"}'),  # two spaces, a timestamp
+    (OM, True, 'lat_bucket{le="+Inf"}', 'lat_bucket{le="0.5"}')])  # an exemplar
+def test_known_series_read_the_same_as_parsed_in_full(body: str, om: bool, rememberable: str,
+                                                      not_rememberable: str) -> None:
+    known = _remember(body, om)
+    assert rememberable in known and not_rememberable not in known
+    again = parse(body, om, known)
+    _same(_ours(body, om), [(s.name, s.labels, s.value, s.timestamp_ms)
+                            for s in again.samples])
+    hits = [ref for ref in again.refs if ref is not None]
+    assert len(hits) == len(known) and again.count == len(again.samples)
+
+
+def test_known_series_with_other_values_and_what_still_fails() -> None:
+    known = _remember("a 1\nb{x=\"1\"} 2\nc 3\n", False)
+    known["c"] = _Ref("c", {}, keep=False)
+    got = parse('a 0x1p4\nb{x="1"} -Inf\nc 5\nb{x="1"} 7 123\n', False, known)
+    assert [(s.name, s.value, s.timestamp_ms) for s in got.samples] == [
+        ("a", 16.0, None), ("b", -math.inf, None), ("b", 7.0, 123)]
+    assert got.count == 4  # c was read and left out, still counted
+    assert got.refs[0] is None and got.refs[1] is known['b{x="1"}'] and got.refs[2] is None
+    for bad in ("a 1_000\n", "a 1#\n", "a \n", 'b{x="1"} 1 2 3\n'):
+        with pytest.raises(ParseError, match="line 1"):
+            parse(bad, False, known)
+    with pytest.raises(ParseError, match="line 2: content after # EOF"):
+        parse("# EOF\na 1\n", True, known)

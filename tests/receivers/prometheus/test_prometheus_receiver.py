@@ -184,3 +184,41 @@ async def test_unreachable_target_and_shutdown_staleness(target: Target) -> None
         assert points(sink2, "up", 0)[0][2].as_double == 0.0
     finally:
         await receiver2.shutdown()
+
+
+async def test_series_seen_before_keep_labels_relabelling_and_counts(target: Target) -> None:
+    receiver, sink, clock = make_receiver(_job(target, metric_relabel_configs=[
+        {"source_labels": ["__name__"], "regex": "rpc.*", "action": "drop"},
+        {"source_labels": ["method"], "target_label": "verb"}]))
+    await receiver.start()
+    try:
+        await _wait_batches(receiver, sink, clock, 1)
+        for n, value in ((2, 11), (3, 12), (4, 13)):
+            target.body = BODY.replace("} 10\n", f"}} {value}\n").replace(
+                'method="post",code="500"', 'code="500",method="post"')  # same series
+            await _wait_batches(receiver, sink, clock, n)
+            assert "rpc" not in metric_names(sink, n - 1)
+            got = {tuple(sorted((kv.key, kv.value.string_value) for kv in p.attributes)):
+                   (p.as_double, p.start_time_unix_nano < p.time_unix_nano)
+                   for _, _, p in points(sink, "http_requests_total", n - 1)}
+            assert got == {
+                (("code", "200"), ("method", "get"), ("team", "a"), ("verb", "get")):
+                    (float(value), True),
+                (("code", "500"), ("method", "post"), ("team", "a"), ("verb", "post")):
+                    (2.0, True)}
+            report = {name: points(sink, name, n - 1)[0][2].as_double for name in (
+                "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                "scrape_series_added")}
+            assert report == {"scrape_samples_scraped": 14.0,
+                              "scrape_samples_post_metric_relabeling": 10.0,
+                              "scrape_series_added": 0.0}
+        target.body = BODY.replace('http_requests_total{method="get",code="200"} 10\n', "")
+        await _wait_batches(receiver, sink, clock, 5)  # a series gone after repeated scrapes
+        got = {kv.value.string_value: p.flags for _, _, p in points(sink, "http_requests_total")
+               for kv in p.attributes if kv.key == "method"}
+        assert got == {"get": 1, "post": 0}
+        target.body = BODY
+        await _wait_batches(receiver, sink, clock, 6)
+        assert points(sink, "scrape_series_added")[0][2].as_double == 1.0  # get is back
+    finally:
+        await receiver.shutdown()
