@@ -18,6 +18,7 @@ series is RSS (VictoriaMetrics + vmalert together) over the series count.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import sys
@@ -33,15 +34,12 @@ if _VENV_PY.exists() and Path(sys.prefix).resolve() != _VENV_PY.parents[1].resol
 sys.path[:0] = [str(HERE), str(HERE.parent / "otlp_passthrough"), str(HERE.parents[1])]
 
 import cramjam  # noqa: E402
+import otelpy_side  # noqa: E402
 import workload  # noqa: E402
+from otelpy_side import OtelpySide  # noqa: E402
 from procs import Managed, cpu_seconds, free_port, rss_mib, wait_until  # noqa: E402
 
 from otelpy.prometheus.prompb import Sample, TimeSeries, encode_series, request_entry  # noqa: E402
-from otelpy.promql.engine import Engine  # noqa: E402
-from otelpy.promql.rules import rulefile  # noqa: E402
-from otelpy.promql.rules.ruleeval import GroupEvaluator  # noqa: E402
-from otelpy.promql.storage import SeriesStore  # noqa: E402
-from otelpy.promql.values import labels_from  # noqa: E402
 
 STEP = 15.0
 HISTORY = 20
@@ -51,8 +49,8 @@ def _write(url: str, keys: list[workload.Key], rounds: list[tuple[int, int]]) ->
     """Remote-write ``rounds`` (round number, t_ms) of every series, 10,000 series a request."""
     for lo in range(0, len(keys), 10_000):
         body = b"".join(request_entry(encode_series(TimeSeries(
-            labels=list(key), samples=[Sample(workload.value(key, n, r), t) for r, t in rounds])))
-            for n, key in enumerate(keys[lo:lo + 10_000], start=lo))
+            labels=list(key), samples=[Sample(workload.value(key, r), t) for r, t in rounds])))
+            for key in keys[lo:lo + 10_000])
         req = urllib.request.Request(url, data=bytes(cramjam.snappy.compress_raw(body)), headers={
             "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf",
             "X-Prometheus-Remote-Write-Version": "0.1.0"}, method="POST")
@@ -98,15 +96,6 @@ def _ok(url: str) -> bool:
         return False
 
 
-def _otelpy_round(evaluators: list[GroupEvaluator], t_ms: int) -> float:
-    total = 0.0
-    for ev in evaluators:
-        began = time.process_time()
-        ev.evaluate(t_ms)
-        total += time.process_time() - began
-    return total
-
-
 def run(rounds: int) -> dict[str, dict[str, float]]:
     base = Path(tempfile.mkdtemp(prefix="alert_eval-"))
     rules = base / "rules.yml"
@@ -114,69 +103,76 @@ def run(rounds: int) -> dict[str, dict[str, float]]:
     keys = workload.series_keys()
     procs = _start(base, rules)
     try:
-        return _measure(procs, keys, rules, rounds)
+        return asyncio.run(_measure(procs, keys, rules, rounds))
     finally:
         for proc, _ in procs.values():
             proc.stop()
 
 
-def _measure(procs: dict[str, tuple[Managed, int]], keys: list[workload.Key], rules: Path,
-             rounds: int) -> dict[str, dict[str, float]]:
+def _flush(port: int) -> None:
+    """Make VictoriaMetrics' new series searchable now (else ~10 s later)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/force_flush",
+                                timeout=120) as reply:
+        reply.read()
+
+
+def _vmalert(port: int) -> tuple[float, float]:
+    url = f"http://127.0.0.1:{port}/metrics"
+    return (_metric_sum(url, "vmalert_iteration_duration_seconds_sum"),
+            _metric_sum(url, "vmalert_iteration_duration_seconds_count"))
+
+
+async def _measure(procs: dict[str, tuple[Managed, int]], keys: list[workload.Key],
+                   rules: Path, rounds: int) -> dict[str, dict[str, float]]:
     prom_port, vm_port, vma_port = (procs[n][1] for n in
                                     ("prometheus", "victoria-metrics", "vmalert"))
-    rss0 = rss_mib(os.getpid())
-    store, labels = SeriesStore(), [labels_from(dict(k)) for k in keys]
-    evaluators = [GroupEvaluator(g, Engine(store)) for g in rulefile.load(str(rules))]
+    step_ms = int(STEP * 1000)
     now = int(time.time() * 1000)
-    history = [(r, now - (HISTORY - r) * int(STEP * 1000)) for r in range(HISTORY)]
-    ingest_cpu = time.process_time()
+    history = [(r, now - (HISTORY - r) * step_ms) for r in range(HISTORY)]
+    rss0 = rss_mib(os.getpid())
+    side = OtelpySide(rules, now)
     for r, t in history:
-        for n, (key, lab) in enumerate(zip(keys, labels, strict=True)):
-            store.append(lab, t, workload.value(key, n, r))
-    ingest_cpu = (time.process_time() - ingest_cpu) / HISTORY
-    print(f"otelpy holds {len(store)} series; writing history", flush=True)
+        await side.feed(otelpy_side.request(r, t, history[0][1] - 1))
+    await side.start()
+    print(f"otelpy holds {side.series()} series; writing history", flush=True)
     for port in (prom_port, vm_port):
         _write(f"http://127.0.0.1:{port}/api/v1/write", keys, history)
-    urllib.request.urlopen(f"http://127.0.0.1:{vm_port}/internal/force_flush", timeout=120).read()
+    _flush(vm_port)
     print("history written", flush=True)
     cpu0 = {n: cpu_seconds(p.pid) for n, (p, _) in procs.items()}
-    vma0 = (_metric_sum(f"http://127.0.0.1:{vma_port}/metrics",
-                        "vmalert_iteration_duration_seconds_sum"),
-            _metric_sum(f"http://127.0.0.1:{vma_port}/metrics",
-                        "vmalert_iteration_duration_seconds_count"))
-    otel_eval: list[float] = []
-    prom_eval: list[float] = []
+    vma0 = _vmalert(vma_port)
+    otel_eval, otel_cpu, prom_eval = [], [], []
     for r in range(HISTORY, HISTORY + rounds):
         began = time.monotonic()
         t = int(time.time() * 1000)
         for port in (prom_port, vm_port):
             _write(f"http://127.0.0.1:{port}/api/v1/write", keys, [(r, t)])
-        for n, (key, lab) in enumerate(zip(keys, labels, strict=True)):
-            store.append(lab, t, workload.value(key, n, r))
-        otel_eval.append(_otelpy_round(evaluators, t))
-        time.sleep(max(0.0, STEP - (time.monotonic() - began)))
+        t_otel = side.clock.time_ns() // 1_000_000 + step_ms
+        req = otelpy_side.request(r, t_otel, history[0][1] - 1)
+        ingest = await side.feed(req)
+        evaluation, cpu = await side.round(STEP)
+        otel_eval.append(evaluation)
+        otel_cpu.append(ingest + cpu)
+        await asyncio.sleep(max(0.0, STEP - (time.monotonic() - began)))
         prom_eval.append(_metric_sum(f"http://127.0.0.1:{prom_port}/metrics",
                                      "prometheus_rule_group_last_duration_seconds"))
-        print(f"round {r - HISTORY + 1}: otelpy {otel_eval[-1]:.3f}s, "
-              f"prometheus {prom_eval[-1]:.3f}s", flush=True)
-    vma1 = (_metric_sum(f"http://127.0.0.1:{vma_port}/metrics",
-                        "vmalert_iteration_duration_seconds_sum"),
-            _metric_sum(f"http://127.0.0.1:{vma_port}/metrics",
-                        "vmalert_iteration_duration_seconds_count"))
+        print(f"round {r - HISTORY + 1}: otelpy {otel_eval[-1]:.3f}s (CPU {otel_cpu[-1]:.2f}s "
+              f"with ingest), prometheus {prom_eval[-1]:.3f}s", flush=True)
+    vma1 = _vmalert(vma_port)
     cpu = {n: (cpu_seconds(p.pid) - cpu0[n]) / rounds for n, (p, _) in procs.items()}
     n_series = len(keys)
+    mid = len(otel_eval) // 2
     result = {
-        "otelpy": {"eval": sorted(otel_eval)[len(otel_eval) // 2],
-                   "cpu": sorted(otel_eval)[len(otel_eval) // 2] + ingest_cpu,
+        "otelpy": {"eval": sorted(otel_eval)[mid], "cpu": sorted(otel_cpu)[mid],
                    "mem": (rss_mib(os.getpid()) - rss0) * 1048576 / n_series},
-        "prometheus": {"eval": sorted(prom_eval)[len(prom_eval) // 2],
-                       "cpu": cpu["prometheus"],
+        "prometheus": {"eval": sorted(prom_eval)[mid], "cpu": cpu["prometheus"],
                        "mem": rss_mib(procs["prometheus"][0].pid) * 1048576 / n_series},
         "vmalert": {"eval": (vma1[0] - vma0[0]) / max(vma1[1] - vma0[1], 1) * workload.GROUPS,
                     "cpu": cpu["vmalert"] + cpu["victoria-metrics"],
                     "mem": (rss_mib(procs["vmalert"][0].pid)
                             + rss_mib(procs["victoria-metrics"][0].pid)) * 1048576 / n_series},
     }
+    await side.stop()
     return result
 
 

@@ -1,19 +1,20 @@
 """The alert_eval workload: 100,000 series and 1,000 rules, shared by every system in a run.
 
 Series (100 jobs): ``http_requests_total{job,instance,code}`` 100 x 100 x 4 = 40,000
-counters; ``node_temp_celsius{job,instance,sensor}`` 100 x 100 x 4 = 40,000 gauges;
-``request_duration_seconds_bucket{job,instance,le}`` 100 x 20 x 10 = 20,000 classic
-histogram buckets. Values are a function of the series and the round (no random numbers).
-Rules: 20 groups of 50, each rule reading one job's series, in five kinds (threshold, rate,
-histogram_quantile, sum-by aggregation, avg aggregation), 200 of each.
+counters; ``node_temp_celsius{job,instance,sensor}`` 100 x 90 x 4 = 36,000 gauges;
+``request_duration_seconds{job,instance}`` 100 x 20 classic histograms of 10 buckets plus
+``_sum`` and ``_count`` = 24,000 series. Values are a function of the labels and the round (no
+random numbers). Rules: 20 groups of 50, each rule reading one job's series, in five kinds
+(threshold, rate, histogram_quantile, sum-by aggregation, avg aggregation), 200 of each.
 """
 
 from __future__ import annotations
 
 import math
 
-JOBS, INSTANCES, HIST_INSTANCES = 100, 100, 20
+JOBS, INSTANCES, GAUGE_INSTANCES, HIST_INSTANCES = 100, 100, 90, 20
 CODES = ("200", "404", "500", "503")
+BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 LES = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf")
 GROUPS, PER_GROUP = 20, 50
 
@@ -28,24 +29,48 @@ def series_keys() -> list[Key]:
             inst = ("instance", f"i-{i}")
             keys += [(("__name__", "http_requests_total"), ("code", c), inst, job)
                      for c in CODES]
-            keys += [(("__name__", "node_temp_celsius"), inst, job, ("sensor", str(s)))
-                     for s in range(4)]
-        for i in range(HIST_INSTANCES):
-            inst = ("instance", f"i-{i}")
-            keys += [(("__name__", "request_duration_seconds_bucket"), inst, job, ("le", le))
-                     for le in LES]
+            if i < GAUGE_INSTANCES:
+                keys += [(("__name__", "node_temp_celsius"), inst, job, ("sensor", str(s)))
+                         for s in range(4)]
+            if i < HIST_INSTANCES:
+                keys += [(("__name__", "request_duration_seconds_bucket"), inst, job,
+                          ("le", le)) for le in LES]
+                keys += [(("__name__", f"request_duration_seconds_{s}"), inst, job)
+                         for s in ("count", "sum")]
     return keys
 
 
-def value(key: Key, n: int, round_no: int) -> float:
-    """Series ``n``'s value at ``round_no``: counters grow, gauges swing."""
-    name = key[0][1]
+def counter(j: int, i: int, c: int, round_no: int) -> float:
+    return float(round_no * (1 + (j + i + c) % 7))
+
+
+def gauge(j: int, i: int, s: int, round_no: int) -> float:
+    return round(50 + 40 * math.sin(j * 7 + i * 3 + s + round_no / 10), 2)
+
+
+def per_bucket(j: int, i: int, round_no: int) -> int:
+    """Observations in each of the 10 buckets so far (cumulative bucket k: (k+1) times it)."""
+    return round_no * (1 + (j + i) % 3)
+
+
+def hist_sum(j: int, i: int, round_no: int) -> float:
+    return round_no * 0.25 * (1 + (j + i) % 3)
+
+
+def value(key: Key, round_no: int) -> float:
+    """The series' value at ``round_no``: counters grow, gauges swing."""
+    labels = dict(key)
+    j, i = int(labels["job"][4:]), int(labels["instance"][2:])
+    name = labels["__name__"]
     if name == "http_requests_total":
-        return float(round_no * (1 + n % 7))
+        return counter(j, i, CODES.index(labels["code"]), round_no)
     if name == "node_temp_celsius":
-        return round(50 + 40 * math.sin(n + round_no / 10), 2)
-    le_index = LES.index(key[3][1])
-    return float(round_no * (le_index + 1) * (1 + n % 3))
+        return gauge(j, i, int(labels["sensor"]), round_no)
+    if name == "request_duration_seconds_bucket":
+        return float((LES.index(labels["le"]) + 1) * per_bucket(j, i, round_no))
+    if name == "request_duration_seconds_count":
+        return float(len(LES) * per_bucket(j, i, round_no))
+    return hist_sum(j, i, round_no)
 
 
 def _expr(kind: int, j: int) -> str:

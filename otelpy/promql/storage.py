@@ -24,6 +24,12 @@ class SeriesStore:
         # Postings: (label name, value) -> the series carrying that pair, for `=` matchers.
         self._postings: dict[tuple[str, str], set[Labels]] = {}
         self.visible_until: int | None = None
+        # Selector matchers -> the matching series, sorted; valid while the series set is
+        # unchanged (appending samples to known series keeps it: the lists are shared).
+        self._selected: dict[tuple[tuple[str, str, str], ...],
+                             list[tuple[Labels, list[int], list[float]]]] = {}
+        # Metric name (of a `__name__="x"` matcher, else "") -> the cached selectors with it.
+        self._selected_by_name: dict[str, set[tuple[tuple[str, str, str], ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._series)
@@ -37,6 +43,7 @@ class SeriesStore:
             self._series[metric] = entry
             for pair in metric:
                 self._postings.setdefault(pair, set()).add(metric)
+            self._forget_selections(get(metric, "__name__"))
         ts, vs = entry
         if ts and t <= ts[-1]:
             return False
@@ -45,7 +52,23 @@ class SeriesStore:
         return True
 
     def select(self, matchers: list[Matcher]) -> list[tuple[Labels, list[int], list[float]]]:
-        """Series matching every matcher, sorted by label set, with their samples."""
+        """Series matching every matcher, sorted by label set, with their samples (the
+        caller must not change the list)."""
+        key = tuple((m.name, m.op, m.value) for m in matchers)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self._select(matchers)
+            name = next((v for n, op, v in key if n == "__name__" and op == "="), "")
+            self._selected_by_name.setdefault(name, set()).add(key)
+        return found
+
+    def _forget_selections(self, name: str) -> None:
+        """Drop the cached selections a series of metric ``name`` may belong to."""
+        for bucket in (name, ""):
+            for key in self._selected_by_name.pop(bucket, ()):
+                self._selected.pop(key, None)
+
+    def _select(self, matchers: list[Matcher]) -> list[tuple[Labels, list[int], list[float]]]:
         sets = [self._postings.get((m.name, m.value), _EMPTY) for m in matchers
                 if m.op == "=" and m.value]
         rest = [m for m in matchers if not (m.op == "=" and m.value)]
@@ -67,6 +90,7 @@ class SeriesStore:
         """Forget one series; False when it was not stored."""
         if self._series.pop(metric, None) is None:
             return False
+        self._forget_selections(get(metric, "__name__"))
         for pair in metric:
             posting = self._postings.get(pair)
             if posting is not None:

@@ -54,3 +54,17 @@ def test_removed_series_leave_the_index() -> None:
     assert _select(store, 'm') == _scan(store, 'm')
     store.append(gone[0], 2000, 1.0)
     assert _select(store, 'm{job="j1"}') == [gone[0]]
+
+
+def test_cached_selections_see_new_series_and_new_samples() -> None:
+    store = _store()
+    before = _select(store, 'm{job="j1"}')
+    regex_before = _select(store, '{__name__=~"m|other"}')
+    ts_of_first = store.select(parse('m{job="j1"}').matchers)[0][1]  # type: ignore[attr-defined]
+    store.append(before[0], 5000, 7.0)  # a sample of a known series: same lists, seen
+    assert ts_of_first[-1] == 5000
+    new = labels_from({"__name__": "m", "job": "j1", "i": "new"})
+    store.append(new, 1000, 1.0)
+    assert _select(store, 'm{job="j1"}') == sorted([*before, new])
+    assert _select(store, '{__name__=~"m|other"}') == sorted([*regex_before, new])
+    assert _select(store, 'other') == _scan(store, 'other')  # other names' entries kept valid
