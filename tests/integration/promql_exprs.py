@@ -150,6 +150,7 @@ FUNCTIONS = [
     'hour(timestamp(node_load))',
     'pi()',
     'sin(node_load)', 'cos(node_load)', 'tan(node_load)',
+    'sin(node_temp_celsius)', 'cos(node_temp_celsius * 3.7)', 'sin(-node_load * 1.3)',
     'asin(node_load / 10)', 'acos(node_load / 10)', 'atan(node_load)',
     'sinh(node_load)', 'cosh(node_load)', 'tanh(node_load)',
     'asinh(node_load)', 'acosh(node_temp_celsius)', 'atanh(node_load / 10)',

@@ -38,7 +38,6 @@ LAST_BIT = {
     '2 ^ 0.5': "math.Pow with a fractional exponent",
     'ln(node_temp_celsius)': "math.Log (amd64 assembly in Go)",
     'log10(node_temp_celsius)': "math.Log10 = Log(x) * (1/Ln10)",
-    'sin(node_load)': "Go's Cephes-based Sin",
     'tan(node_load)': "Go's Cephes-based Tan",
     'asin(node_load / 10)': "Go's Asin (Atan of x/sqrt(1-x*x))",
     'acos(node_load / 10)': "Go's Acos (Pi/2 - Asin)",
