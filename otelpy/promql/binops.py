@@ -62,6 +62,10 @@ def evaluate(node: ast.BinaryExpr, lhs: Value, rhs: Value) -> Value:
     return _vector_scalar(node, rhs, lhs.v, swap=True)
 
 
+# Prometheus's shouldDropMetricName: atan2 and the comparisons keep the metric name.
+_DROPS_NAME = frozenset(("+", "-", "*", "/", "^", "%"))
+
+
 def _vector_scalar(node: ast.BinaryExpr, vec: Vector, scalar: float, swap: bool) -> Vector:
     op = node.op
     out = Vector()
@@ -76,7 +80,7 @@ def _vector_scalar(node: ast.BinaryExpr, vec: Vector, scalar: float, swap: bool)
         if node.return_bool:
             value, keep = (1.0 if keep else 0.0), True
         if keep:
-            metric = drop_name(s.metric) if (not is_cmp or node.return_bool) else s.metric
+            metric = drop_name(s.metric) if (op in _DROPS_NAME or node.return_bool) else s.metric
             out.append(Sample(metric, value))
     return out
 
@@ -174,7 +178,7 @@ def _match_labels(metric: Labels, m: ast.VectorMatching) -> Labels:
 def _result_metric(lhs: Labels, rhs: Labels, node: ast.BinaryExpr,
                    m: ast.VectorMatching) -> Labels:
     labels = dict(lhs)
-    if node.op not in _COMPARISONS:
+    if node.op in _DROPS_NAME:
         labels.pop("__name__", None)
     if m.card == "one-to-one":
         if m.on:

@@ -99,14 +99,10 @@ class _Eval:
         for metric, ts, vs in self.store.select(vs_node.matchers):
             hi = self.store.end_index(ts, ref)
             lo = bisect_left(ts, low, 0, hi)
-            pts_t: list[int] = []
-            pts_v: list[float] = []
-            for j in range(lo, hi):
-                v = vs[j]
-                if v != v and is_stale(v):
-                    continue
-                pts_t.append(ts[j])
-                pts_v.append(v)
+            pts_t, pts_v = ts[lo:hi], vs[lo:hi]
+            if any(map(math.isnan, pts_v)):  # rare: only then look for stale markers
+                kept = [j for j, v in enumerate(pts_v) if not is_stale(v)]
+                pts_t, pts_v = [pts_t[j] for j in kept], [pts_v[j] for j in kept]
             if pts_t:
                 out.append(Series(metric, pts_t, pts_v))
         return out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from otelpy.promql import gotrig
+
 NAN = math.nan
 INF = math.inf
 
@@ -154,7 +156,7 @@ def sgn(v: float) -> float:
 SIMPLE: dict[str, Callable[[float], float]] = {
     "abs": abs, "ceil": ceil, "floor": floor, "exp": exp, "sqrt": sqrt, "ln": log,
     "log2": log2, "log10": log10, "sgn": sgn,
-    "sin": _guard(math.sin), "cos": _guard(math.cos), "tan": _guard(math.tan),
+    "sin": gotrig.sin, "cos": gotrig.cos, "tan": _guard(math.tan),
     "asin": _guard(math.asin), "acos": _guard(math.acos), "atan": _guard(math.atan),
     "sinh": _guard(math.sinh), "cosh": _guard(math.cosh), "tanh": _guard(math.tanh),
     "asinh": _guard(math.asinh), "acosh": _guard(math.acosh), "atanh": _guard(math.atanh),

@@ -8,9 +8,12 @@ lazily, up to the evaluation time).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Set as AbstractSet
 
 from otelpy.promql.ast import Matcher
 from otelpy.promql.values import Labels, get, is_stale
+
+_EMPTY: frozenset[Labels] = frozenset()
 
 
 class SeriesStore:
@@ -18,8 +21,15 @@ class SeriesStore:
 
     def __init__(self) -> None:
         self._series: dict[Labels, tuple[list[int], list[float]]] = {}
-        self._by_name: dict[str, set[Labels]] = {}
+        # Postings: (label name, value) -> the series carrying that pair, for `=` matchers.
+        self._postings: dict[tuple[str, str], set[Labels]] = {}
         self.visible_until: int | None = None
+        # Selector matchers -> the matching series, sorted; valid while the series set is
+        # unchanged (appending samples to known series keeps it: the lists are shared).
+        self._selected: dict[tuple[tuple[str, str, str], ...],
+                             list[tuple[Labels, list[int], list[float]]]] = {}
+        # Metric name (of a `__name__="x"` matcher, else "") -> the cached selectors with it.
+        self._selected_by_name: dict[str, set[tuple[tuple[str, str, str], ...]]] = {}
 
     def __len__(self) -> int:
         return len(self._series)
@@ -31,7 +41,9 @@ class SeriesStore:
         if entry is None:
             entry = ([], [])
             self._series[metric] = entry
-            self._by_name.setdefault(get(metric, "__name__"), set()).add(metric)
+            for pair in metric:
+                self._postings.setdefault(pair, set()).add(metric)
+            self._forget_selections(get(metric, "__name__"))
         ts, vs = entry
         if ts and t <= ts[-1]:
             return False
@@ -40,16 +52,37 @@ class SeriesStore:
         return True
 
     def select(self, matchers: list[Matcher]) -> list[tuple[Labels, list[int], list[float]]]:
-        """Series matching every matcher, sorted by label set, with their samples."""
-        candidates: object = self._series.keys()
-        for m in matchers:
-            if m.name == "__name__" and m.op == "=":
-                candidates = self._by_name.get(m.value, set())
-                break
+        """Series matching every matcher, sorted by label set, with their samples (the
+        caller must not change the list)."""
+        key = tuple((m.name, m.op, m.value) for m in matchers)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self._select(matchers)
+            name = next((v for n, op, v in key if n == "__name__" and op == "="), "")
+            self._selected_by_name.setdefault(name, set()).add(key)
+        return found
+
+    def _forget_selections(self, name: str) -> None:
+        """Drop the cached selections a series of metric ``name`` may belong to."""
+        for bucket in (name, ""):
+            for key in self._selected_by_name.pop(bucket, ()):
+                self._selected.pop(key, None)
+
+    def _select(self, matchers: list[Matcher]) -> list[tuple[Labels, list[int], list[float]]]:
+        sets = [self._postings.get((m.name, m.value), _EMPTY) for m in matchers
+                if m.op == "=" and m.value]
+        rest = [m for m in matchers if not (m.op == "=" and m.value)]
+        candidates: AbstractSet[Labels]
+        if sets:
+            sets.sort(key=len)
+            candidates = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+        else:
+            candidates = self._series.keys()
         out = []
-        for metric in sorted(candidates):  # type: ignore[call-overload]
-            if all(m.matches(get(metric, m.name)) for m in matchers):
-                ts, vs = self._series[metric]
+        series = self._series
+        for metric in sorted(candidates):
+            if all(m.matches(get(metric, m.name)) for m in rest):
+                ts, vs = series[metric]
                 out.append((metric, ts, vs))
         return out
 
@@ -57,11 +90,13 @@ class SeriesStore:
         """Forget one series; False when it was not stored."""
         if self._series.pop(metric, None) is None:
             return False
-        names = self._by_name.get(get(metric, "__name__"))
-        if names is not None:
-            names.discard(metric)
-            if not names:
-                del self._by_name[get(metric, "__name__")]
+        self._forget_selections(get(metric, "__name__"))
+        for pair in metric:
+            posting = self._postings.get(pair)
+            if posting is not None:
+                posting.discard(metric)
+                if not posting:
+                    del self._postings[pair]
         return True
 
     def trim(self, before: int) -> int:

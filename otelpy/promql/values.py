@@ -164,3 +164,12 @@ def format_g(v: float) -> str:
         sign = "-" if v < 0 else ""
         return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
     return format_f(v)
+
+
+def format_json(v: float) -> str:
+    """A sample value as Prometheus's HTTP API writes it (``marshalValue``): ``'f'``, but
+    ``'e'`` below 1e-6 and from 1e21 in magnitude."""
+    magnitude = abs(v)
+    if magnitude != 0 and (magnitude < 1e-6 or magnitude >= 1e21) and not math.isinf(v):
+        return format_e(v).replace("E", "e")
+    return format_f(v)

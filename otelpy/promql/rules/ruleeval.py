@@ -47,12 +47,17 @@ class GroupEvaluator:
         self.engine = engine
         self.external_labels = external_labels or {}
         self.states = [RuleState(r) for r in group.rules]
+        # (alert labels, series name, alertstate) -> the ALERTS / ALERTS_FOR_STATE label set;
+        # rebuilt every round from the entries it used, so it holds only live alerts.
+        self._series_labels: dict[tuple[Labels, str, str], Labels] = {}
+        self._used: dict[tuple[Labels, str, str], Labels] = {}
 
     def evaluate(self, ts: int) -> list[tuple[Labels, float]]:
         """One round at ``ts`` (ms); each rule's error is kept in its ``last_error``.
         Returns every sample written into the store (recording rules, ``ALERTS``,
         ``ALERTS_FOR_STATE``, stale markers), in rule order."""
         written: list[tuple[Labels, float]] = []
+        self._used = {}
         for st in self.states:
             try:
                 produced = self._rule(st, ts)
@@ -69,6 +74,7 @@ class GroupEvaluator:
                 self.engine.store.append(gone, ts, STALE_NAN)
                 written.append((gone, STALE_NAN))
             st.previous_series = current
+        self._series_labels = self._used
         return written
 
     def _query(self, rule: Rule, ts: int) -> Vector:
@@ -169,12 +175,20 @@ class GroupEvaluator:
             active_count += 1
             if a.state == PENDING and ts - a.active_at >= rule.for_ms:
                 a.state, a.fired_at = FIRING, ts
-            base = dict(a.labels)
-            out.append((_with(base, "ALERTS", alertstate=a.state), 1.0))
-            out.append((_with(base, "ALERTS_FOR_STATE"), a.active_at / 1000))
+            out.append((self._alert_series(a.labels, "ALERTS", a.state), 1.0))
+            out.append((self._alert_series(a.labels, "ALERTS_FOR_STATE", ""), a.active_at / 1000))
         if self.group.limit and active_count > self.group.limit:
             st.active.clear()
             raise EvalError(f"exceeded limit of {self.group.limit} with {active_count} alerts")
+        return out
+
+    def _alert_series(self, labels: Labels, name: str, state: str) -> Labels:
+        key = (labels, name, state)
+        out = self._series_labels.get(key)
+        if out is None:
+            extra = {"alertstate": state} if state else {}
+            out = _with(dict(labels), name, **extra)
+        self._used[key] = out
         return out
 
     def firing(self, alertname: str) -> list[Alert]:
