@@ -30,6 +30,7 @@ BUILTIN = (
     "otelpy.receivers.zipkin",
     "otelpy.receivers.filelog",
     "otelpy.receivers.healthcheck",
+    "otelpy.receivers.httpcheck",
     "otelpy.receivers.syslog",
     "otelpy.receivers.fluentforward",
     "otelpy.receivers.k8sobjects",
