@@ -31,6 +31,7 @@ BUILTIN = (
     "otelpy.receivers.filelog",
     "otelpy.receivers.healthcheck",
     "otelpy.receivers.httpcheck",
+    "otelpy.receivers.redis",
     "otelpy.receivers.syslog",
     "otelpy.receivers.fluentforward",
     "otelpy.receivers.k8sobjects",
