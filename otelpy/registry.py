@@ -32,6 +32,7 @@ BUILTIN = (
     "otelpy.receivers.healthcheck",
     "otelpy.receivers.httpcheck",
     "otelpy.receivers.redis",
+    "otelpy.receivers.nginx",
     "otelpy.receivers.syslog",
     "otelpy.receivers.fluentforward",
     "otelpy.receivers.k8sobjects",

@@ -118,6 +118,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                        "targets": [{"endpoint": f"http://127.0.0.1:{_free_port()}/"}]},
         (Kind.RECEIVER, "redis"): {"initial_delay": "0s", "collection_interval": "1h",
                                    "endpoint": f"127.0.0.1:{_free_port()}"},
+        (Kind.RECEIVER, "nginx"): {"initial_delay": "0s", "collection_interval": "1h",
+                                   "endpoint": f"http://127.0.0.1:{_free_port()}/status"},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.PROCESSOR, "logspike"): {"min_severity": "TRACE"},
@@ -382,7 +384,7 @@ async def test_receiver(type_: str, env: Env) -> None:
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 2  # type: ignore[attr-defined]
             return
-        if type_ == "redis":  # reads INFO on its own: a closed port sends nothing
+        if type_ in ("redis", "nginx"):  # scrapes on its own: a closed port sends nothing
             await until(lambda: rec.failures >= 1)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 0  # type: ignore[attr-defined]
