@@ -61,7 +61,8 @@ async def test_values_match_stub_status() -> None:
         await rec.start()
         try:
             assert await rec.scrape_once()
-            after = await asyncio.to_thread(page, base + "/status")  # counts itself: one request more
+            # the page counts itself: one request more
+            after = await asyncio.to_thread(page, base + "/status")
             got = last(sink)
             assert got["nginx.requests"] == (after["requests"] - 1, True)
             assert got["nginx.requests"][0] >= 4  # 3 x /ok + the scrape
