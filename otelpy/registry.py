@@ -33,6 +33,7 @@ BUILTIN = (
     "otelpy.receivers.httpcheck",
     "otelpy.receivers.redis",
     "otelpy.receivers.nginx",
+    "otelpy.receivers.postgresql",
     "otelpy.receivers.syslog",
     "otelpy.receivers.fluentforward",
     "otelpy.receivers.k8sobjects",

@@ -120,6 +120,9 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                    "endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.RECEIVER, "nginx"): {"initial_delay": "0s", "collection_interval": "1h",
                                    "endpoint": f"http://127.0.0.1:{_free_port()}/status"},
+        (Kind.RECEIVER, "postgresql"): {"initial_delay": "0s", "collection_interval": "1h",
+                                        "username": "postgres",
+                                        "endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.PROCESSOR, "logspike"): {"min_severity": "TRACE"},
@@ -384,7 +387,7 @@ async def test_receiver(type_: str, env: Env) -> None:
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 2  # type: ignore[attr-defined]
             return
-        if type_ in ("redis", "nginx"):  # scrapes on its own: a closed port sends nothing
+        if type_ in ("redis", "nginx", "postgresql"):  # a closed port: nothing sent
             await until(lambda: rec.failures >= 1)  # type: ignore[attr-defined]
             await rec.shutdown()
             assert sinks[Signal.METRICS].total() == 0  # type: ignore[attr-defined]
