@@ -10,6 +10,7 @@ import contextlib
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 
 from otelpy import __version__
+from otelpy.clock import run_every
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Consumer
 from otelpy.errors import ConsumerError
@@ -58,17 +59,8 @@ class HttpCheckReceiver(ComponentBase):
             await probe.close()
 
     async def _run(self) -> None:
-        clock = self.settings.clock
-        interval = self.cfg.collection_interval
-        await clock.sleep(self.cfg.initial_delay)
-        due = clock.monotonic()
-        while True:
-            await self.scrape_once()
-            due += interval
-            now = clock.monotonic()
-            if now >= due:  # overran: skip the missed ticks, as a ticker does
-                due += (now - due) // interval * interval + interval
-            await clock.sleep(due - now)
+        await run_every(self.settings.clock, self.cfg.collection_interval,
+                        self.cfg.initial_delay, self.scrape_once)
 
     async def scrape_once(self) -> None:
         """Check every URL once, concurrently, and send the metrics as one batch."""

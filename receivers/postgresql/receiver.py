@@ -13,6 +13,7 @@ import asyncpg
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, Metric
 
 from otelpy import __version__
+from otelpy.clock import run_every
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Consumer
 from otelpy.errors import ConsumerError
@@ -56,17 +57,8 @@ class PostgresqlReceiver(ComponentBase):
                 await task
 
     async def _run(self) -> None:
-        clock = self.settings.clock
-        interval = self.cfg.collection_interval
-        await clock.sleep(self.cfg.initial_delay)
-        due = clock.monotonic()
-        while True:
-            await self.scrape_once()
-            due += interval
-            now = clock.monotonic()
-            if now >= due:  # overran: skip the missed ticks, as a ticker does
-                due += (now - due) // interval * interval + interval
-            await clock.sleep(due - now)
+        await run_every(self.settings.clock, self.cfg.collection_interval,
+                        self.cfg.initial_delay, self.scrape_once)
 
     async def _read(self) -> tuple[list[Any], int]:
         host, port = self.cfg.host_port()
