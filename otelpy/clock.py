@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 
@@ -43,3 +44,18 @@ class SystemClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+async def run_every(clock: Clock, interval: float, initial_delay: float,
+                    tick: Callable[[], Awaitable[object]]) -> None:
+    """Await ``tick()`` after ``initial_delay``, then every ``interval`` seconds until
+    cancelled; a tick that overruns skips the ticks it missed, as a Go ticker does."""
+    await clock.sleep(initial_delay)
+    due = clock.monotonic()
+    while True:
+        await tick()
+        due += interval
+        now = clock.monotonic()
+        if now >= due:
+            due += (now - due) // interval * interval + interval
+        await clock.sleep(due - now)

@@ -114,6 +114,15 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
                                      "start_at": "beginning", "poll_interval": "10ms"},
         (Kind.RECEIVER, "healthcheck"): {"checks": {"port": {
             "type": "tcp", "endpoint": f"127.0.0.1:{_free_port()}", "interval": "1h"}}},
+        (Kind.RECEIVER, "httpcheck"): {"initial_delay": "0s", "collection_interval": "1h",
+                                       "targets": [{"endpoint": f"http://127.0.0.1:{_free_port()}/"}]},
+        (Kind.RECEIVER, "redis"): {"initial_delay": "0s", "collection_interval": "1h",
+                                   "endpoint": f"127.0.0.1:{_free_port()}"},
+        (Kind.RECEIVER, "nginx"): {"initial_delay": "0s", "collection_interval": "1h",
+                                   "endpoint": f"http://127.0.0.1:{_free_port()}/status"},
+        (Kind.RECEIVER, "postgresql"): {"initial_delay": "0s", "collection_interval": "1h",
+                                        "username": "postgres",
+                                        "endpoint": f"127.0.0.1:{_free_port()}"},
         (Kind.PROCESSOR, "batch"): {"timeout": "10ms"},
         (Kind.PROCESSOR, "logpattern"): {"max_patterns": 10},
         (Kind.PROCESSOR, "logspike"): {"min_severity": "TRACE"},
@@ -372,6 +381,16 @@ async def test_receiver(type_: str, env: Env) -> None:
             await rec.shutdown()
             # healthcheck.status: 4 points, healthcheck.duration: 1; one state-change event
             assert (metrics.total(), logs.total()) == (5, 1)  # type: ignore[attr-defined]
+            return
+        if type_ == "httpcheck":  # checks on its own: a closed port gives duration + error
+            await until(lambda: sinks[Signal.METRICS].total() >= 2)  # type: ignore
+            await rec.shutdown()
+            assert sinks[Signal.METRICS].total() == 2  # type: ignore[attr-defined]
+            return
+        if type_ in ("redis", "nginx", "postgresql"):  # a closed port: nothing sent
+            await until(lambda: rec.failures >= 1)  # type: ignore[attr-defined]
+            await rec.shutdown()
+            assert sinks[Signal.METRICS].total() == 0  # type: ignore[attr-defined]
             return
         if type_ == "filelog":  # reads the file the config names: two lines, two records
             await until(lambda: sinks[Signal.LOGS].total() >= 2)  # type: ignore[attr-defined]

@@ -38,6 +38,15 @@ class RedisProbe:
             return ProbeResult(Status.CRITICAL, {}, f"{type(exc).__name__}: {exc}")
         return self._judge(info)
 
+    async def info(self) -> dict[str, Any]:
+        """The server's whole ``INFO`` (the redis receiver's source); raises the client's
+        errors, after dropping a broken connection."""
+        try:
+            return dict(await self._client.info())
+        except _ERRORS:
+            await self._client.connection_pool.disconnect()
+            raise
+
     def _judge(self, info: dict[str, Any]) -> ProbeResult:
         s = self.settings
         used, limit = int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))

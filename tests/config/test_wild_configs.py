@@ -41,7 +41,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "06-honeycomb-telemetry-pipeline.yaml": ({"processor/usage", "extension/honeycomb"},
                                              set()),
     "12-otel-demo-collector.yaml": (
-        {"receiver/httpcheck", "receiver/redis", "exporter/opensearch"},
+        {"exporter/opensearch"},
         {"service::telemetry::metrics::readers::0::periodic"}),
     "13-aws-adot-xray-emf.yaml": ({"exporter/awsxray", "exporter/awsemf"},
                                   {"processors::resourcedetection::detectors::1"}),
