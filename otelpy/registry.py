@@ -65,6 +65,7 @@ BUILTIN = (
     "otelpy.exporters.prometheusremotewrite",
     "otelpy.exporters.pushgateway",
     "otelpy.exporters.zipkin",
+    "otelpy.exporters.jaeger_thrift",
     "otelpy.exporters.loki",
     "otelpy.connectors.forward",
     "otelpy.connectors.routing",

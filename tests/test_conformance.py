@@ -187,6 +187,7 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "fluentforward"): {"endpoint": "127.0.0.1:0"},
         (Kind.EXPORTER, "loki"): {"endpoint": f"{env.accepting.url}/loki/api/v1/push"},
         (Kind.EXPORTER, "zipkin"): {"endpoint": f"{env.accepting.url}/api/v2/spans"},
+        (Kind.EXPORTER, "jaeger_thrift"): {"endpoint": f"{env.accepting.url}/api/traces"},
         (Kind.CONNECTOR, "forward"): {},
         (Kind.CONNECTOR, "spanmetrics"): {},
         (Kind.CONNECTOR, "anomaly"): {"threshold": 0.0},

@@ -89,12 +89,14 @@ def target(start_module_otelpy: StartOtelpy, tmp_path_factory: pytest.TempPathFa
 
 
 def run_sender(node_dir: Path, signal: str, transport: str, url: str, run: str,
-               record: Path) -> list[Item]:
-    """Run the Node sender; return the items it says it exported (all exports succeeded)."""
-    res = subprocess.run(["node", f"send_{signal}.js", transport, url, run, str(record)],
+               record: Path, script: str | None = None) -> list[Item]:
+    """Run the Node sender (``send_<signal>.js`` unless ``script`` names another); return
+    the items it says it exported (all exports succeeded)."""
+    script = script or f"send_{signal}.js"
+    res = subprocess.run(["node", script, transport, url, run, str(record)],
                          cwd=node_dir, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, (
-        f"node send_{signal}.js {transport} {url} failed ({res.returncode}):\n"
+        f"node {script} {transport} {url} failed ({res.returncode}):\n"
         f"{res.stdout}\n{res.stderr}")
     rec = json.loads(record.read_text())
     assert all(r["code"] == 0 for r in rec["results"]), rec["results"]
