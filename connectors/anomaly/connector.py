@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from otelpy.anomaly.series import Scored, SeriesTable
-from otelpy.anomaly.store import StateKeeper
+from otelpy.anomaly.store import state_keeper
 from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.connectors.anomaly.config import AnomalyEventsConfig
 from otelpy.consumer import Capabilities, Consumer
@@ -35,7 +35,7 @@ class AnomalyEvents(Consumer, ComponentBase):
             "otelpy_connector_anomaly_events", "metric.anomaly events emitted",
             ["connector"]).labels(**labels)
         self.table = SeriesTable(cfg, "", evicted.inc)
-        self._keeper = StateKeeper(settings, cfg.storage, cfg.save_interval, self.table)
+        self._keeper = state_keeper(settings, cfg.storage, cfg.save_interval, self.table)
 
     async def start(self, host: Host) -> None:
         await self._keeper.start(host)

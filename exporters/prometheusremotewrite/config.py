@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from otelpy.component import ComponentID
 from otelpy.config.client import HTTPClientSettings
 from otelpy.config.prometheus import ResourceToTelemetrySettings
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, ExtensionID
 from otelpy.exporterhelper import Overflow, QueueSettings, RetrySettings
 
 _NOT_SUPPORTED = "not supported by otelpy: "
@@ -31,18 +30,12 @@ class RemoteWriteQueueSettings(ConfigModel):
                                "requests one batch is split into (max_batch_size_bytes); "
                                "batches themselves are sent one at a time, in order, since "
                                "Prometheus refuses out-of-order samples.")
-    storage: str | None = Field(None, description="otelpy addition: ID of a storage extension "
-                                "(`file_storage/<name>`): the queue is kept on disk and "
-                                "survives restarts (see docs/guarantees.md). Unset: memory.")
+    storage: ExtensionID | None = Field(
+        None, description="otelpy addition: ID of a storage extension (`file_storage/<name>`): "
+        "the queue is kept on disk and survives restarts (see docs/guarantees.md). Unset: "
+        "memory.")
     overflow: Overflow = Field("block", description="otelpy addition: what a full queue does: "
                                "`block` (backpressure) or `drop_newest` (dropped, counted).")
-
-    @field_validator("storage")
-    @classmethod
-    def _storage_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            ComponentID.parse(value)
-        return value
 
     def queue(self) -> QueueSettings:
         """The shared helper's queue settings: one worker keeps the batches in order."""

@@ -4,10 +4,10 @@ extension checks incoming requests (servers) or adds credentials to outgoing one
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from otelpy.component import ComponentID
-from otelpy.config.types import ConfigModel
+from otelpy.config.types import ConfigModel, ExtensionID
 
 __all__ = ["AuthSettings"]
 
@@ -15,15 +15,9 @@ __all__ = ["AuthSettings"]
 class AuthSettings(ConfigModel):
     """``auth: {authenticator: <extension id>}``."""
 
-    authenticator: str = Field(
+    authenticator: ExtensionID = Field(
         description="ID of the authenticator extension (e.g. `bearertokenauth` or "
                     "`basicauth/server`); it must be listed in service::extensions.")
-
-    @field_validator("authenticator")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        ComponentID.parse(value)
-        return value
 
     @property
     def component_id(self) -> ComponentID:

@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -123,6 +124,18 @@ Duration = Annotated[
         "description": "duration: Go syntax (200ms, 5s, 1m30s) or seconds as a number",
     }),
 ]
+
+
+def _extension_id(value: str) -> str:
+    from otelpy.component import ComponentID  # the component module imports this one
+
+    ComponentID.parse(value)  # ValueError names the problem
+    return value
+
+
+#: A component ID naming an extension (``file_storage/queue``, ``basicauth``), checked for
+#: syntax at load; whether it runs is checked when the component starts.
+ExtensionID = Annotated[str, AfterValidator(_extension_id)]
 
 
 class Secret:

@@ -14,9 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
-from otelpy.component import ComponentID
 from otelpy.config.lists import StringList
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, ExtensionID
 
 __all__ = ["QueueSettings", "RetrySettings", "ExporterHelperSettings", "Overflow",
            "OptInQueueSettings", "OptInRetrySettings", "BatchSettings", "Sizer"]
@@ -84,7 +83,7 @@ class QueueSettings(ConfigModel):
                                "caller wait for room (backpressure); `drop_newest` drops the "
                                "incoming batch, counts it in otelcol_exporter_enqueue_failed_* "
                                "and logs (rate-limited).")
-    storage: str | None = Field(None, description="ID of a storage extension "
+    storage: ExtensionID | None = Field(None, description="ID of a storage extension "
                                 "(`file_storage/<name>`): the queue is kept on disk, one per "
                                 "signal, and a batch is accepted only once durably enqueued "
                                 "(see docs/guarantees.md). Unset: the queue is in memory.")
@@ -101,13 +100,6 @@ class QueueSettings(ConfigModel):
                                   "`enabled: false`; not with `storage` or `batch`.")
     batch: BatchSettings | None = Field(None, description="Merge batches before sending "
                                         "(`batch: {}` for the defaults); unset: no batching.")
-
-    @field_validator("storage")
-    @classmethod
-    def _storage_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            ComponentID.parse(value)  # ValueError names the problem
-        return value
 
     def validate_config(self) -> list[str]:
         problems = []

@@ -22,6 +22,7 @@ same times give the same anomalies.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ __all__ = ["Anomaly", "ERROR_SPIKE", "NEW_PATTERN", "SpikeDetector", "SpikeOptio
 
 ERROR_SPIKE = "error_spike"
 NEW_PATTERN = "new_pattern"
+_STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class SpikeDetector:
         self._step_ns = max(1, round(options.window * 1e9))
         self._patterns: OrderedDict[str, _Pattern] = OrderedDict()
         self.evicted = 0
+        self.updates = 0  # records observed: changes whenever the state does
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -103,6 +106,7 @@ class SpikeDetector:
         """Count one record of ``pattern_id`` at ``now_ns``; the anomaly it reveals, if any.
         ``service`` and ``trace_id`` may be empty."""
         o = self.options
+        self.updates += 1
         index = now_ns // self._step_ns
         p = self._patterns.get(pattern_id)
         new = p is None
@@ -144,6 +148,40 @@ class SpikeDetector:
         p.fired = False
         p.trace_ids = []
         p.services = []
+
+    def dump(self) -> bytes:
+        """The whole state as JSON (patterns in least recently seen order)."""
+        patterns = [[pid, p.template, p.first_seen_ns, p.window, p.count, p.baseline,
+                     p.history, p.fired, p.trace_ids, p.services]
+                    for pid, p in self._patterns.items()]
+        return json.dumps({"version": _STATE_VERSION, "step_ns": self._step_ns,
+                           "evicted": self.evicted, "patterns": patterns},
+                          separators=(",", ":")).encode()
+
+    def load(self, data: bytes) -> int:
+        """Replace the state with one :meth:`dump` wrote; the number of patterns. Raises
+        ValueError on damaged data or a state kept with another window length."""
+        try:
+            state = json.loads(data)
+            if state.get("version") != _STATE_VERSION:
+                raise ValueError(f"state version {state.get('version')!r} is not "
+                                 f"{_STATE_VERSION}")
+            if state["step_ns"] != self._step_ns:
+                raise ValueError("the window length changed since the state was saved")
+            patterns: OrderedDict[str, _Pattern] = OrderedDict()
+            for pid, template, first, window, count, baseline, history, fired, traces, \
+                    services in state["patterns"][-self.options.max_patterns:]:
+                p = _Pattern(str(template), int(first), int(window))
+                p.count, p.baseline, p.history = int(count), float(baseline), int(history)
+                p.fired = bool(fired)
+                p.trace_ids = [str(t) for t in traces][:self.options.max_trace_ids]
+                p.services = [str(s) for s in services][:self.options.max_services]
+                patterns[str(pid)] = p
+            evicted = int(state["evicted"])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"unreadable logspike state: {exc}") from exc
+        self._patterns, self.evicted = patterns, evicted
+        return len(patterns)
 
     def _anomaly(self, kind: str, pattern_id: str, p: _Pattern) -> Anomaly:
         start = p.window * self._step_ns

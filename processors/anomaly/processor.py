@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from otelpy.anomaly.series import Scored, SeriesTable
-from otelpy.anomaly.store import StateKeeper
+from otelpy.anomaly.store import state_keeper
 from otelpy.component import ComponentBase, Host, Settings
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.pdata import Batch
@@ -28,7 +28,7 @@ class AnomalyProcessor(Consumer, ComponentBase):
             "otelpy_processor_anomaly_points_scored",
             "Data points given an anomaly score", ["processor"]).labels(**labels)
         self.table = SeriesTable(cfg, cfg.suffix, evicted.inc)
-        self._keeper = StateKeeper(settings, cfg.storage, cfg.save_interval, self.table)
+        self._keeper = state_keeper(settings, cfg.storage, cfg.save_interval, self.table)
 
     @property
     def series(self) -> int:

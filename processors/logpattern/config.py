@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from otelpy.component import ComponentID
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, ExtensionID
 
 
 class LogPatternConfig(ConfigModel):
@@ -38,7 +37,7 @@ class LogPatternConfig(ConfigModel):
     max_children: int = Field(
         default=100, gt=1,
         description="Children per tree node; further distinct tokens share a `<*>` node.")
-    storage: str | None = Field(
+    storage: ExtensionID | None = Field(
         default=None,
         description="ID of a storage extension (`file_storage/<name>`): learned patterns "
                     "are saved there and restored at start, so IDs survive a restart.")
@@ -46,10 +45,3 @@ class LogPatternConfig(ConfigModel):
         default=30.0,
         description="How often the patterns are saved to `storage` when they changed "
                     "(also at shutdown). 0: only at shutdown.")
-
-    @field_validator("storage")
-    @classmethod
-    def _storage_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            ComponentID.parse(value)  # ValueError names the problem
-        return value

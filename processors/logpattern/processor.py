@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from prometheus_client import Counter
 
-from otelpy.component import ComponentBase, ComponentID, Host, Settings
+from otelpy.component import ComponentBase, Host, Settings
 from otelpy.consumer import Capabilities, Consumer
-from otelpy.errors import ComponentStartError
 from otelpy.logmine import MinerOptions, StateError, TemplateMiner, dump, load
 from otelpy.pdata import Batch, items
 from otelpy.processors.logpattern.config import LogPatternConfig
-from otelpy.storage import LogStorage, StorageError
-from otelpy.storage.log import DurableLog
-from otelpy.storage.records import RecordRef
+from otelpy.storage.snapshot import SnapshotError, SnapshotKeeper, SnapshotState
 
 LOG_NAME = "patterns"
 
@@ -44,12 +38,11 @@ class LogPatternProcessor(Consumer, ComponentBase):
                                 "message (body or source_attribute) is not a string")
         self._state_errors = counter("state_errors", "Saved patterns that could not be "
                                      "read or written (the processor goes on without them)")
-        self._storage_id = ComponentID.parse(cfg.storage) if cfg.storage else None
-        self._log: DurableLog | None = None
-        self._snapshot: RecordRef | None = None
-        self._saved_seen = 0
-        self._saver: asyncio.Task[None] | None = None
         self._evicted_seen = 0
+        self._keeper = SnapshotKeeper(settings, cfg.storage, LOG_NAME, cfg.snapshot_interval,
+                                      SnapshotState(lambda: dump(self.miner), self._load,
+                                                    lambda: self.miner.seen,
+                                                    self._state_errors.inc))
 
     # -- data ----------------------------------------------------------------------------
 
@@ -90,79 +83,25 @@ class LogPatternProcessor(Consumer, ComponentBase):
 
     # -- lifecycle and state -------------------------------------------------------------
 
+    def _load(self, data: bytes) -> str:
+        try:
+            self.miner = load(data, self._options)
+        except StateError as exc:
+            raise SnapshotError(str(exc)) from exc
+        self._evicted_seen = self.miner.evicted
+        return f"{len(self.miner)} patterns"
+
     async def start(self, host: Host) -> None:
-        """Open the storage log and restore the saved patterns. Raises ComponentStartError
-        when ``storage`` names no running storage extension or its directory is unusable;
-        damaged saved patterns are logged and counted, and mining starts afresh."""
-        if self._storage_id is None or self._log is not None:
-            return
-        ext = host.extension(self._storage_id)
-        if not isinstance(ext, LogStorage):
-            what = "is not running" if ext is None else "is not a storage extension"
-            raise ComponentStartError(f"storage: extension {self._storage_id} {what} (declare "
-                                      "it under extensions and list it in service::extensions)")
-        try:
-            self._log = await ext.open_log(str(self._settings.id), LOG_NAME)
-        except (OSError, StorageError) as exc:
-            raise ComponentStartError(f"storage {self._storage_id}: {exc}") from exc
-        await self._restore(self._log)
-        if self._cfg.snapshot_interval > 0:
-            self._saver = asyncio.get_running_loop().create_task(
-                self._save_loop(), name=f"{self._settings.id} pattern snapshots")
-
-    async def _restore(self, log: DurableLog) -> None:
-        refs = log.recovery.records
-        if not refs:
-            return
-        *older, last = refs
-        try:
-            self.miner = load(await log.read(last), self._options)
-        except (StateError, StorageError, OSError) as exc:
-            self._state_errors.inc()
-            self._settings.logger.warning("saved patterns not restored, starting afresh: %s",
-                                          exc)
-        else:
-            self._settings.logger.info("restored %d patterns", len(self.miner))
-            self._evicted_seen = self.miner.evicted
-        self._saved_seen = self.miner.seen
-        self._snapshot = last
-        for ref in older:
-            log.ack(ref.seq)
-
-    async def _save_loop(self) -> None:
-        clock = self._settings.clock
-        while True:
-            await clock.sleep(self._cfg.snapshot_interval)
-            await self.save()
+        """Restore the saved patterns when ``storage`` is set. Raises ComponentStartError
+        when it names no running storage extension or its directory is unusable; damaged
+        saved patterns are logged and counted, and mining starts afresh."""
+        await self._keeper.start(host)
 
     async def save(self) -> bool:
         """Write the patterns to storage when they changed since the last save; True when
         written. A failed write is logged and counted (the previous save stays)."""
-        log = self._log
-        if log is None or log.closed or self.miner.seen == self._saved_seen:
-            return False
-        seen, data = self.miner.seen, dump(self.miner)
-        try:
-            ref = await log.append([data], 0, lambda _ref: None)
-        except StorageError as exc:
-            self._state_errors.inc()
-            self._settings.logger.error("saving patterns failed: %s", exc)
-            return False
-        if self._snapshot is not None:
-            log.ack(self._snapshot.seq)
-        self._snapshot, self._saved_seen = ref, seen
-        return True
+        return await self._keeper.save()
 
     async def shutdown(self) -> None:
         """Save the patterns (when storage is set) and close the log; idempotent."""
-        if self._saver is not None:
-            self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
-            self._saver = None
-        log, self._log = self._log, None
-        if log is not None:
-            self._log = log
-            await self.save()
-            self._log = None
-            await log.close()
+        await self._keeper.shutdown()

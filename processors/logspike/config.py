@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, ExtensionID
 from otelpy.pdata.severity import parse_level
 
 
@@ -54,6 +54,17 @@ class LogSpikeConfig(ConfigModel):
     new_pattern_severity: str = Field(
         default="warning", min_length=1,
         description="`severity` attribute (and label) of new_pattern events.")
+
+    storage: ExtensionID | None = Field(
+        default=None,
+        description="ID of a storage extension (`file_storage/<name>`): the baselines, the "
+                    "open windows and the patterns already seen are saved there and restored "
+                    "at start, so a restart neither relearns the baselines nor reports known "
+                    "patterns as new.")
+    snapshot_interval: Duration = Field(
+        default=30.0,
+        description="How often the state is saved to `storage` when it changed (also at "
+                    "shutdown). 0: only at shutdown.")
 
     @field_validator("min_severity")
     @classmethod

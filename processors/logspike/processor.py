@@ -8,13 +8,16 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from otelpy.component import ComponentBase, Settings
+from otelpy.component import ComponentBase, Host, Settings
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.logspike import EVENT_NAME, Anomaly, SpikeDetector, SpikeOptions, anomaly_logs
 from otelpy.logspike.detector import ERROR_SPIKE, NEW_PATTERN
 from otelpy.pdata import Batch, items
 from otelpy.pdata.severity import RANK, level_of
 from otelpy.processors.logspike.config import LogSpikeConfig
+from otelpy.storage.snapshot import SnapshotError, SnapshotKeeper, SnapshotState
+
+LOG_NAME = "logspike-state"
 
 
 class LogSpikeProcessor(Consumer, ComponentBase):
@@ -47,6 +50,32 @@ class LogSpikeProcessor(Consumer, ComponentBase):
         self._evicted: Counter = counter(
             "evicted", "Patterns forgotten to stay within max_patterns").labels(processor=owner)
         self._evicted_seen = 0
+        state_errors: Counter = counter(
+            "state_errors", "Saved states not restored or not written").labels(processor=owner)
+        self._keeper = SnapshotKeeper(settings, cfg.storage, LOG_NAME, cfg.snapshot_interval,
+                                      SnapshotState(self._dump, self._load,
+                                                    lambda: self.detector.updates,
+                                                    state_errors.inc))
+
+    def _dump(self) -> bytes:
+        return self.detector.dump()
+
+    def _load(self, data: bytes) -> str:
+        try:
+            held = self.detector.load(data)
+        except ValueError as exc:
+            raise SnapshotError(str(exc)) from exc
+        self._evicted_seen = self.detector.evicted
+        return f"{held} patterns"
+
+    async def start(self, host: Host) -> None:
+        """Restore the saved state when ``storage`` is set (ComponentStartError when it
+        names no running storage extension)."""
+        await self._keeper.start(host)
+
+    async def shutdown(self) -> None:
+        """Save the state (when ``storage`` is set); idempotent."""
+        await self._keeper.shutdown()
 
     async def consume_logs(self, batch: Batch) -> None:
         found = self._detect(batch.message)
