@@ -34,7 +34,7 @@ from otelpy.pdata.values import Attributes
 __all__ = [
     "POINT_KINDS", "LogItem", "MetricItem", "PointItem", "ResourceItem", "ScopeItem",
     "SpanEventItem", "SpanItem", "data_points", "group_resources", "log_records", "metrics",
-    "point_kind",
+    "point_kind", "prune_empty",
     "resources", "retain_data_points", "retain_log_records", "retain_metrics", "retain_span_events",
     "retain_spans",
     "scopes", "span_events", "spans",
@@ -221,11 +221,11 @@ def _retain_items(request: Any, make: Callable[[Any, Any, Any], _Item],
             removed += _remove(getattr(scope, item_field),
                                lambda item: not keep(make(res, scope, item)))  # noqa: B023
     if removed:
-        _prune_empty(request)
+        prune_empty(request)
     return removed
 
 
-def _prune_empty(request: Any) -> None:
+def prune_empty(request: Any) -> None:
     """Remove scopes with no items and resources with no scopes (as the Collector's filter)."""
     res_field, scope_field, item_field = _envelopes(request)
     for res in getattr(request, res_field):

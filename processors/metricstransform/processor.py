@@ -64,7 +64,7 @@ class MetricsTransformProcessor(Consumer, ComponentBase):
                     self._insert(metrics, t)
                 else:
                     self._update(metrics, t)
-        _prune(request)
+        items.prune_empty(request)  # RemoveIf in the Collector
         request.resource_metrics.extend(grouped)
 
     def _update(self, metrics: Any, t: CompiledTransform) -> None:
@@ -200,17 +200,6 @@ def _pair_problem(first: Any, metric: Any) -> str:
         if a != b:
             return f"{what}: {first.name} ({a}) and {metric.name} ({b})"
     return ""
-
-
-def _prune(request: Any) -> None:
-    """Remove scopes without metrics and resources without scopes (RemoveIf in the Collector)."""
-    for resource in request.resource_metrics:
-        scopes = resource.scope_metrics
-        for index in reversed([i for i, s in enumerate(scopes) if not s.metrics]):
-            del scopes[index]
-    resources = request.resource_metrics
-    for index in reversed([i for i, r in enumerate(resources) if not r.scope_metrics]):
-        del resources[index]
 
 
 __all__ = ["MetricsTransformProcessor", "combine_problem"]
