@@ -12,6 +12,9 @@ series unlike every stretch seen before. Per series:
   the range of values seen so far, is the novelty (0: done exactly this before);
 - novelty is divided by its own maximum over the last ``memory`` blocks: a ratio ``r`` above 1
   is a record; the score is ``r / (1 + r)`` (0.5 = a fresh record);
+- a value beyond the range seen so far by more than ``spatial_tolerance`` of that range
+  scores ``spatial_score`` at once (the *spatial anomaly* of Numenta's HTM detector, with its
+  published 5% tolerance): a new extreme is news even when the shape around it is not;
 - after a score of at least 0.5 the next ``rest`` points score 0, so one incident is one
   detection (ContextOSE and ARTime mask the same way), unless a score exceeds the one that
   started the rest by ``override`` (ARTime lets a much stronger anomaly through its mask).
@@ -43,6 +46,8 @@ class ShapeParams:
     rest: int = 75
     override: float = 0.15  # a score this much above the last detection ends a rest
     recent: int = 200  # block summaries kept for expected_range()
+    spatial_tolerance: float = 0.05  # 0: no spatial anomalies
+    spatial_score: float = 0.9
 
 
 class ShapeDetector:
@@ -70,27 +75,41 @@ class ShapeDetector:
         self.recent = SortedWindow(p.recent)
         self.quiet = 0  # points still to score 0 after a detection
         self.last_detection = 0.0
+        self.points = 0
 
     def score(self, value: float, timestamp: float = 0.0) -> float:
         """Score in [0, 1]; NaN/inf score 0 and are not learned."""
         if not math.isfinite(value):
             return 0.0
+        p = self.params
+        self.points += 1
+        spatial = self._beyond_range(value)
         self.low = min(self.low, value)
         self.high = max(self.high, value)
         self.block.append(value)
         result = 0.0
-        if len(self.block) >= self.params.block:
+        if len(self.block) >= p.block:
             result = self._complete_block()
+        if spatial:
+            result = max(result, p.spatial_score)
         resting = self.quiet > 0
         if resting:
             self.quiet -= 1
-            if result > self.last_detection + self.params.override:
+            if result > self.last_detection + p.override:
                 resting = False  # far stronger than what started the rest
         if result >= 0.5:  # a record also extends a rest in progress
-            self.quiet = self.params.rest
+            self.quiet = p.rest
             if not resting:
                 self.last_detection = result
         return 0.0 if resting else result
+
+    def _beyond_range(self, value: float) -> bool:
+        p = self.params
+        if p.spatial_tolerance <= 0 or self.points <= p.warmup * p.block \
+                or self.high <= self.low:
+            return False
+        margin = p.spatial_tolerance * (self.high - self.low)
+        return value > self.high + margin or value < self.low - margin
 
     def _complete_block(self) -> float:
         block, self.block = self.block, []
@@ -137,7 +156,7 @@ class ShapeDetector:
             "low": self.low if self.stored or self.block else None,
             "high": self.high if self.stored or self.block else None,
             "records": self.records.dump(), "recent": self.recent.dump(), "quiet": self.quiet,
-            "last_detection": self.last_detection,
+            "last_detection": self.last_detection, "points": self.points,
         }
 
     @classmethod
@@ -156,4 +175,5 @@ class ShapeDetector:
         detector.recent = SortedWindow(p.recent, state["recent"])
         detector.quiet = int(state["quiet"])
         detector.last_detection = float(state["last_detection"])
+        detector.points = int(state.get("points", detector.stored * p.block))
         return detector

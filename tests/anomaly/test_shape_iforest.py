@@ -57,6 +57,24 @@ def test_shape_rests_after_a_detection() -> None:
     assert max(scores[first + 1:first + 76]) == 0.0
 
 
+def test_shape_spatial_anomaly_scores_a_new_extreme_on_the_point_itself() -> None:
+    """HTM's spatial anomaly: beyond the range seen by more than 5% of it scores 0.9 at once
+    (not at the end of its block); inside the tolerance it is left to the shape record."""
+    from otelpy.anomaly.shape import ShapeDetector, ShapeParams
+
+    values = [50.0 + noise(i) for i in range(1000)]  # range ~[49, 51]
+    values[700] = 51.0 + 0.2  # 10% above the top: spatial
+    values[900] = 51.0 + 0.05  # only 2.5% above: not spatial
+    detector, plain = ShapeDetector(), ShapeDetector(ShapeParams(spatial_tolerance=0.0))
+    on = [detector.score(v) for v in values]
+    off = [plain.score(v) for v in values]
+    assert on[700] == 0.9 and off[700] < 0.5
+    assert on[900] < 0.9
+    assert max(on[:700]) < 0.9  # nothing before the first new extreme
+    restored = load_detector(dump_detector(detector))
+    assert restored.points == 1000  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("method", ["shape", "iforest"])
 def test_state_roundtrip_continues_identically(method: str) -> None:
     values = [daily(i) for i in range(3 * DAY)]

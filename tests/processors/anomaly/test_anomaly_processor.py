@@ -78,7 +78,8 @@ async def test_scores_ride_along_with_same_attributes_and_spike_stands_out() -> 
         assert 0.0 <= score <= 1.0
         if i >= 200:
             best = max(best, (score, i))
-    assert spike_at <= best[1] < spike_at + 3 and best[0] > 0.9  # shape scores per 3-point block
+    # a value beyond the range seen scores 0.9 at once (spatial); shape scores per 3-point block
+    assert spike_at <= best[1] < spike_at + 3 and best[0] >= 0.9
     attrs = h.sink.batches[-1].message.resource_metrics[0].scope_metrics[0].metrics[-1]
     assert attrs.gauge.data_points[0].time_unix_nano == T0 + 1599 * STEP
     assert h.telemetry.value("otelpy_processor_anomaly_points_scored_total",
