@@ -18,11 +18,40 @@ from otelpy.alertmanager.inhibit import Inhibitor
 from otelpy.alertmanager.nflog import NotificationLog, needs_update
 from otelpy.alertmanager.notification import Integration, Notification
 from otelpy.alertmanager.silences import Silences
+from otelpy.alertmanager.templates import TemplateError
 from otelpy.alertmanager.timeintervals import CompiledInterval
 from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper.retry import RetryPolicy
 
 __all__ = ["NotifyPipeline", "PipelineStats"]
+
+#: What a notifier may raise besides RetryableError / PermanentError, by what a retry can do:
+#: the network and the peer (retried), and its own data (a message that cannot be built or
+#: encoded: retrying sends the same thing, so permanent).
+_TRANSIENT = (OSError, asyncio.TimeoutError)
+_BAD_MESSAGE = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError,
+                RuntimeError)
+
+
+def _classified(integ: Integration) -> Callable[[Notification], Awaitable[None]]:
+    """``integ``'s notify with every error turned into RetryableError or PermanentError. A
+    template error names the template problem; other errors show only their type, since
+    their text may carry what a notifier holds (webhook URLs, keys)."""
+
+    async def notify(n: Notification) -> None:
+        try:
+            await integ.notifier.notify(n)
+        except (RetryableError, PermanentError):
+            raise
+        except TemplateError as exc:
+            raise PermanentError(f"{integ.name}: template: {exc}") from exc
+        except _TRANSIENT as exc:
+            raise RetryableError(f"{integ.name}: {type(exc).__name__} (transport)") from exc
+        except _BAD_MESSAGE as exc:
+            raise PermanentError(f"{integ.name}: {type(exc).__name__} building or sending "
+                                 "the notification") from exc
+
+    return notify
 
 
 @dataclass
@@ -109,9 +138,11 @@ class NotifyPipeline:
         return True
 
     async def send(self, integ: Integration, n: Notification) -> bool:
-        """One notification with retries; False (logged, counted) when it failed."""
+        """One notification with retries; False (logged, counted) when it failed. Whatever a
+        notifier raises ends here (see :func:`_classified`): a failing integration never
+        stops its group's loop or the other integrations."""
         try:
-            await self.retry.run(integ.notifier.notify, n)
+            await self.retry.run(_classified(integ), n)
         except (RetryableError, PermanentError) as exc:
             self.stats.add(self.stats.failed, integ.name)
             self.logger.error("notify %s (group %s) failed: %s", integ.key, n.group_key, exc)
