@@ -19,7 +19,7 @@ factory = Factory(
     kind=Kind.EXPORTER,
     config_type=NotifyConfig,
     create=_create,
-    stability={Signal.LOGS.value: Stability.ALPHA},
+    stability={Signal.LOGS.value: Stability.ALPHA, Signal.METRICS.value: Stability.ALPHA},
     description="Notifies alert events with Alertmanager's routing, grouping, inhibition "
                 "and silences (webhook, Slack, PagerDuty, email) and escalates by severity",
 )

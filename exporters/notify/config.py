@@ -31,9 +31,11 @@ class CorrelationConfig(ConfigModel):
 
     time_window_minutes: float = Field(10.0, gt=0, description="Alerts that started within "
                                        "this many minutes of each other may correlate.")
-    correlation_threshold: float = Field(0.8, gt=0, le=1, description="Least label "
-                                         "similarity (share of the correlation labels present "
-                                         "on either alert with equal values) to correlate.")
+    correlation_threshold: float = Field(0.8, gt=0, le=1, description="Least similarity to "
+                                         "correlate: label similarity (share of the "
+                                         "correlation labels present on either alert with "
+                                         "equal values) or, with `series`, the correlation of "
+                                         "the alerts' recent values, whichever is higher.")
     labels: list[str] = Field(default_factory=lambda: ["service", "team", "host"],
                               min_length=1, description="Labels compared.")
     receivers: list[str] = Field(default_factory=list, description="Receivers notified of "
@@ -43,6 +45,18 @@ class CorrelationConfig(ConfigModel):
                                       "checked for changes to notify.")
     max_incidents: int = Field(1000, ge=1, description="Most incidents kept (the oldest "
                                "resolved go first; evictions counted).")
+    series: bool = Field(True, description="Also correlate by the alerts' recent values "
+                         "(the alerting connector's `series` attribute): Pearson's r over "
+                         "common time buckets counts as the similarity when it is higher.")
+    series_step: Duration = Field(60.0, gt=0, description="Bucket width the two series are "
+                                  "aligned on (the mean of each bucket).")
+    min_points: int = Field(4, ge=2, description="Fewest common buckets for a series "
+                            "correlation; with fewer, labels alone decide.")
+    service_label: str = Field("service", min_length=1, description="Alert label naming "
+                               "its service, matched against the service graph.")
+    dependency_ttl: Duration = Field(3600.0, gt=0, description="Service-graph edges "
+                                     "(servicegraph metrics sent to this exporter in a "
+                                     "metrics pipeline) are forgotten when not seen this long.")
 
 
 class ForwardConfig(ConfigModel):

@@ -12,6 +12,7 @@ from otelpy.alertmanager import Alertmanager, EscalationPolicy, EventError, Stat
 from otelpy.alertmanager import alert_from_attributes as to_alert
 from otelpy.alertmanager.api import routes
 from otelpy.alertmanager.correlation import CorrelationPolicy
+from otelpy.alertmanager.dependencies import EDGE_METRIC
 from otelpy.alertmanager.labels import parse_matchers
 from otelpy.alertmanager.notifiers.build import build_integrations
 from otelpy.alertmanager.notifiers.forward import AlertmanagerForwarder, ForwardTarget
@@ -47,7 +48,10 @@ class NotifyExporter(Consumer, ComponentBase):
         corr = cfg.correlation
         correlation = CorrelationPolicy(
             corr.time_window_minutes * 60, corr.correlation_threshold, tuple(corr.labels),
-            tuple(corr.receivers), corr.max_incidents) if corr is not None else None
+            tuple(corr.receivers), corr.max_incidents, series=corr.series,
+            series_step=corr.series_step, min_points=corr.min_points,
+            service_label=corr.service_label,
+            dependency_ttl=corr.dependency_ttl) if corr is not None else None
         self.am = Alertmanager(am_cfg, receivers, settings.clock, settings.logger, retry,
                                policy, cfg.external_url, cfg.max_alerts, cfg.max_groups,
                                cfg.max_silences, correlation,
@@ -70,6 +74,7 @@ class NotifyExporter(Consumer, ComponentBase):
         self._owner = owner
         # every record is consumed here (alerts, or counted as ignored / invalid): "sent"
         self._items = SignalCounters(tel, Signal.LOGS, owner)
+        self._metric_items = SignalCounters(tel, Signal.METRICS, owner)
         self._log: DurableLog | None = None
         self._snapshot: RecordRef | None = None
         self._removers: list[Callable[[], None]] = []
@@ -106,6 +111,21 @@ class NotifyExporter(Consumer, ComponentBase):
         for outcome, n in counts.items():
             self._count(outcome, n)
         self._items.sent.inc(sum(counts.values()))
+
+    async def consume_metrics(self, batch: Batch) -> None:
+        """Service-graph edges for incident correlation (other metrics are ignored): each
+        ``traces_service_graph_request_total`` point's ``client`` calls its ``server``."""
+        correlator, now = self.am.correlator, self.am.now()
+        points = 0
+        for item in items.data_points(batch.message):
+            points += 1
+            if correlator is None or item.metric.name != EDGE_METRIC:
+                continue
+            attrs = item.attributes
+            client, server = attrs.get("client"), attrs.get("server")
+            if isinstance(client, str) and isinstance(server, str):
+                correlator.graph.add(client, server, now)
+        self._metric_items.sent.inc(points)
 
     async def start(self, host: Host) -> None:
         await self._client.start(host)

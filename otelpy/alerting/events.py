@@ -4,7 +4,9 @@ A change is a log record with ``event.name = alert`` (also in the record's ``eve
 field) and the attributes ``alertname``, ``state`` (pending | firing | resolved),
 ``severity``, ``labels`` and ``annotations`` (maps), ``value``, ``startsAt``, ``endsAt``
 (RFC 3339; empty while pending), ``fingerprint`` (Alertmanager's: FNV-1a 64 of the sorted
-label names and values, 16 hex digits) and, when escalation rules name channels for the
+label names and values, 16 hex digits), ``series`` (a map: ``t``, the evaluation times in ms,
+and ``v``, the alert's value at each, over its latest rounds while pending or firing, at most
+60; the notify exporter correlates alerts by them) and, when escalation rules name channels for the
 severity, ``channels``. ``startsAt`` is when the alert became active (pending) or fired;
 ``endsAt`` of a firing alert is ``now + 4 × max(interval, 1m)`` as Prometheus sends it to
 Alertmanager, of a resolved one the resolution time.
@@ -80,6 +82,9 @@ def alert_logs(changes: list[AlertChange], interval_ms: Mapping[str, int],
         attrs["startsAt"] = rfc3339(a.active_at if change.state == "pending" else a.fired_at)
         attrs["endsAt"] = _ends_at(change, interval_ms.get(change.group.name, 60_000))
         attrs["fingerprint"] = fingerprint(a.labels)
+        if change.recent:
+            attrs["series"] = {"t": [t for t, _ in change.recent],
+                               "v": [float(v) for _, v in change.recent]}
         if channels.get(severity):
             attrs["channels"] = list(channels[severity])
     return builder.batch()

@@ -10,6 +10,7 @@ change, as Prometheus sends nothing to Alertmanager for it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 from otelpy.alerting.inline import InlineEvaluator, InlineRule
@@ -26,6 +27,8 @@ from otelpy.promql.rules.rulefile import Group, Rule
 from otelpy.promql.values import Labels, Vector
 
 RESOLVED = "resolved"
+#: Values kept per active alert for incident correlation (its latest rounds).
+RECENT_VALUES = 60
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class AlertChange:
     alert: Alert
     state: str
     ts: int  # ms
+    recent: tuple[tuple[int, float], ...] = ()  # (ms, value) of the last rounds it was active
 
 
 class RuleGroup(GroupEvaluator):
@@ -54,6 +58,8 @@ class RuleGroup(GroupEvaluator):
         # dropped nor resolved) while their rule is in ``holding`` (its data warming up)
         self.restored: dict[str, set[Labels]] = {}
         self.holding: set[str] = set()
+        # (rule name, labels) -> the alert's value in its latest rounds while pending or firing
+        self.recent: dict[tuple[str, Labels], deque[tuple[int, float]]] = {}
 
     @property
     def key(self) -> str:
@@ -95,11 +101,30 @@ class RuleGroup(GroupEvaluator):
             if not st.rule.is_alert:
                 continue
             for key, alert in st.active.items():
-                was = old.get(key)
-                state = _change(was, alert, ts)
+                recent = self._remember(st.rule.name, alert, ts)
+                state = _change(old.get(key), alert, ts)
                 if state is not None:
-                    changes.append(AlertChange(st.rule, self.group, alert, state, ts))
+                    changes.append(AlertChange(st.rule, self.group, alert, state, ts, recent))
+        self._forget()
         return written + self.extra, changes
+
+    def _remember(self, rule: str, alert: Alert, ts: int) -> tuple[tuple[int, float], ...]:
+        key = (rule, alert.labels)
+        values = self.recent.get(key)
+        if alert.state == INACTIVE:
+            return tuple(values or ())
+        if values is None:
+            values = self.recent[key] = deque(maxlen=RECENT_VALUES)
+        if not values or values[-1][0] != ts:
+            values.append((ts, alert.value))
+        return tuple(values)
+
+    def _forget(self) -> None:
+        """Drop the values of alerts no longer pending or firing."""
+        active = {(st.rule.name, labels) for st in self.states if st.rule.is_alert
+                  for labels, a in st.active.items() if a.state != INACTIVE}
+        for key in [k for k in self.recent if k not in active]:
+            del self.recent[key]
 
     def snapshot(self) -> dict[str, list[Alert]]:
         """Alerts that are pending or firing, or resolved and still kept, by rule name."""

@@ -34,6 +34,8 @@ class Alert:
     generator_url: str = ""
     value: str = ""
     fp: int = 0
+    # (Unix seconds, value) of the alert's latest evaluations, for incident correlation
+    series: tuple[tuple[float, float], ...] = ()
 
     @classmethod
     def make(cls, labels: dict[str, str], **kw: Any) -> Alert:
@@ -51,6 +53,8 @@ class Alert:
         if newer.updated_at < self.updated_at:
             return newer.merge(self, now)
         res = newer
+        if not newer.series and self.series:
+            res = replace(res, series=self.series)
         if self.starts_at < newer.starts_at:
             res = replace(res, starts_at=self.starts_at)
         if newer.resolved_at(now):

@@ -92,7 +92,7 @@ def routes(am: Alertmanager) -> list[tuple[str, str, ApiHandler]]:
         if corr is None:
             return []
         now = am.now()
-        views = [i.view(now, corr.policy.labels) for i in sorted(
+        views = [corr.view(i, now) for i in sorted(
             corr.incidents.values(), key=lambda i: i.opened_at, reverse=True)]
         return [v for v in views if state in ("all", v["status"])][:limit]
 

@@ -2,30 +2,37 @@
 correlation_threshold)``).
 
 Two alerts correlate when they started within ``window`` seconds of each other and their
-label similarity reaches ``threshold``: over the correlation labels (``service``, ``team``,
-``host`` by default) that either alert carries, the share whose values are equal on both.
+similarity reaches ``threshold``: the larger of their label similarity (over the
+correlation labels, ``service``, ``team``, ``host`` by default, that either alert carries,
+the share whose values are equal on both) and, when both carry their recent values, the
+Pearson correlation of those values (:mod:`.seriescorr`), so alerts of different services
+whose series move together join one incident.
 A new firing alert (neither silenced nor inhibited) joins the open incident holding the
 member it correlates best with; otherwise, when it correlates with a firing alert not yet in
 an incident, the two open a new one. An incident keeps its members (the latest version of
-each alert), the score each member joined with, and its probable first cause (the member
-that started first). Its score is the mean of its members' join scores. It is resolved when
-every member is. Notifications (:meth:`Correlator.run_once`) go out when the members or
-their states changed since the last successful one: once when the incident opens, then on
-each join or resolution. Bounded: ``max_incidents`` (the oldest resolved, then the oldest
-open incident goes first, counted in ``evicted``) and ``max_loose`` alerts waiting for a
-partner.
+each alert), the score each member joined with, and its probable first cause: the member of
+the service the other members' services depend on when the service graph says so
+(:mod:`.dependencies`), else the member that started first. Its score is the mean of its
+members' join scores. It is resolved when every member is. Notifications
+(:meth:`Correlator.run_once`) go out when the members or their states changed since the last
+successful one: once when the incident opens, then on each join or resolution. Bounded:
+``max_incidents`` (the oldest resolved, then the oldest open incident goes first, counted in
+``evicted``) and ``max_loose`` alerts waiting for a partner.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from otelpy.alertmanager.alerts import Alert, iso
+from otelpy.alertmanager.dependencies import DependencyGraph
 from otelpy.alertmanager.notification import Integration, Notification
 from otelpy.alertmanager.pipeline import NotifyPipeline
+from otelpy.alertmanager.seriescorr import series_correlation
 
 __all__ = ["CorrelationPolicy", "Correlator", "Incident", "similarity"]
 
@@ -40,6 +47,11 @@ class CorrelationPolicy:
     receivers: tuple[str, ...] = ()
     max_incidents: int = 1000
     max_loose: int = 10_000
+    series: bool = True  # compare the alerts' recent values too
+    series_step: float = 60.0
+    min_points: int = 4
+    service_label: str = "service"
+    dependency_ttl: float = 3600.0
 
 
 def similarity(a: dict[str, str], b: dict[str, str], labels: tuple[str, ...]) -> float:
@@ -76,24 +88,33 @@ class Incident:
     def score(self) -> float:
         return sum(m.score for m in self.members.values()) / max(1, len(self.members))
 
-    def first_cause(self) -> Member:
-        return min(self.members.values(), key=lambda m: (m.alert.starts_at, m.joined_at))
+    def first_cause(self, root_service: str | None = None,
+                    service_label: str = "service") -> Member:
+        """The member of ``root_service`` that started first, else the earliest member."""
+        members = [m for m in self.members.values()
+                   if root_service is not None and m.alert.labels.get(service_label) ==
+                   root_service] or list(self.members.values())
+        return min(members, key=lambda m: (m.alert.starts_at, m.joined_at))
 
     def shared_labels(self, labels: tuple[str, ...]) -> dict[str, str]:
         alerts = [m.alert.labels for m in self.members.values()]
         return {k: alerts[0][k] for k in labels
                 if k in alerts[0] and all(a.get(k) == alerts[0][k] for a in alerts[1:])}
 
-    def view(self, now: float, labels: tuple[str, ...]) -> dict[str, Any]:
+    def view(self, now: float, labels: tuple[str, ...], root_service: str | None = None,
+             service_label: str = "service") -> dict[str, Any]:
         """The API / payload shape of the incident."""
-        first = self.first_cause()
+        first = self.first_cause(root_service, service_label)
+        upstream = root_service is not None and \
+            first.alert.labels.get(service_label) == root_service
         return {"id": self.id, "status": "resolved" if self.resolved_at else "firing",
                 "score": round(self.score, 4), "openedAt": iso(self.opened_at),
                 "updatedAt": iso(self.updated_at), "resolvedAt": iso(self.resolved_at),
                 "sharedLabels": self.shared_labels(labels),
                 "firstCause": {"fingerprint": f"{first.alert.fp:016x}",
                                "labels": dict(sorted(first.alert.labels.items())),
-                               "startsAt": iso(first.alert.starts_at)},
+                               "startsAt": iso(first.alert.starts_at),
+                               "reason": "service graph" if upstream else "earliest"},
                 "members": [{**m.alert.webhook(now), "joinedAt": iso(m.joined_at),
                              "score": round(m.score, 4)}
                             for m in sorted(self.members.values(),
@@ -104,14 +125,17 @@ class Correlator:
     """Incidents of one notify exporter; alerts come in through :meth:`observe`."""
 
     def __init__(self, policy: CorrelationPolicy, pipeline: NotifyPipeline,
-                 receivers: dict[str, list[Integration]]) -> None:
+                 receivers: dict[str, list[Integration]],
+                 graph: DependencyGraph | None = None) -> None:
         self.policy = policy
+        self.graph = graph if graph is not None else DependencyGraph(policy.dependency_ttl)
         self.pipeline = pipeline
         self.receivers = receivers
         self.incidents: dict[str, Incident] = {}
         self._of: dict[int, str] = {}  # member fingerprint -> incident id
         self._loose: dict[int, Alert] = {}
         self._index: dict[tuple[str, str], set[int]] = {}  # label pair -> loose fps
+        self._with_series: dict[int, None] = {}  # loose fps with values, oldest first
         self.evicted = 0
         self.notifications = 0
 
@@ -146,9 +170,15 @@ class Correlator:
         self._add_loose(alert)
 
     def _near(self, a: Alert, b: Alert) -> float:
-        if abs(a.starts_at - b.starts_at) > self.policy.window:
+        p = self.policy
+        if abs(a.starts_at - b.starts_at) > p.window:
             return 0.0
-        return similarity(a.labels, b.labels, self.policy.labels)
+        score = similarity(a.labels, b.labels, p.labels)
+        if p.series and a.series and b.series and score < 1.0:
+            r = series_correlation(a.series, b.series, p.series_step, p.min_points)
+            if r is not None and r > score:
+                score = r
+        return score
 
     def _best_incident(self, alert: Alert) -> tuple[Incident | None, float]:
         best: tuple[Incident | None, float] = (None, 0.0)
@@ -161,19 +191,27 @@ class Correlator:
                     best = (inc, s)
         return best
 
-    def _best_loose(self, alert: Alert) -> tuple[Alert | None, float]:
+    def _candidates(self, alert: Alert) -> Iterator[int]:
+        """Loose alerts sharing a correlation label, then (when ``alert`` carries values)
+        the newest loose alerts with values; at most MAX_CANDIDATES."""
         seen: set[int] = set()
+        groups: list[Iterable[int]] = [self._index.get(pair, ()) for pair in self._pairs(alert)]
+        if self.policy.series and alert.series:
+            groups.append(reversed(self._with_series))
+        for group in groups:
+            for fp in group:
+                if fp not in seen:
+                    seen.add(fp)
+                    yield fp
+                    if len(seen) >= MAX_CANDIDATES:
+                        return
+
+    def _best_loose(self, alert: Alert) -> tuple[Alert | None, float]:
         best: tuple[Alert | None, float] = (None, 0.0)
-        for pair in self._pairs(alert):
-            for fp in self._index.get(pair, ()):
-                if fp in seen:
-                    continue
-                seen.add(fp)
-                s = self._near(alert, self._loose[fp])
-                if s >= self.policy.threshold and s > best[1]:
-                    best = (self._loose[fp], s)
-                if len(seen) >= MAX_CANDIDATES:
-                    return best
+        for fp in list(self._candidates(alert)):
+            s = self._near(alert, self._loose[fp])
+            if s >= self.policy.threshold and s > best[1]:
+                best = (self._loose[fp], s)
         return best
 
     def _pairs(self, alert: Alert) -> list[tuple[str, str]]:
@@ -187,8 +225,11 @@ class Correlator:
         self._loose[alert.fp] = alert
         for pair in self._pairs(alert):
             self._index.setdefault(pair, set()).add(alert.fp)
+        if alert.series:
+            self._with_series[alert.fp] = None
 
     def _unindex(self, alert: Alert) -> None:
+        self._with_series.pop(alert.fp, None)
         for pair in self._pairs(alert):
             fps = self._index.get(pair)
             if fps is not None:
@@ -246,13 +287,20 @@ class Correlator:
     async def _notify(self, inc: Incident, now: float) -> bool:
         alerts = [m.alert for m in sorted(inc.members.values(),
                                           key=lambda m: (m.alert.starts_at, m.alert.fp))]
-        view = inc.view(now, self.policy.labels)
+        view = self.view(inc, now)
         jobs = []
         for name in self.policy.receivers:
             n = Notification(name, f"incident:{inc.id}", inc.shared_labels(self.policy.labels),
                              alerts, now, self.pipeline.external_url, {"Incident": view})
             jobs += [self.pipeline.send(i, n) for i in self.receivers.get(name, [])]
         return all(await asyncio.gather(*jobs))
+
+    def view(self, inc: Incident, now: float) -> dict[str, Any]:
+        """The incident's API / payload shape, with its first cause from the service graph."""
+        label = self.policy.service_label
+        services = {m.alert.labels[label] for m in inc.members.values()
+                    if label in m.alert.labels}
+        return inc.view(now, self.policy.labels, self.graph.root_service(services, now), label)
 
     # -- state --------------------------------------------------------------------------
 

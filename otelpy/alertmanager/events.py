@@ -5,7 +5,9 @@ is ``alert``. Its label set is the map attribute ``labels`` (or ``alert.labels``
 is present, else every string attribute that is not one of the reserved keys below;
 ``alertname`` and ``severity`` attributes are added to it either way. Reserved keys:
 ``state`` (pending | firing | resolved), ``annotations`` (map), ``value``, ``startsAt``,
-``endsAt`` (RFC 3339 text, or Unix seconds), ``fingerprint``, ``generatorURL``."""
+``endsAt`` (RFC 3339 text, or Unix seconds), ``fingerprint``, ``generatorURL``, ``series``
+(a map with ``t``, times in Unix milliseconds, and ``v``, the values at those times, as the
+alerting connector sends them; used by incident correlation, ignored when malformed)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from otelpy.alertmanager.alerts import Alert
 __all__ = ["EventError", "RESERVED", "alert_from_attributes"]
 
 RESERVED = frozenset({"event.name", "state", "annotations", "value", "startsAt", "endsAt",
-                      "fingerprint", "generatorURL", "labels", "alert.labels"})
+                      "fingerprint", "generatorURL", "labels", "alert.labels", "series"})
+MAX_SERIES = 1000
 
 
 class EventError(ValueError):
@@ -86,4 +89,22 @@ def alert_from_attributes(attrs: Mapping[str, Any], now: float,
     return Alert.make(labels, annotations=annotations, starts_at=starts, ends_at=ends,
                       updated_at=now, timeout=timeout,
                       generator_url=str(attrs.get("generatorURL") or ""),
-                      value="" if value is None else str(value))
+                      value="" if value is None else str(value),
+                      series=_series(attrs.get("series")))
+
+
+def _series(raw: Any) -> tuple[tuple[float, float], ...]:
+    """``{"t": [ms...], "v": [values...]}`` as (seconds, value) pairs; () unless well formed."""
+    if not isinstance(raw, Mapping):
+        return ()
+    times, values = raw.get("t"), raw.get("v")
+    if not isinstance(times, list) or not isinstance(values, list) or \
+            len(times) != len(values):
+        return ()
+    pairs = []
+    for t, v in zip(times[-MAX_SERIES:], values[-MAX_SERIES:], strict=True):
+        if isinstance(t, bool) or isinstance(v, bool) or \
+                not isinstance(t, (int, float)) or not isinstance(v, (int, float)):
+            return ()
+        pairs.append((float(t) / 1000.0, float(v)))
+    return tuple(pairs)

@@ -49,6 +49,11 @@ async def test_static_rule_goes_pending_fires_after_for_and_resolves() -> None:
     assert firing["fingerprint"] == fingerprint(labels.items()) == resolved["fingerprint"]
     assert firing["annotations"] == {"summary": "db1 at 97"}
     assert firing["value"] == 97.0 and firing["severity"] == "critical"
+    # the values of its rounds while pending and firing, for incident correlation
+    start_ms = 1_767_225_630_000
+    assert pending["series"] == {"t": [start_ms], "v": [90.0]}
+    assert firing["series"] == {"t": [start_ms + k * 10_000 for k in range(4)],
+                                "v": [90.0, 95.0, 95.0, 97.0]}
     assert firing["_event_name"] == "alert" and firing["event.name"] == "alert"
     assert firing["_severity"] == "ERROR"
     assert firing["_body"] == "[FIRING] cpu_hot: db1 at 97"

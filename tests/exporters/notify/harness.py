@@ -178,14 +178,14 @@ async def endpoints(clock: FakeClock | None = None) -> AsyncIterator[Endpoints]:
 
 def alert_batch(*alerts: dict[str, Any]) -> Any:
     """Log records that are alert events: each dict has ``labels`` and optionally
-    ``state``, ``annotations``, ``startsAt``, ``endsAt``, ``value``."""
+    ``state``, ``annotations``, ``startsAt``, ``endsAt``, ``value``, ``series``."""
     b = RequestBuilder(Signal.LOGS)
     scope = b.scope({"service.name": "alerting"})
     for a in alerts:
         rec = scope.log_records.add()
         attrs = Attributes(rec.attributes)
         attrs["event.name"] = "alert"
-        for key in ("state", "annotations", "startsAt", "endsAt", "value"):
+        for key in ("state", "annotations", "startsAt", "endsAt", "value", "series"):
             if key in a:
                 attrs[key] = a[key]
         attrs["labels"] = a["labels"]
