@@ -81,7 +81,8 @@ def routes(am: Alertmanager) -> list[tuple[str, str, ApiHandler]]:
         if esc is not None:
             esc.acks[fp] = record
         await am.save()
-        return {"fingerprint": fp_text, "acknowledged": record}
+        told = am.acknowledge(fp, set(esc.acks) if esc is not None else {fp})
+        return {"fingerprint": fp_text, "acknowledged": record, "integrationsTold": told}
 
     async def list_incidents(req: ApiRequest) -> Any:
         state = req.param("state", "all")

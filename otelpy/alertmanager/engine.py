@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from otelpy.alertmanager.alerts import Alert
@@ -19,7 +19,7 @@ from otelpy.alertmanager.dispatch import Dispatcher
 from otelpy.alertmanager.escalation import EscalationPolicy, Escalator
 from otelpy.alertmanager.inhibit import Inhibitor
 from otelpy.alertmanager.nflog import NotificationLog
-from otelpy.alertmanager.notification import Integration
+from otelpy.alertmanager.notification import Integration, Notification
 from otelpy.alertmanager.pipeline import NotifyPipeline
 from otelpy.alertmanager.routes import build_routes
 from otelpy.alertmanager.silences import Silences
@@ -67,12 +67,36 @@ class Alertmanager:
             if correlation is not None else None
         self._correlation_interval = correlation_interval
         self._loops: list[asyncio.Task[None]] = []
+        self._acks: set[asyncio.Task[None]] = set()  # acknowledgements being sent
 
     def now(self) -> float:
         return self.clock.time_ns() / 1e9
 
     async def _flush(self, ag: Any, alerts: list[Alert], now: float) -> bool:
         return await self.pipeline.flush(ag, alerts, now)
+
+    def acknowledge(self, fp: int, acked: Collection[int]) -> int:
+        """After alert ``fp`` was acknowledged: for each group holding it whose firing alerts
+        are all in ``acked``, tell the integrations that notified the group and can take an
+        acknowledgement (PagerDuty), in the background (with retries). Returns how many
+        will be told."""
+        now = self.now()
+        jobs = []
+        for ag in list(self.dispatcher.groups.values()):
+            firing = [a for a in ag.alerts.values() if not a.resolved_at(now)]
+            if fp not in ag.alerts or not firing or any(a.fp not in acked for a in firing):
+                continue
+            receiver = ag.route.opts.receiver
+            n = Notification(receiver, ag.key, ag.labels, firing, now, self.pipeline.external_url)
+            jobs += [self.pipeline.acknowledge(integ, n)
+                     for integ in self.pipeline.receivers.get(receiver, [])
+                     if hasattr(integ.notifier, "acknowledge")
+                     and self.nflog.get(ag.key, integ.key, now) is not None]
+        if jobs:
+            task = asyncio.get_running_loop().create_task(_all(jobs), name="acknowledgements")
+            self._acks.add(task)
+            task.add_done_callback(self._acks.discard)
+        return len(jobs)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -105,12 +129,12 @@ class Alertmanager:
                 await self.save()
 
     async def stop(self) -> None:
-        for task in self._loops:
+        loops, self._loops = [*self._loops, *self._acks], []
+        for task in loops:
             task.cancel()
-        for task in self._loops:
+        for task in loops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._loops = []
         await self.dispatcher.stop()
 
     # -- alerts -------------------------------------------------------------------------
@@ -156,3 +180,7 @@ class Alertmanager:
             return
         async with self._save_lock:
             await self._save(self.dump())
+
+
+async def _all(jobs: Sequence[Awaitable[bool]]) -> None:
+    await asyncio.gather(*jobs)

@@ -33,14 +33,16 @@ _BAD_MESSAGE = (ValueError, TypeError, LookupError, AttributeError, ArithmeticEr
                 RuntimeError)
 
 
-def _classified(integ: Integration) -> Callable[[Notification], Awaitable[None]]:
-    """``integ``'s notify with every error turned into RetryableError or PermanentError. A
-    template error names the template problem; other errors show only their type, since
-    their text may carry what a notifier holds (webhook URLs, keys)."""
+def _classified(integ: Integration, call: Callable[[Notification], Awaitable[None]]
+                ) -> Callable[[Notification], Awaitable[None]]:
+    """``call`` (one of ``integ``'s notifier's methods) with every error turned into
+    RetryableError or PermanentError. A template error names the template problem; other
+    errors show only their type, since their text may carry what a notifier holds (webhook
+    URLs, keys)."""
 
     async def notify(n: Notification) -> None:
         try:
-            await integ.notifier.notify(n)
+            await call(n)
         except (RetryableError, PermanentError):
             raise
         except TemplateError as exc:
@@ -141,13 +143,25 @@ class NotifyPipeline:
         """One notification with retries; False (logged, counted) when it failed. Whatever a
         notifier raises ends here (see :func:`_classified`): a failing integration never
         stops its group's loop or the other integrations."""
-        try:
-            await self.retry.run(_classified(integ), n)
-        except (RetryableError, PermanentError) as exc:
-            self.stats.add(self.stats.failed, integ.name)
-            self.logger.error("notify %s (group %s) failed: %s", integ.key, n.group_key, exc)
+        if not await self._attempt(integ, integ.notifier.notify, n, "notify"):
             return False
-        self.stats.add(self.stats.sent, integ.name)
         if self.on_sent is not None:
             self.on_sent(n, integ)
+        return True
+
+    async def acknowledge(self, integ: Integration, n: Notification) -> bool:
+        """Tell an integration that can take it (``acknowledge``, PagerDuty's) that the
+        group's alerts were acknowledged; with retries, False (logged, counted) on failure."""
+        call = getattr(integ.notifier, "acknowledge", None)
+        return call is not None and await self._attempt(integ, call, n, "acknowledge")
+
+    async def _attempt(self, integ: Integration, call: Callable[[Notification], Awaitable[None]],
+                       n: Notification, what: str) -> bool:
+        try:
+            await self.retry.run(_classified(integ, call), n)
+        except (RetryableError, PermanentError) as exc:
+            self.stats.add(self.stats.failed, integ.name)
+            self.logger.error("%s %s (group %s) failed: %s", what, integ.key, n.group_key, exc)
+            return False
+        self.stats.add(self.stats.sent, integ.name)
         return True

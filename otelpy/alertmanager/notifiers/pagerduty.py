@@ -61,3 +61,9 @@ class PagerdutyNotifier:
 
     async def notify(self, n: Notification) -> None:
         await self._poster.post(self.payload(n))
+
+    async def acknowledge(self, n: Notification) -> None:
+        """Events API v2 ``acknowledge`` of the group's incident (same dedup_key)."""
+        await self._poster.post({"routing_key": self.cfg.routing_key.reveal(),
+                                 "event_action": "acknowledge",
+                                 "dedup_key": n.group_key_hash()})

@@ -93,3 +93,36 @@ async def test_pagerduty_trigger_then_resolve_with_dedup_key_and_retry_after() -
             assert resolve == {"routing_key": ROUTING_KEY, "event_action": "resolve",
                                "dedup_key": trigger["dedup_key"]}
             assert ep.invalid == []
+
+
+async def test_pagerduty_acknowledge_once_every_firing_alert_of_the_group_is_acked() -> None:
+    from otelpy.alertmanager.labels import fingerprint_hex
+
+    api = CRITICAL["labels"]
+    web = {"alertname": "ApiDown", "severity": "critical", "service": "web"}
+    async with endpoints() as ep:
+        doc = {"route": ROUTE, "receivers": [{"name": "oncall", "pagerduty_configs": [{
+            "routing_key": ROUTING_KEY, "url": f"{ep.url}/pagerduty/v2/enqueue"}]}],
+            "escalation": {"timeout_minutes": 60, "severities": {"critical": ["oncall"]}}}
+        async with running(doc) as run:
+            await run.exporter.consume_logs(alert_batch(CRITICAL, {"labels": web}))
+            await run.clock.advance(30)
+            await until(lambda: len(ep.got["pagerduty"]) == 1, within=30)
+            trigger = ep.bodies("pagerduty")[0]
+
+            async def ack(labels: dict[str, str]) -> int:
+                url = f"{run.api}/alerts/{fingerprint_hex(labels)}/ack"
+                async with run.session.post(url, json={"by": "bob"}) as resp:
+                    assert resp.status == 200
+                    told: int = (await resp.json())["integrationsTold"]
+                    return told
+
+            assert await ack(api) == 0  # web is still unacknowledged: the page stays open
+            assert len(ep.got["pagerduty"]) == 1
+            assert await ack(web) == 1
+            await run.clock.advance(1)  # the per-integration rate limit waits on the clock
+            await until(lambda: len(ep.got["pagerduty"]) == 2, within=30)
+            assert ep.bodies("pagerduty")[1] == {
+                "routing_key": ROUTING_KEY, "event_action": "acknowledge",
+                "dedup_key": trigger["dedup_key"]}
+            assert ep.invalid == []
