@@ -1,15 +1,20 @@
 """``slack_configs``: an incoming-webhook message with one attachment (colour by severity,
 title, text, fields) and a section block (title, text, one line per alert with its value
-and runbook link); mentions on firing critical alerts."""
+and runbook link); mentions on firing critical alerts. The same message goes to the Web API's
+``chat.postMessage`` when ``api_url`` is ``https://slack.com/api/chat.postMessage`` (with a
+bot token in ``http_config.authorization`` and a ``channel``), whose HTTP 200 answers can
+still carry ``"ok": false``: that fails the notification, as Alertmanager does."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from otelpy.alertmanager.config import SlackConfig
 from otelpy.alertmanager.notification import Notification
 from otelpy.alertmanager.notifiers.http import JSONPoster
 from otelpy.alertmanager.templates import Templater
+from otelpy.errors import PermanentError
 
 __all__ = ["SlackNotifier", "severity_colour"]
 
@@ -94,4 +99,20 @@ class SlackNotifier:
         return body
 
     async def notify(self, n: Notification) -> None:
-        await self._poster.post(self.payload(n))
+        reply = await self._poster.post(self.payload(n))
+        problem = api_error(reply.body)
+        if problem:
+            raise PermanentError(f"Slack API refused the message: {problem}")
+
+
+def api_error(body: bytes) -> str:
+    """The error of a Web API answer (``chat.postMessage`` answers HTTP 200 with
+    ``{"ok": false, "error": "channel_not_found"}``); "" for a success or an incoming
+    webhook's plain ``ok``."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return ""
+    if isinstance(answer, dict) and answer.get("ok") is False:
+        return str(answer.get("error") or "unknown error")[:200]
+    return ""

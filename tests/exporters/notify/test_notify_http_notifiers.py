@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+import pytest
+
 from otelpy.testing.polling import until
 from tests.exporters.notify.harness import ROUTING_KEY, alert_batch, endpoints, running
 
@@ -126,3 +128,52 @@ async def test_pagerduty_acknowledge_once_every_firing_alert_of_the_group_is_ack
                 "routing_key": ROUTING_KEY, "event_action": "acknowledge",
                 "dedup_key": trigger["dedup_key"]}
             assert ep.invalid == []
+
+
+async def test_slack_chat_post_message_with_a_bot_token_and_its_ok_false_answers(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The Web API answers HTTP 200 with {"ok": false, "error": ...} for a bad channel: that
+    notification fails (permanently, logged and counted), the next one with a good channel
+    is delivered; the bearer token reaches Slack and is never logged."""
+    from aiohttp import web
+
+    got: list[tuple[str, dict[str, object]]] = []
+
+    async def post_message(request: web.Request) -> web.Response:
+        body = await request.json()
+        got.append((request.headers.get("Authorization", ""), body))
+        if body.get("channel") != "#alerts":
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        return web.json_response({"ok": True, "channel": "C123", "ts": "1.2"})
+
+    app = web.Application()
+    app.router.add_post("/api/chat.postMessage", post_message)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    token = "xoxb-0000-SECRETTOKEN"
+    slack = {"api_url": f"http://127.0.0.1:{port}/api/chat.postMessage",
+             "http_config": {"authorization": {"credentials": token}}}
+    doc = {"route": {**ROUTE, "routes": [
+               {"matchers": ['service="api"'], "receiver": "wrong"}]},
+           "receivers": [{"name": "oncall", "slack_configs": [{**slack, "channel": "#alerts"}]},
+                         {"name": "wrong", "slack_configs": [{**slack, "channel": "#nope"}]}],
+           "rate_limits": {"slack": 0}}
+    try:
+        async with running(doc) as run:
+            web_alert = {"labels": {"alertname": "WebDown", "severity": "warning",
+                                    "service": "web"}}
+            await run.exporter.consume_logs(alert_batch(CRITICAL, web_alert))
+            await run.clock.advance(30)
+            await until(lambda: len(got) == 2, within=30)
+            stats = run.exporter.am.pipeline.stats
+            await until(lambda: sum(stats.failed.values()) == 1 and
+                        sum(stats.sent.values()) == 1, within=30)
+            assert {auth for auth, _ in got} == {f"Bearer {token}"}
+            assert sorted(str(body["channel"]) for _, body in got) == ["#alerts", "#nope"]
+            assert "Slack API refused the message: channel_not_found" in caplog.text
+            assert "SECRETTOKEN" not in caplog.text
+    finally:
+        await runner.cleanup()
