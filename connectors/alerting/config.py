@@ -8,14 +8,19 @@ import glob
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
-from otelpy.config.types import ConfigModel, Duration
+from otelpy.config.types import ConfigModel, Duration, ExtensionID
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: a notification channel setting: not read here, always redacted when shown
 ChannelValue = Annotated[Any, WithJsonSchema({"x-otelpy-secret": True,
                                               "items": {"x-otelpy-secret": True}})]
+
+
+#: ``smart_thresholds.ml_model`` -> the anomaly engine's method
+MODELS = {"anomaly_detection_v2": "shape", "shape": "shape", "surprise": "surprise",
+          "robust": "robust"}
 
 
 class SmartThresholds(ConfigModel):
@@ -25,8 +30,9 @@ class SmartThresholds(ConfigModel):
         default=True, description="false: adaptive rules use only base_threshold.")
     ml_model: str = Field(
         default="anomaly_detection_v2",
-        description="Anomaly method of anomaly_detection rules: surprise (also the spec's "
-                    "anomaly_detection_v2) or robust (median/MAD z-score).")
+        description="Anomaly method of anomaly_detection rules (otelpy/anomaly): shape (the "
+                    "default, also the spec's anomaly_detection_v2), surprise or robust "
+                    "(median/MAD z-score).")
     adaptation_window_hours: float = Field(
         default=24.0, gt=0, le=24 * 35,
         description="Hours of samples an adaptive baseline is learned from.")
@@ -38,8 +44,15 @@ class SmartThresholds(ConfigModel):
         default="none", description="Learn a baseline per hour of the day (daily) or of the "
                                     "week (weekly).")
 
+    @field_validator("ml_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in MODELS:
+            raise ValueError(f"unknown ml_model {value!r}: use {', '.join(sorted(MODELS))}")
+        return value
+
     def method(self) -> str:
-        return "robust" if self.ml_model == "robust" else "surprise"
+        return MODELS[self.ml_model]
 
 
 class InlineRuleConfig(ConfigModel):
@@ -123,9 +136,14 @@ class AlertingConfig(ConfigModel):
     max_series: int = Field(
         default=100_000, ge=1, description="Series kept in the window; beyond, the one "
                                            "updated longest ago is evicted (counted).")
-    storage: str | None = Field(
-        default=None, description="Storage extension keeping pending and firing alerts "
-                                  "across restarts.")
+    storage: ExtensionID | None = Field(
+        default=None, description="Storage extension keeping pending and firing alerts, and "
+                                  "the baselines adaptive and anomaly_detection rules "
+                                  "learned, across restarts.")
+    baseline_save_interval: Duration = Field(
+        default=60.0, description="With storage: how often the learned baselines are saved "
+                                  "when they changed (also at shutdown); 0: only at "
+                                  "shutdown.")
     for_outage_tolerance: Duration = Field(
         default=3600.0, description="Saved alert state older than this is not restored.")
     add_metric_suffixes: bool = Field(

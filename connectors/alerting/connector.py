@@ -21,6 +21,7 @@ from otelpy.pdata import Batch
 from otelpy.prometheus import StoreSettings
 from otelpy.promql.rules.rulefile import Group, Rule, load
 from otelpy.storage import LogStorage, StorageError
+from otelpy.storage.snapshot import SnapshotError, SnapshotKeeper, SnapshotState
 
 INLINE_GROUP = "alert_rules"
 _SHARED: weakref.WeakValueDictionary[tuple[str, int], _Shared] = \
@@ -37,6 +38,17 @@ class _Shared:
                                        settings.logger, settings.telemetry)
         self.instances = 0
         self.started = 0
+        inline = self.runtime.inline
+        self.baselines = SnapshotKeeper(
+            settings, cfg.storage, "baselines", cfg.baseline_save_interval,
+            SnapshotState(lambda: inline.dump(), self._restore_baselines, lambda: inline.updates))
+
+    def _restore_baselines(self, data: bytes) -> str:
+        try:
+            restored = self.runtime.inline.load(data, self.runtime.options.inline)
+        except ValueError as exc:
+            raise SnapshotError(str(exc)) from exc
+        return f"{restored} learned series"
 
     async def start(self, host: Host) -> None:
         self.started += 1
@@ -48,6 +60,7 @@ class _Shared:
             if restored:
                 self.settings.logger.info("restored %d alerts from %s", restored,
                                           self.cfg.storage)
+            await self.baselines.start(host)
         self.runtime.start()
 
     async def shutdown(self) -> None:
@@ -56,6 +69,7 @@ class _Shared:
         self.started -= 1
         if self.started == 0:
             await self.runtime.stop()
+            await self.baselines.shutdown()
 
 
 async def _open_state(settings: Settings, storage: str, host: Host) -> StateLog:

@@ -18,6 +18,7 @@ PromQL alert expression would; the group evaluator then applies ``for``, labels 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -31,6 +32,7 @@ from otelpy.promql.values import Labels, Sample, Vector, is_stale
 SENSITIVITY = {"high": 0.5, "medium": 0.6, "low": 0.7}
 MIN_POINTS = 10
 MAX_WINDOW = 4096
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class InlineRule:
     adaptation_window_hours: float = 24.0
     confidence_threshold: float = 0.95
     seasonality: str = "none"  # none | daily | weekly
-    anomaly_method: str = "surprise"
+    anomaly_method: str = "shape"
     anomaly_sensitivity: str = "medium"
     adaptive_enabled: bool = True
 
@@ -160,11 +162,57 @@ class InlineEvaluator:
         return create_detector("robust", window=window, season=rule.seasonality,
                                per_bucket=max(per_bucket, MIN_POINTS), min_points=MIN_POINTS)
 
+    @property
+    def updates(self) -> tuple[int, int]:
+        """Changes with every sample learned and every series forgotten (when to save)."""
+        states = [state for table in self._learned.values() for state in table.values()]
+        return len(states), sum(state.last_t for state in states)
+
+    def dump(self) -> bytes:
+        """Every learned series (detector state, band, last sample time) as JSON."""
+        from otelpy.anomaly import dump_detector
+
+        rules = {name: [[[list(kv) for kv in metric], state.last_t, state.score,
+                         list(state.band), dump_detector(state.detector).decode()]
+                        for metric, state in table.items()]
+                 for name, table in self._learned.items()}
+        return json.dumps({"version": STATE_VERSION, "rules": rules},
+                          separators=(",", ":")).encode()
+
+    def load(self, data: bytes, rules: dict[str, InlineRule]) -> int:
+        """Put back what :meth:`dump` wrote, for rules that still exist with the same kind of
+        detector; returns the series restored. Raises ValueError on unreadable data."""
+        from otelpy.anomaly import load_detector
+
+        try:
+            body = json.loads(data)
+            if body.get("version") != STATE_VERSION:
+                raise ValueError(f"state version {body.get('version')!r}")
+            learned: dict[str, dict[Labels, _SeriesState]] = {}
+            for name, rows in body["rules"].items():
+                rule = rules.get(name)
+                for metric, last_t, score, band, blob in rows:
+                    detector = load_detector(blob.encode())
+                    if rule is None or detector.method != _method(rule):
+                        continue  # the rule is gone or now learns another way
+                    labels = tuple((str(k), str(v)) for k, v in metric)
+                    learned.setdefault(name, {})[labels] = _SeriesState(
+                        detector, int(last_t), float(score),
+                        (float(band[0]), float(band[1]), float(band[2])))
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise ValueError(f"not an inline rule state: {exc!r}") from exc
+        self._learned = learned
+        return sum(len(table) for table in learned.values())
+
     def forget(self, live: set[Labels]) -> None:
         """Drop the learned state of series no longer stored."""
         for table in self._learned.values():
             for metric in [m for m in table if m not in live]:
                 del table[metric]
+
+
+def _method(rule: InlineRule) -> str:
+    return rule.anomaly_method if rule.threshold_type == "anomaly_detection" else "robust"
 
 
 def _beyond(rule: InlineRule, value: float, limit: float) -> bool:
