@@ -204,6 +204,28 @@ def _cmp(op: str) -> Any:
     return lambda a, b: fn(a, b)
 
 
+# Query results (``query``'s answer) are lists of samples {"Labels": {...}, "Value": float}.
+
+def first(result: Any) -> Any:
+    if not isinstance(result, list):
+        raise ValueError("first() called on something that is not a query result")
+    if not result:
+        raise ValueError("first() called on vector with no elements")
+    return result[0]
+
+
+def _sample(s: Any) -> dict[str, Any]:
+    if not isinstance(s, dict) or "Labels" not in s:
+        raise ValueError(f"not a sample: {print_value(s)}")
+    return s
+
+
+def sort_by_label(label: str, result: Any) -> list[Any]:
+    if not isinstance(result, list):
+        raise ValueError("sortByLabel() called on something that is not a query result")
+    return sorted(result, key=lambda s: _sample(s)["Labels"].get(label, ""))
+
+
 FUNCS: dict[str, Any] = {
     "humanize": humanize,
     "humanize1024": humanize1024,
@@ -224,4 +246,9 @@ FUNCS: dict[str, Any] = {
     "not": lambda x: not truth(x),
     "len": len,
     "index": lambda m, k: m.get(k, "") if isinstance(m, dict) else m[k],
+    "first": first,
+    "label": lambda name, s: _sample(s)["Labels"].get(name, ""),
+    "value": lambda s: _sample(s)["Value"],
+    "strvalue": lambda s: _sample(s)["Labels"].get("__value__", ""),
+    "sortByLabel": sort_by_label,
 }

@@ -6,9 +6,11 @@ marker."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from otelpy.promql.engine import Engine
-from otelpy.promql.errors import EvalError
+from otelpy.promql.errors import EvalError, PromQLError
+from otelpy.promql.parser import parse
 from otelpy.promql.rules.gotemplate import Template, TemplateError
 from otelpy.promql.rules.rulefile import Group, Rule
 from otelpy.promql.values import STALE_NAN, Labels, Scalar, Vector, format_g
@@ -51,6 +53,7 @@ class GroupEvaluator:
         # rebuilt every round from the entries it used, so it holds only live alerts.
         self._series_labels: dict[tuple[Labels, str, str], Labels] = {}
         self._used: dict[tuple[Labels, str, str], Labels] = {}
+        self._now = 0  # the round's evaluation time (ms), for the template ``query``
 
     def evaluate(self, ts: int) -> list[tuple[Labels, float]]:
         """One round at ``ts`` (ms); each rule's error is kept in its ``last_error``.
@@ -58,6 +61,7 @@ class GroupEvaluator:
         ``ALERTS_FOR_STATE``, stale markers), in rule order."""
         written: list[tuple[Labels, float]] = []
         self._used = {}
+        self._now = ts
         for st in self.states:
             try:
                 produced = self._rule(st, ts)
@@ -113,6 +117,20 @@ class GroupEvaluator:
             return out
         return self._alert(st, vec, ts)
 
+    def _template_query(self, text: str) -> list[dict[str, Any]]:
+        """Prometheus's template ``query``: an instant query at the evaluation time; its
+        samples as {"Labels", "Value"} (a scalar is one sample without labels)."""
+        try:
+            result = self.engine.instant(parse(str(text)), self._now)
+        except PromQLError as exc:
+            raise TemplateError(f"error executing query: {exc}") from None
+        if isinstance(result, Scalar):
+            return [{"Labels": {}, "Value": result.v}]
+        if not isinstance(result, Vector):
+            raise TemplateError("error executing query: query result is not a vector or "
+                                "a scalar")
+        return [{"Labels": dict(s.metric), "Value": s.v} for s in result]
+
     def _expand(self, rule: Rule, text: str, metric: Labels, value: float) -> str:
         labels = dict(metric)
         variables = {"$labels": labels, "$externalLabels": dict(self.external_labels),
@@ -120,7 +138,7 @@ class GroupEvaluator:
         dot = {"Labels": labels, "ExternalLabels": dict(self.external_labels),
                "ExternalURL": "", "Value": value}
         try:
-            return Template(text).expand(variables, dot)
+            return Template(text, {"query": self._template_query}).expand(variables, dot)
         except TemplateError as exc:
             return f"<error expanding template: template: __alert_{rule.name}: {exc}>"
 
