@@ -82,11 +82,13 @@ class TargetInfo:
 class _Context:
     """A resource and scope's shared labels and its target_info label set (or None)."""
 
-    __slots__ = ("labels", "target")
+    __slots__ = ("labels", "target", "key")
 
     def __init__(self, labels: LabelContext, target: str | None) -> None:
         self.labels = labels
         self.target = target
+        # what a point's labels depend on besides its own attributes (rendered-labels cache)
+        self.key = (tuple(labels.base), tuple(labels.resource_attrs.items()))
 
 
 class SeriesStore:
@@ -108,6 +110,9 @@ class SeriesStore:
         self.expired = 0
         self.series_count = 0
         self._clock = clock
+        # (context key, serialized point attributes) -> rendered labels: series are stable
+        # from one export to the next, so most points skip building and rendering labels
+        self._rendered: dict[tuple[object, bytes], str] = {}
 
     def _namespace(self, settings: StoreSettings) -> str:
         return LabelNamer().build(settings.namespace) if settings.namespace else ""
@@ -202,7 +207,14 @@ class SeriesStore:
         return created
 
     def _labels(self, item: items.PointItem, ctx: _Context) -> str:
-        return render_labels(self.label_maker.point_labels(item, ctx.labels).items())
+        key = (ctx.key, b"".join(kv.SerializeToString() for kv in item.point.attributes))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            if len(self._rendered) >= 2 * self.settings.max_series:
+                self._rendered.clear()
+            rendered = render_labels(self.label_maker.point_labels(item, ctx.labels).items())
+            self._rendered[key] = rendered
+        return rendered
 
     def remove(self, name: str, labels: str) -> bool:
         """Forget the series ``labels`` (rendered) of family ``name``; False when absent."""
