@@ -84,9 +84,10 @@ class NotifyConfig(AlertmanagerConfig):
                          "only; a restart may re-notify).")
     rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"slack": 1.0, "pagerduty": 2.0, "email": 1.0,
-                                 "webhook": 0.0},
+                                 "webhook": 0.0, "msteams": 1.0, "opsgenie": 2.0},
         description="Requests a second per integration, by kind (webhook, slack, "
-                    "pagerduty, email); 0 = unlimited. Over the limit a send waits.")
+                    "pagerduty, email, msteams, opsgenie); 0 = unlimited. Over the limit a "
+                    "send waits.")
     retry_on_failure: RetrySettings = Field(
         default_factory=lambda: RetrySettings(initial_interval=0.5, max_interval=10.0,
                                               max_elapsed_time=60.0),

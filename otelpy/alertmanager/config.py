@@ -2,7 +2,7 @@
 defaults and durations (Prometheus syntax: ``30s``, ``5m``, ``4h``, ``1d``). The same models
 validate keys written inline in an otelpy config and a file named by ``config_file``.
 
-Receivers of kinds otelpy does not implement (opsgenie, victorops, ...) are refused by name.
+Receivers of kinds otelpy does not implement (victorops, wechat, ...) are refused by name.
 """
 
 from __future__ import annotations
@@ -79,6 +79,9 @@ class GlobalConfig(ConfigModel):
                                   "URL.")
     pagerduty_url: str = Field("https://events.pagerduty.com/v2/enqueue",
                                description="Default PagerDuty Events API v2 URL.")
+    opsgenie_api_url: str = Field("https://api.opsgenie.com/",
+                                  description="Default Opsgenie API URL.")
+    opsgenie_api_key: Secret = Field(Secret(""), description="Default Opsgenie API key.")
 
 
 class WebhookConfig(ConfigModel):
@@ -151,6 +154,51 @@ class PagerdutyConfig(ConfigModel):
     group: str = Field("", description="Group (template).")
 
 
+class MSTeamsConfig(ConfigModel):
+    send_resolved: bool = Field(True, description="Notify about resolved alerts.")
+    http_config: HTTPConfig | None = Field(None, description="HTTP client settings.")
+    webhook_url: Secret = Field(Secret(""), description="Incoming webhook URL (required).")
+    title: str = Field('{{ template "msteams.default.title" . }}', description="Card title "
+                       "(template).")
+    summary: str = Field('{{ template "msteams.default.summary" . }}',
+                         description="Card summary (template).")
+    text: str = Field('{{ template "msteams.default.text" . }}', description="Card text, "
+                      "markdown (template).")
+
+
+class OpsgenieResponder(ConfigModel):
+    id: str = Field("", description="Responder ID (template).")
+    name: str = Field("", description="Responder name (template).")
+    username: str = Field("", description="Responder user name (template).")
+    type: str = Field(..., description="team, teams, user, escalation or schedule "
+                      "(template).")
+
+
+class OpsgenieConfig(ConfigModel):
+    send_resolved: bool = Field(True, description="Close the Opsgenie alert on resolution.")
+    http_config: HTTPConfig | None = Field(None, description="HTTP client settings.")
+    api_key: Secret = Field(Secret(""), description="API key (default: global "
+                            "opsgenie_api_key); sent as `Authorization: GenieKey <key>`.")
+    api_url: str = Field("", description="API URL (default: global opsgenie_api_url).")
+    message: str = Field('{{ template "opsgenie.default.message" . }}',
+                         description="Alert text, at most 130 characters (template).")
+    description: str = Field('{{ template "opsgenie.default.description" . }}',
+                             description="Description (template).")
+    source: str = Field('{{ template "opsgenie.default.source" . }}',
+                        description="Backlink to the sender (template).")
+    details: dict[str, str] = Field(default_factory=dict, description="Extra details "
+                                    "(templates), added to the group's common labels.")
+    entity: str = Field("", description="Entity (template).")
+    responders: list[OpsgenieResponder] = Field(default_factory=list,
+                                                description="Who is notified.")
+    actions: str = Field("", description="Comma-separated custom actions (template).")
+    tags: str = Field("", description="Comma-separated tags (template).")
+    note: str = Field("", description="Note (template).")
+    priority: str = Field("", description="P1 to P5 (template); empty: Opsgenie's default.")
+    update_alerts: bool = Field(False, description="Also update message and description "
+                                "of an open alert on each notification.")
+
+
 class TLSConfig(ConfigModel):
     insecure_skip_verify: bool = Field(False, description="Do not verify the server.")
     ca_file: str = Field("", description="CA certificates to verify the server with.")
@@ -179,9 +227,8 @@ class EmailConfig(ConfigModel):
     tls_config: TLSConfig = Field(default_factory=TLSConfig, description="TLS settings.")
 
 
-_UNSUPPORTED = ("opsgenie_configs", "victorops_configs", "wechat_configs", "pushover_configs",
-                "sns_configs", "telegram_configs", "webex_configs", "discord_configs",
-                "msteams_configs")
+_UNSUPPORTED = ("victorops_configs", "wechat_configs", "pushover_configs",
+                "sns_configs", "telegram_configs", "webex_configs", "discord_configs")
 
 
 class Receiver(ConfigModel):
@@ -191,7 +238,11 @@ class Receiver(ConfigModel):
     pagerduty_configs: list[PagerdutyConfig] = Field(default_factory=list,
                                                      description="PagerDuty.")
     email_configs: list[EmailConfig] = Field(default_factory=list, description="Email.")
-    opsgenie_configs: list[Any] | None = Field(None, description="Not supported.")
+    opsgenie_configs: list[OpsgenieConfig] = Field(default_factory=list,
+                                                   description="Opsgenie (Alert API v2).")
+    msteams_configs: list[MSTeamsConfig] = Field(default_factory=list,
+                                                 description="Microsoft Teams (incoming "
+                                                 "webhook, MessageCard).")
     victorops_configs: list[Any] | None = Field(None, description="Not supported.")
     wechat_configs: list[Any] | None = Field(None, description="Not supported.")
     pushover_configs: list[Any] | None = Field(None, description="Not supported.")
@@ -199,7 +250,6 @@ class Receiver(ConfigModel):
     telegram_configs: list[Any] | None = Field(None, description="Not supported.")
     webex_configs: list[Any] | None = Field(None, description="Not supported.")
     discord_configs: list[Any] | None = Field(None, description="Not supported.")
-    msteams_configs: list[Any] | None = Field(None, description="Not supported.")
 
 
 class RouteConfig(ConfigModel):
@@ -281,6 +331,6 @@ class AlertmanagerConfig(ConfigModel):
 
 
 Unsupported = Literal[
-    "opsgenie_configs", "victorops_configs", "wechat_configs", "pushover_configs",
-    "sns_configs", "telegram_configs", "webex_configs", "discord_configs", "msteams_configs"]
+    "victorops_configs", "wechat_configs", "pushover_configs", "sns_configs",
+    "telegram_configs", "webex_configs", "discord_configs"]
 UNSUPPORTED_RECEIVERS: tuple[str, ...] = _UNSUPPORTED

@@ -67,6 +67,34 @@ def html_body(n: Notification) -> str:
             "</body></html>")
 
 
+def alert_list_markdown(n: Notification) -> str:
+    """``msteams.default.text``: the firing and resolved alerts with labels and
+    annotations, in markdown."""
+    out = []
+    for title, group in (("Alerts Firing", n.firing), ("Alerts Resolved", n.resolved)):
+        if not group:
+            continue
+        out.append(f"# {title}:")
+        for a in group:
+            out.append("Labels:")
+            out += [f"  - {k} = {v}" for k, v in sorted(a.labels.items())]
+            out.append("Annotations:")
+            out += [f"  - {k} = {v}" for k, v in sorted(a.annotations.items())]
+            out.append(f"Source: {a.generator_url}\n")
+    return "\n".join(out)
+
+
+def opsgenie_description(n: Notification) -> str:
+    """``opsgenie.default.description``: common annotations, then the alerts."""
+    common = " ".join(v for _, v in sorted(n.common_annotations.items()))
+    parts = [common] if common else []
+    for title, firing in (("Alerts Firing", True), ("Alerts Resolved", False)):
+        text = instances(n, firing)
+        if text:
+            parts.append(f"{title}:\n{text}")
+    return "\n".join(parts)
+
+
 _DEFAULTS: dict[str, Any] = {
     "slack.default.title": subject, "__subject": subject,
     "slack.default.username": lambda n: "Alertmanager",
@@ -75,6 +103,10 @@ _DEFAULTS: dict[str, Any] = {
     "slack.default.text": lambda n: "", "pagerduty.default.description": subject,
     "slack.default.fallback": lambda n: f"{subject(n)} | {alertmanager_url(n)}",
     "email.default.subject": subject, "email.default.html": html_body,
+    "msteams.default.title": subject, "msteams.default.summary": subject,
+    "msteams.default.text": alert_list_markdown,
+    "opsgenie.default.message": subject, "opsgenie.default.description": opsgenie_description,
+    "opsgenie.default.source": alertmanager_url,
 }
 
 

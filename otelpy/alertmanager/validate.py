@@ -71,7 +71,7 @@ def _check_receiver(rc: Receiver, cfg: AlertmanagerConfig, path: Path,
     for key in UNSUPPORTED_RECEIVERS:
         if getattr(rc, key):
             out.append((path + (key,), f"{key} is not supported by otelpy (supported: "
-                        "webhook, slack, pagerduty, email)"))
+                        "webhook, slack, pagerduty, email, opsgenie, msteams)"))
     for i, w in enumerate(rc.webhook_configs):
         if not w.url:
             out.append((path + ("webhook_configs", i, "url"), "one of url or url_file must "
@@ -88,6 +88,19 @@ def _check_receiver(rc: Receiver, cfg: AlertmanagerConfig, path: Path,
             out.append((path + ("pagerduty_configs", i), "missing service or routing key "
                         "in PagerDuty config"))
     g = cfg.global_
+    for i, t in enumerate(rc.msteams_configs):
+        if not t.webhook_url:
+            out.append((path + ("msteams_configs", i, "webhook_url"), "one of webhook_url or "
+                        "webhook_url_file must be configured"))
+    for i, o in enumerate(rc.opsgenie_configs):
+        if not (o.api_key or g.opsgenie_api_key):
+            out.append((path + ("opsgenie_configs", i, "api_key"), "no global opsgenie_api_key "
+                        "set either inline or in a file"))
+        for j, r in enumerate(o.responders):
+            if not (r.id or r.name or r.username):
+                out.append((path + ("opsgenie_configs", i, "responders", j), "opsGenieConfig "
+                            "responder 0 has to have at least one of id, username or name "
+                            "specified".replace(" 0 ", f" {j} ")))
     for i, e in enumerate(rc.email_configs):
         where = path + ("email_configs", i)
         if not e.to:

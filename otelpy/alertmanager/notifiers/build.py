@@ -6,6 +6,8 @@ from otelpy.alertmanager.config import AlertmanagerConfig
 from otelpy.alertmanager.notification import Integration, Notifier
 from otelpy.alertmanager.notifiers.email import EmailNotifier
 from otelpy.alertmanager.notifiers.http import JSONPoster, RateLimit
+from otelpy.alertmanager.notifiers.msteams import MSTeamsNotifier
+from otelpy.alertmanager.notifiers.opsgenie import OpsgenieNotifier
 from otelpy.alertmanager.notifiers.pagerduty import PagerdutyNotifier
 from otelpy.alertmanager.notifiers.slack import SlackNotifier
 from otelpy.alertmanager.notifiers.webhook import WebhookNotifier
@@ -19,7 +21,7 @@ __all__ = ["build_integrations"]
 def build_integrations(cfg: AlertmanagerConfig, client: HTTPClient, clock: Clock,
                        rates: dict[str, float]) -> dict[str, list[Integration]]:
     """Receiver name -> its integrations. ``rates``: requests a second per integration
-    kind (webhook, slack, pagerduty, email); 0 or absent = unlimited."""
+    kind (webhook, slack, pagerduty, email, msteams, opsgenie); 0 or absent = unlimited."""
     t = Templater()
     g = cfg.global_
     out: dict[str, list[Integration]] = {}
@@ -44,6 +46,16 @@ def build_integrations(cfg: AlertmanagerConfig, client: HTTPClient, clock: Clock
                               limit("pagerduty")), t)))
         for e in rc.email_configs:
             items.append(("email", EmailNotifier(e, g, t, limit("email"))))
+        for m in rc.msteams_configs:
+            items.append(("msteams", MSTeamsNotifier(m, JSONPoster(
+                client, m.webhook_url.reveal(), m.http_config or g.http_config,
+                limit("msteams")), t)))
+        for o in rc.opsgenie_configs:
+            url = o.api_url or g.opsgenie_api_url
+            key = (o.api_key or g.opsgenie_api_key).reveal()
+            poster = JSONPoster(client, url, o.http_config or g.http_config, limit("opsgenie"),
+                                {"Authorization": f"GenieKey {key}"})
+            items.append(("opsgenie", OpsgenieNotifier(o, url, poster, t)))
         counts: dict[str, int] = {}
         integrations = []
         for kind, notifier in items:

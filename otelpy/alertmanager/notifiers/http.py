@@ -55,11 +55,12 @@ class JSONPoster:
     """POSTs JSON to one URL (a secret: never logged; errors show it without its query)."""
 
     def __init__(self, client: HTTPClient, url: str, http: HTTPConfig | None,
-                 limit: RateLimit) -> None:
+                 limit: RateLimit, headers: dict[str, str] | None = None) -> None:
         self._client = client
         self._url = URL(url)
         self._headers = {"Content-Type": "application/json",
-                         "User-Agent": f"otelpy/{__version__}", **auth_headers(http)}
+                         "User-Agent": f"otelpy/{__version__}", **auth_headers(http),
+                         **(headers or {})}
         self._limit = limit
         # webhook URLs carry their credentials in the path (Slack): messages show the host only
         self._shown = f"{self._url.scheme}://{self._url.host}/<secret path>"
@@ -68,3 +69,12 @@ class JSONPoster:
         await self._limit.acquire()
         data = json.dumps(body, separators=(",", ":")).encode()
         return await self._client.send("POST", self._url, data, self._headers, self._shown)
+
+    async def post_to(self, url: str, body: Any) -> Reply:
+        """POST to another URL of the same API (its path is shown in errors: APIs whose
+        credentials travel in headers, as Opsgenie's)."""
+        await self._limit.acquire()
+        target = URL(url)
+        data = json.dumps(body, separators=(",", ":")).encode()
+        shown = f"{target.scheme}://{target.host}{target.path}"
+        return await self._client.send("POST", target, data, self._headers, shown)

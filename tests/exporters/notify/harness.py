@@ -27,6 +27,7 @@ from otelpy.telemetry import Telemetry
 from otelpy.testing.clock import FakeClock
 from otelpy.testing.process import free_port
 from otelpy.testing.sink import FakeHost
+from otelpy.testing.webapp import serve_app
 
 TEXT = {"type": "object", "required": ["type", "text"], "additionalProperties": False,
         "properties": {"type": {"enum": ["mrkdwn", "plain_text"]},
@@ -164,16 +165,9 @@ async def endpoints(clock: FakeClock | None = None) -> AsyncIterator[Endpoints]:
     app.router.add_post("/pagerduty/v2/enqueue", ep.pagerduty)
     app.router.add_post("/hook/{name}", ep.hook)
     app.router.add_post("/am/api/v2/alerts", ep.alertmanager)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    ep.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_app(app) as url:
+        ep.url = url
         yield ep
-    finally:
-        await runner.cleanup()
 
 
 def alert_batch(*alerts: dict[str, Any]) -> Any:

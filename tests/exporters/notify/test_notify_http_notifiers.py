@@ -10,6 +10,7 @@ import hashlib
 import pytest
 
 from otelpy.testing.polling import until
+from otelpy.testing.webapp import serve_app
 from tests.exporters.notify.harness import ROUTING_KEY, alert_batch, endpoints, running
 
 ROUTE = {"receiver": "oncall", "group_by": ["alertname"], "group_wait": "30s",
@@ -148,32 +149,30 @@ async def test_slack_chat_post_message_with_a_bot_token_and_its_ok_false_answers
 
     app = web.Application()
     app.router.add_post("/api/chat.postMessage", post_message)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     token = "xoxb-0000-SECRETTOKEN"
-    slack = {"api_url": f"http://127.0.0.1:{port}/api/chat.postMessage",
+    async with serve_app(app) as url:
+        await _post_messages(url, token, got, caplog)
+
+
+async def _post_messages(url: str, token: str, got: list[tuple[str, dict[str, object]]],
+                         caplog: pytest.LogCaptureFixture) -> None:
+    slack = {"api_url": f"{url}/api/chat.postMessage",
              "http_config": {"authorization": {"credentials": token}}}
     doc = {"route": {**ROUTE, "routes": [
                {"matchers": ['service="api"'], "receiver": "wrong"}]},
            "receivers": [{"name": "oncall", "slack_configs": [{**slack, "channel": "#alerts"}]},
                          {"name": "wrong", "slack_configs": [{**slack, "channel": "#nope"}]}],
            "rate_limits": {"slack": 0}}
-    try:
-        async with running(doc) as run:
-            web_alert = {"labels": {"alertname": "WebDown", "severity": "warning",
-                                    "service": "web"}}
-            await run.exporter.consume_logs(alert_batch(CRITICAL, web_alert))
-            await run.clock.advance(30)
-            await until(lambda: len(got) == 2, within=30)
-            stats = run.exporter.am.pipeline.stats
-            await until(lambda: sum(stats.failed.values()) == 1 and
-                        sum(stats.sent.values()) == 1, within=30)
-            assert {auth for auth, _ in got} == {f"Bearer {token}"}
-            assert sorted(str(body["channel"]) for _, body in got) == ["#alerts", "#nope"]
-            assert "Slack API refused the message: channel_not_found" in caplog.text
-            assert "SECRETTOKEN" not in caplog.text
-    finally:
-        await runner.cleanup()
+    async with running(doc) as run:
+        web_alert = {"labels": {"alertname": "WebDown", "severity": "warning",
+                                "service": "web"}}
+        await run.exporter.consume_logs(alert_batch(CRITICAL, web_alert))
+        await run.clock.advance(30)
+        await until(lambda: len(got) == 2, within=30)
+        stats = run.exporter.am.pipeline.stats
+        await until(lambda: sum(stats.failed.values()) == 1 and
+                    sum(stats.sent.values()) == 1, within=30)
+        assert {auth for auth, _ in got} == {f"Bearer {token}"}
+        assert sorted(str(body["channel"]) for _, body in got) == ["#alerts", "#nope"]
+        assert "Slack API refused the message: channel_not_found" in caplog.text
+        assert "SECRETTOKEN" not in caplog.text
