@@ -18,6 +18,7 @@ series is RSS (VictoriaMetrics + vmalert together) over the series count.
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import os
 import re
@@ -180,6 +181,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
+    # the connector runs in this process: collect garbage as `otelpy run` does (otelpy/cli.py)
+    gc.set_threshold(10_000, 10, 10)
     res = run(args.rounds)
     prom = res["prometheus"]["eval"]
     print("| system | evaluation per round (1,000 rules) | vs Prometheus | CPU per round "

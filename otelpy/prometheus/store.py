@@ -113,6 +113,8 @@ class SeriesStore:
         # (context key, serialized point attributes) -> rendered labels: series are stable
         # from one export to the next, so most points skip building and rendering labels
         self._rendered: dict[tuple[object, bytes], str] = {}
+        # (resource, scope, schema URL) as bytes -> its shared labels and target_info labels
+        self._contexts: dict[tuple[bytes, bytes, str], _Context] = {}
 
     def _namespace(self, settings: StoreSettings) -> str:
         return LabelNamer().build(settings.namespace) if settings.namespace else ""
@@ -151,19 +153,31 @@ class SeriesStore:
         return kept
 
     def _context(self, item: items.PointItem, now: float) -> _Context:
-        labels = self.label_maker.context(item)
-        return _Context(labels, self._remember_target(labels, now))
+        scope = item.scope
+        key = (item.resource.resource.SerializeToString(), scope.scope.SerializeToString(),
+               scope.schema_url)
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            if len(self._contexts) >= self.settings.max_series:
+                self._contexts.clear()
+            labels = self.label_maker.context(item)
+            ctx = self._contexts[key] = _Context(labels, self._target_labels(labels))
+        self._remember_target(ctx.target, now)
+        return ctx
 
-    def _remember_target(self, ctx: LabelContext, now: float) -> str | None:
+    def _target_labels(self, ctx: LabelContext) -> str | None:
         if len(ctx.job_instance) < 2:
             return None
-        labels = render_labels(self.label_maker.resource_labels(ctx).items())
+        return render_labels(self.label_maker.resource_labels(ctx).items())
+
+    def _remember_target(self, labels: str | None, now: float) -> None:
+        if labels is None:
+            return
         entry = self.targets.get(labels)
         if entry is None:
             self.targets[labels] = TargetInfo(labels, now)
         else:
             entry.updated = now
-        return labels
 
     def _family(self, item: items.PointItem,
                 select: Callable[[str, Any], bool] | None = None) -> Family | str | None:
