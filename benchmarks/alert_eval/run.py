@@ -18,8 +18,8 @@ series is RSS (VictoriaMetrics + vmalert together) over the series count.
 from __future__ import annotations
 
 import argparse
-import gc
 import asyncio
+import gc
 import os
 import re
 import sys
