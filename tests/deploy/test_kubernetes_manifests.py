@@ -1,5 +1,5 @@
 """deploy/kubernetes: every ConfigMap's otelpy config passes `otelpy validate` (the real CLI),
-and the manifests hold the kinds and wiring the README promises."""
+every manifest matches the Kubernetes OpenAPI schema, and the wiring the README promises."""
 
 from __future__ import annotations
 
@@ -51,3 +51,25 @@ def test_kinds_and_wiring() -> None:
     core = next(r for r in rules if r["apiGroups"] == [""])
     assert {"pods", "namespaces", "nodes", "events"} <= set(core["resources"])
     assert {"list", "watch"} <= set(core["verbs"])
+
+
+DOCS = [(f"{d['kind']}/{d['metadata']['name']}", d) for d in documents()]
+
+
+@pytest.mark.parametrize(("name", "doc"), DOCS, ids=[n for n, _ in DOCS])
+def test_manifest_matches_the_api_schema(name: str, doc: dict[str, Any]) -> None:
+    """Each document against the Kubernetes API's published OpenAPI schema (the JSON schemas
+    kubernetes-validate bundles), strict: an unknown field fails."""
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()
+    kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_schema_check_catches_a_bad_field() -> None:
+    import kubernetes_validate
+
+    doc = yaml.safe_load((DEPLOY / "gateway.yaml").read_text().split("---")[1])
+    doc["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
