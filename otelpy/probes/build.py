@@ -44,4 +44,7 @@ def build_probe(settings: BaseModel, *, clock: Clock, where: str, executor: Exec
             return CustomProbe(settings, custom_modules, executor)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from exc
+    if isinstance(settings, config.KubernetesProbeSettings):
+        from otelpy.probes.kubernetes import KubernetesProbe
+        return KubernetesProbe(settings)
     raise ValueError(f"{where}: no probe for {type(settings).__name__}")

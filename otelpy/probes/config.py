@@ -16,6 +16,7 @@ from pydantic import Field
 from otelpy.config.server import Endpoint
 from otelpy.config.tls import TLSClientSettings, check_grpc_tls
 from otelpy.config.types import ConfigModel, Duration, Secret
+from otelpy.k8swatch.config import K8sAPIConfig
 
 __all__ = ["CustomProbeSettings", "DnsProbeSettings", "GrpcProbeSettings", "HttpProbeSettings",
            "KubernetesProbeSettings", "PostgresqlProbeSettings", "RedisProbeSettings",
@@ -207,14 +208,31 @@ class CustomProbeSettings(ConfigModel):
         return []
 
 
-class KubernetesProbeSettings(ConfigModel):
-    """Deployments and pods of a namespace (not yet implemented)."""
+K8S_RESOURCES = ("deployments", "pods", "services")
+
+
+class KubernetesProbeSettings(K8sAPIConfig):
+    """Deployments ready vs desired and pods not ready or crash-looping in one namespace."""
 
     namespace: str = Field(default="default", description="Namespace to look at.")
-    resources: list[str] = Field(default_factory=list, description="Kinds to check "
-                                                                   "(deployments, pods, ...).")
+    resources: list[str] = Field(
+        default_factory=lambda: ["deployments", "pods"],
+        description="Kinds to check: deployments (ready vs desired replicas), pods (not ready, "
+                    "CrashLoopBackOff, restarts), services (counted).")
+    degraded_ready_ratio: float = Field(
+        default=0.5, ge=0, le=1,
+        description="A deployment with fewer ready replicas than desired is warning while "
+                    "ready/desired is at least this ratio, critical below it (and at 0 ready).")
+    restarts_warning: int = Field(
+        default=5, ge=0,
+        description="A container restarted at least this many times makes the check warning "
+                    "(0 = off).")
 
     def probe_problems(self) -> list[str]:
-        return ["type kubernetes is not yet supported by this version of otelpy (planned: "
-                "deployments ready vs desired, pods not ready or crash-looping); remove this "
-                "check or probe the cluster through an http check"]
+        unknown = [r for r in self.resources if r not in K8S_RESOURCES]
+        if unknown:
+            return [f"resources: {', '.join(map(repr, unknown))} not one of "
+                    f"{', '.join(K8S_RESOURCES)}"]
+        if not self.resources:
+            return ["resources: at least one of " + ", ".join(K8S_RESOURCES) + " is required"]
+        return []

@@ -95,7 +95,7 @@ class CustomCheck(probes.CustomProbeSettings, CheckCommon):
 
 
 class KubernetesCheck(probes.KubernetesProbeSettings, CheckCommon):
-    type: Literal["kubernetes"] = Field(description="Check type (not yet supported).")
+    type: Literal["kubernetes"] = Field(description="Check type.")
 
 
 Check = Annotated[

@@ -43,30 +43,14 @@ def problems(tmp_path: Path, checks: dict[str, Any], **extra: Any) -> list[str]:
     return []
 
 
-def without_kubernetes(tmp_path: Path) -> Path:
-    doc = yaml.safe_load(SPEC.read_text())
-    del doc["receivers"]["healthcheck"]["checks"]["kubernetes_cluster"]
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def test_spec_config_validates_but_for_the_kubernetes_check() -> None:
-    with pytest.raises(ConfigError) as info:
-        otelconfig.validate(otelconfig.load([str(SPEC)], env=ENV), REGISTRY)
-    found = [str(p) for p in info.value.problems]
-    assert len(found) == 1, found
-    assert "receivers::healthcheck::checks::kubernetes_cluster: type kubernetes is not yet " \
-           "supported" in found[0]
-
-
-def test_spec_config_without_kubernetes_validates(tmp_path: Path) -> None:
-    cfg = otelconfig.validate(otelconfig.load([str(without_kubernetes(tmp_path))], env=ENV),
-                              REGISTRY)
+def test_spec_config_validates_as_written() -> None:
+    cfg = otelconfig.validate(otelconfig.load([str(SPEC)], env=ENV), REGISTRY)
     checks = cfg.receivers[next(iter(cfg.receivers))].checks
     assert checks["database_postgresql"].every == 30
     assert checks["redis_cache"].cutoff == 2
     assert checks["spotify_web_api"].headers["Authorization"].reveal() == "Bearer tok"
+    assert checks["kubernetes_cluster"].namespace == "spotify-ai-agent"
+    assert checks["kubernetes_cluster"].resources == ["deployments", "services", "pods"]
 
 
 CASES = [
@@ -93,6 +77,8 @@ CASES = [
     ("http-tls-reload", {"c": {"type": "http", "url": "https://x",
                                "tls": {"reload_interval": "1m"}}},
      "tls::reload_interval is not supported by http checks yet"),
+    ("k8s-resources", {"c": {"type": "kubernetes", "resources": ["nodes"]}},
+     "resources: 'nodes' not one of"),
     ("no-checks", {}, "at least one check is required"),
 ]
 
@@ -126,7 +112,7 @@ def test_spec_config_runs_in_otelpy(tmp_path: Path) -> None:
     hport, sport = free_port(), free_port()
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(EXAMPLES), "POSTGRES_URL": pg.dsn,
            "SPOTIFY_TOKEN": "tok", "HEALTH_PORT": str(hport), "STATUS_PORT": str(sport)}
-    proc = OtelpyProcess(tmp_path, without_kubernetes(tmp_path).read_text(), env=env,
+    proc = OtelpyProcess(tmp_path, SPEC.read_text(), env=env,
                          extra_ports=[hport, sport])
     try:
         proc.start()
@@ -149,7 +135,9 @@ def test_spec_config_runs_in_otelpy(tmp_path: Path) -> None:
         assert checks["spotify_web_api"]["status"] != "pending"
         assert set(body["summary"]) >= {"total_checks", "healthy", "warning", "critical",
                                         "failed"}
-        assert body["summary"]["total_checks"] == 4
+        # no in-cluster service account here: the kubernetes check runs and fails
+        assert checks["kubernetes_cluster"]["status"] == "failed"
+        assert body["summary"]["total_checks"] == 5
         code, api = _get(f"http://127.0.0.1:{sport}/api/health")
         assert code == 200 and set(api["checks"]) == set(checks)
     finally:
