@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from otelpy.component import ComponentBase, Host, Settings
+from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.logspike import EVENT_NAME, Anomaly, SpikeDetector, SpikeOptions, anomaly_logs
 from otelpy.logspike.detector import ERROR_SPIKE, NEW_PATTERN
@@ -82,7 +82,7 @@ class LogSpikeProcessor(Consumer, ComponentBase):
         if found:
             events = anomaly_logs(found, self._settings.clock.time_ns(), self._cfg.window,
                                   self._severities)
-            batch.mutable_message().resource_logs.extend(events.message.resource_logs)
+            batch = Batch.merge(Signal.LOGS, [batch, events.with_metadata(batch.metadata)])
             for a in found:
                 self._anomalies[a.type].inc()
         evicted = self.detector.evicted - self._evicted_seen
