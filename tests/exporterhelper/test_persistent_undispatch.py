@@ -60,12 +60,6 @@ asyncio.run(main())
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run_and_kill(directory: Path, endpoint: str) -> str:
     """Run CHILD for a second, SIGKILL it; its stderr."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(directory), endpoint],
@@ -105,8 +99,12 @@ async def restart(directory: Path) -> tuple[list[int], float]:
 
 
 async def test_retried_only_against_a_closed_port_is_not_counted(tmp_path: Path) -> None:
-    endpoint = f"http://127.0.0.1:{free_port()}"
-    err = await asyncio.to_thread(run_and_kill, tmp_path, endpoint)
+    # a port bound but not listening refuses every connection, and no other process can
+    # take it while the test runs (a merely free port could be taken by another test)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        err = await asyncio.to_thread(run_and_kill, tmp_path, endpoint)
     assert "ClientConnectorError" in err  # requeued at least once: several attempts
     assert await restart(tmp_path) == ([17], 0)
 
