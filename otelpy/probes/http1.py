@@ -20,6 +20,7 @@ import contextlib
 import ssl
 import zlib
 from dataclasses import dataclass, field
+from typing import cast
 
 __all__ = ["Connection", "HttpProtocolError", "Response", "open_connection",
            "request_bytes"]
@@ -201,8 +202,7 @@ class Connection(asyncio.Protocol):
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def data_received(self, data: bytes) -> None:
         reader = self._reader

@@ -187,3 +187,22 @@ def test_header_injection_is_refused() -> None:
                                             "headers": {"X-A": "1\r\nEvil: yes"}})
     with pytest.raises(ValueError, match="must not hold CR, LF or NUL"):
         HttpProbe(cfg, SYSTEM_CLOCK, "test")
+
+
+def test_runs_on_uvloop_as_the_engine_does() -> None:
+    import uvloop
+
+    async def main() -> ProbeResult:
+        raw = Raw()
+        server = await asyncio.start_server(raw.serve, "127.0.0.1", 0)
+        raw.port = server.sockets[0].getsockname()[1]
+        try:
+            result, probe = await run(raw)
+            assert (await probe.check()).status is Status.HEALTHY and raw.connections == 1
+            await probe.close()
+            return result
+        finally:
+            server.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(main()).status is Status.HEALTHY
