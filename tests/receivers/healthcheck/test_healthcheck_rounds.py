@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 import hc_checks  # noqa: F401 - the custom functions the checks name
-from harness import make, metrics
+from harness import attrs, make, metrics
 
 from otelpy.receivers.healthcheck.rounds import SLOT, Schedule
 from otelpy.testing.clock import FakeClock
@@ -50,4 +50,27 @@ async def test_a_round_of_many_checks_is_one_batch() -> None:
     assert len(status.gauge.data_points) == 30 * 4  # a point per status per check
     await clock.advance(5)  # 30 checks over 1 s: 30 slots of 20 ms, one check each
     await until(lambda: len(sink.batches) == 31)
+    await receiver.shutdown()
+
+
+async def test_a_hung_check_holds_only_its_rounds_batch_not_its_mates_states() -> None:
+    clock = FakeClock()
+    receiver, sink, host = make({
+        "hang": {"type": "custom", "check_function": "hc_checks:async_hang",
+                 "interval": "10s", "timeout": "4s"},
+        "ok": {"type": "custom", "check_function": "hc_checks:sync_ok", "interval": "1s"}},
+        clock)
+    await receiver.start(host)
+    # both start in the first round: ok's state is there at once, the batch waits for hang
+    await until(lambda: receiver.states["ok"].status.value == "healthy")
+    assert sink.batches == []
+    # ok is not busy: its own rounds run (one a second) while hang still runs
+    await clock.advance(1)
+    await until(lambda: len(sink.batches) == 1)
+    assert {attrs(p)["healthcheck.name"] for m in metrics(sink)
+            for p in m.gauge.data_points} == {"ok"}
+    await clock.advance(3)  # 4 s: hang is cut; the first round's batch goes out with both
+    await until(lambda: receiver.states["hang"].message == "timed out after 4s")
+    await until(lambda: any(attrs(p)["healthcheck.name"] == "hang" for m in metrics(sink)
+                            for p in m.gauge.data_points))
     await receiver.shutdown()
