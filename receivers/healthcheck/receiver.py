@@ -27,7 +27,11 @@ from otelpy.probes.config import HttpProbeSettings
 from otelpy.probes.overall import CheckState, Thresholds, report
 from otelpy.probes.result import ProbeResult, Status, json_details
 from otelpy.receivers.healthcheck.config import HealthCheckReceiverConfig
-from otelpy.receivers.healthcheck.emit import add_run_metrics, state_change_event
+from otelpy.receivers.healthcheck.emit import (
+    PointAttributes,
+    add_run_metrics,
+    state_change_event,
+)
 from otelpy.receivers.healthcheck.rounds import Schedule, run_round
 from otelpy.statusapi import api_routes
 from otelpy.tlsbuild import warn_if_unverified
@@ -73,11 +77,13 @@ class HealthCheckReceiver(ComponentBase):
         self._rounds: set[asyncio.Task[dict[str, ProbeResult]]] = set()
         self._busy: set[str] = set()  # checks running now
         self._cutoffs = {name: c.cutoff for name, c in cfg.checks.items()}
+        self._attributes = PointAttributes()
         self._executor: ThreadPoolExecutor | None = None
         self._leave: Callable[[], None] | None = None
         tel = settings.telemetry
         self._runs = tel.counter("otelpy_healthcheck_runs", "Check runs by resulting status",
                                  ("receiver", "check", "status"))
+        self._run_counters: dict[tuple[str, Status], Any] = {}
         self._refused = tel.counter("otelpy_healthcheck_refused_batches",
                                     "Batches of check results the pipeline refused",
                                     ("receiver", "signal"))
@@ -202,9 +208,14 @@ class HealthCheckReceiver(ComponentBase):
         state.last_check_ns = now_ns
         if previous is not state.status:
             state.since_ns = now_ns
-        self._runs.labels(str(self.settings.id), name, state.status.value).inc()
+        key = (name, state.status)
+        counter = self._run_counters.get(key)
+        if counter is None:  # the labelled child, looked up once per check and status
+            counter = self._run_counters[key] = self._runs.labels(
+                str(self.settings.id), name, state.status.value)
+        counter.inc()
         if self._metrics is not None:
-            add_run_metrics(out.metrics, out.new_metric, state, now_ns)
+            add_run_metrics(out.metrics, out.new_metric, state, now_ns, self._attributes)
         if previous is not state.status and (state.status is not Status.HEALTHY
                                              or previous is not Status.PENDING):
             self._log_change(state, previous)
