@@ -11,8 +11,8 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, M
 from otelpy.pdata.values import Attributes
 from otelpy.receivers.postgresql.metadata import BLOCK_SOURCES, METRICS
 
-__all__ = ["INDEXES", "STATS", "TABLES", "Point", "database_points", "index_points",
-           "metrics", "table_points"]
+__all__ = ["BGWRITER", "BGWRITER_17", "INDEXES", "STATS", "TABLES", "Point",
+           "bgwriter_points", "database_points", "index_points", "metrics", "table_points"]
 
 # every database (one connection to the configured or default database)
 STATS = """SELECT d.datname, s.numbackends, s.xact_commit, s.xact_rollback,
@@ -35,9 +35,39 @@ INDEXES = f"""SELECT s.relname, s.indexrelname, s.idx_scan,
               FROM pg_stat_user_indexes s {_UNLOCKED.format(rel="s.indexrelid")}
               ORDER BY s.relname, s.indexrelname"""
 
-Point = tuple[str, int, dict[str, str]]  # metric name, value, point attributes
+# pg_stat_bgwriter; from PostgreSQL 17 on, the checkpointer's columns moved to
+# pg_stat_checkpointer and the backend writes are gone (those points are left out)
+BGWRITER = """SELECT buffers_alloc, buffers_clean, buffers_backend, buffers_backend_fsync,
+                     buffers_checkpoint, checkpoints_req, checkpoints_timed,
+                     checkpoint_write_time, checkpoint_sync_time, maxwritten_clean
+              FROM pg_stat_bgwriter"""
+BGWRITER_17 = """SELECT bg.buffers_alloc, bg.buffers_clean, NULL AS buffers_backend,
+                        NULL AS buffers_backend_fsync, cp.buffers_written AS buffers_checkpoint,
+                        cp.num_requested AS checkpoints_req, cp.num_timed AS checkpoints_timed,
+                        cp.write_time AS checkpoint_write_time,
+                        cp.sync_time AS checkpoint_sync_time, bg.maxwritten_clean
+                 FROM pg_stat_bgwriter bg, pg_stat_checkpointer cp"""
+
+Point = tuple[str, float | None, dict[str, str]]  # metric name, value, point attributes
 _OPERATIONS = {"ins": "n_tup_ins", "upd": "n_tup_upd", "del": "n_tup_del",
                "hot_upd": "n_tup_hot_upd"}
+
+
+def bgwriter_points(row: Mapping[str, Any]) -> list[Point]:
+    """The cluster's background writer and checkpointer, as the Collector reports them."""
+    writes = "postgresql.bgwriter.buffers.writes"
+    return [("postgresql.bgwriter.buffers.allocated", row["buffers_alloc"], {}),
+            (writes, row["buffers_clean"], {"source": "bgwriter"}),
+            (writes, row["buffers_backend"], {"source": "backend"}),
+            (writes, row["buffers_checkpoint"], {"source": "checkpoints"}),
+            (writes, row["buffers_backend_fsync"], {"source": "backend_fsync"}),
+            ("postgresql.bgwriter.checkpoint.count", row["checkpoints_req"],
+             {"type": "requested"}),
+            ("postgresql.bgwriter.checkpoint.count", row["checkpoints_timed"],
+             {"type": "scheduled"}),
+            ("postgresql.bgwriter.duration", row["checkpoint_sync_time"], {"type": "sync"}),
+            ("postgresql.bgwriter.duration", row["checkpoint_write_time"], {"type": "write"}),
+            ("postgresql.bgwriter.maxwritten", row["maxwritten_clean"], {})]
 
 
 def database_points(row: Mapping[str, Any], tables: int | None) -> list[Point]:
@@ -80,7 +110,11 @@ def metrics(points: Iterable[Point], enabled: Callable[[str], bool], start_ns: i
         if metric is None:
             metric = by_name[name] = _metric(name)
         data = metric.gauge if metric.HasField("gauge") else metric.sum
-        point = data.data_points.add(time_unix_nano=now_ns, as_int=int(value))
+        point = data.data_points.add(time_unix_nano=now_ns)
+        if METRICS[name].double:
+            point.as_double = float(value)
+        else:
+            point.as_int = int(value)
         if metric.HasField("sum"):
             point.start_time_unix_nano = start_ns
         if attrs:

@@ -1,6 +1,7 @@
 """The Collector's postgresql receiver metrics this receiver emits: name -> (kind, unit,
 description, enabled by default), from its metadata.yaml. kind: gauge, sum
-(non-monotonic cumulative) or counter (monotonic cumulative sum). Every value is an int.
+(non-monotonic cumulative) or counter (monotonic cumulative sum); values are ints unless
+``double``.
 
 Resources follow the Collector's default model (before its alpha `useOTelSemconv` gate):
 cluster-wide metrics on an empty resource; per database `postgresql.database.name`; per
@@ -19,6 +20,7 @@ class Meta(NamedTuple):
     unit: str
     description: str
     enabled: bool = True
+    double: bool = False
 
 
 METRICS: dict[str, Meta] = {
@@ -26,6 +28,18 @@ METRICS: dict[str, Meta] = {
     "postgresql.connection.max": Meta(
         "gauge", "{connections}", "Configured maximum number of client connections allowed"),
     "postgresql.database.count": Meta("sum", "{databases}", "Number of user databases."),
+    "postgresql.bgwriter.buffers.allocated": Meta(
+        "counter", "{buffers}", "Number of buffers allocated."),
+    "postgresql.bgwriter.buffers.writes": Meta(
+        "counter", "{buffers}", "Number of buffers written."),
+    "postgresql.bgwriter.checkpoint.count": Meta(
+        "counter", "{checkpoints}", "The number of checkpoints performed."),
+    "postgresql.bgwriter.duration": Meta(
+        "counter", "ms", "Total time spent writing and syncing files to disk by checkpoints.",
+        double=True),
+    "postgresql.bgwriter.maxwritten": Meta(
+        "counter", "1", "Number of times the background writer stopped a cleaning scan "
+                        "because it had written too many buffers."),
     # per database
     "postgresql.backends": Meta(
         "sum", "1", "The number of backend processes associated with each database."),

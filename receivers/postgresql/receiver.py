@@ -20,10 +20,13 @@ from otelpy.consumer import Consumer
 from otelpy.errors import ConsumerError
 from otelpy.pdata.build import RequestBuilder
 from otelpy.receivers.postgresql.build import (
+    BGWRITER,
+    BGWRITER_17,
     INDEXES,
     STATS,
     TABLES,
     Point,
+    bgwriter_points,
     database_points,
     index_points,
     metrics,
@@ -40,6 +43,7 @@ _ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 @dataclass
 class _Snapshot:
     max_connections: int
+    bgwriter: Any  # the row of BGWRITER
     databases: list[Any]  # rows of STATS, filtered
     tables: dict[str, list[Any]] = field(default_factory=dict)  # database -> rows of TABLES
     indexes: dict[str, list[Any]] = field(default_factory=dict)  # database -> rows of INDEXES
@@ -84,11 +88,14 @@ class PostgresqlReceiver(ComponentBase):
         try:
             rows = await conn.fetch(STATS)
             max_conn = int(await conn.fetchval("SHOW max_connections"))
+            version = int(await conn.fetchval("SHOW server_version_num"))
+            bgwriter = await conn.fetchrow(BGWRITER_17 if version >= 170000 else BGWRITER)
         finally:
             await conn.close()
         wanted = set(self.cfg.databases)
-        snap = _Snapshot(max_conn, [r for r in rows if (not wanted or r["datname"] in wanted)
-                                    and r["datname"] not in self.cfg.exclude_databases])
+        snap = _Snapshot(max_conn, bgwriter, [
+            r for r in rows if (not wanted or r["datname"] in wanted)
+            and r["datname"] not in self.cfg.exclude_databases])
         for row in snap.databases:
             name = row["datname"]
             try:
@@ -133,7 +140,8 @@ class PostgresqlReceiver(ComponentBase):
                 builder.scope(resource, SCOPE, __version__).metrics.extend(out)
 
         emit({}, [("postgresql.connection.max", snap.max_connections, {}),
-                  ("postgresql.database.count", len(snap.databases), {})])
+                  ("postgresql.database.count", len(snap.databases), {}),
+                  *bgwriter_points(snap.bgwriter)])
         for row in snap.databases:
             db = row["datname"]
             tables = snap.tables.get(db)

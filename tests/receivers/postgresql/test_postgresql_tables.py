@@ -25,6 +25,11 @@ INDEX = ("postgresql.database.name", "postgresql.index.name", "postgresql.table.
 COLLECTOR_DEFAULTS: dict[str, tuple[str, bool, str, tuple[str, ...], tuple[str, ...]]] = {
     "postgresql.connection.max": ("gauge", False, "{connections}", (), ()),
     "postgresql.database.count": ("sum", False, "{databases}", (), ()),
+    "postgresql.bgwriter.buffers.allocated": ("sum", True, "{buffers}", (), ()),
+    "postgresql.bgwriter.buffers.writes": ("sum", True, "{buffers}", ("source",), ()),
+    "postgresql.bgwriter.checkpoint.count": ("sum", True, "{checkpoints}", ("type",), ()),
+    "postgresql.bgwriter.duration": ("sum", True, "ms", ("type",), ()),
+    "postgresql.bgwriter.maxwritten": ("sum", True, "1", (), ()),
     "postgresql.backends": ("sum", False, "1", (), DB),
     "postgresql.commits": ("sum", True, "1", (), DB),
     "postgresql.rollbacks": ("sum", True, "1", (), DB),
@@ -86,7 +91,8 @@ def points(sink: SinkConsumer, **resource: str) -> dict[tuple[str, str], int]:
                 data = m.gauge if m.HasField("gauge") else m.sum
                 for p in data.data_points:
                     attrs = list(Attributes(p.attributes).as_dict().values())
-                    out[(m.name, str(attrs[0]) if attrs else "")] = p.as_int
+                    out[(m.name, str(attrs[0]) if attrs else "")] = \
+                        p.as_double if p.HasField("as_double") else p.as_int
     return out
 
 
@@ -141,3 +147,33 @@ async def test_table_and_index_values_match_the_server(postgres: PostgresServer,
     assert index[("postgresql.index.scans", "")] >= 3
     database = points(sink, **{"postgresql.database.name": "shop"})
     assert database[("postgresql.table.count", "")] == 1
+
+
+async def test_bgwriter_matches_the_server(postgres: PostgresServer,  # noqa: F811
+                                           shop: asyncpg.Connection) -> None:
+    await shop.execute("CHECKPOINT")  # a requested checkpoint: count and writes move
+    rec, sink = make({"endpoint": f"127.0.0.1:{postgres.port}", "databases": ["shop"]})
+    server: dict[str, Any] = {}
+
+    async def same() -> bool:  # the counters move on their own: read both until they agree
+        server.update(dict(await shop.fetchrow("SELECT * FROM pg_stat_bgwriter")))
+        assert await rec.scrape_once()
+        again = dict(await shop.fetchrow("SELECT * FROM pg_stat_bgwriter"))
+        return again == server
+
+    await until(same)
+    got = points(sink)
+    assert got[("postgresql.bgwriter.checkpoint.count", "requested")] == \
+        server["checkpoints_req"] >= 1
+    assert got[("postgresql.bgwriter.checkpoint.count", "scheduled")] == \
+        server["checkpoints_timed"]
+    assert got[("postgresql.bgwriter.buffers.writes", "checkpoints")] == \
+        server["buffers_checkpoint"]
+    assert got[("postgresql.bgwriter.buffers.writes", "bgwriter")] == server["buffers_clean"]
+    assert got[("postgresql.bgwriter.buffers.writes", "backend")] == server["buffers_backend"]
+    assert got[("postgresql.bgwriter.buffers.writes", "backend_fsync")] == \
+        server["buffers_backend_fsync"]
+    assert got[("postgresql.bgwriter.buffers.allocated", "")] == server["buffers_alloc"] > 0
+    assert got[("postgresql.bgwriter.duration", "write")] == server["checkpoint_write_time"]
+    assert got[("postgresql.bgwriter.duration", "sync")] == server["checkpoint_sync_time"]
+    assert got[("postgresql.bgwriter.maxwritten", "")] == server["maxwritten_clean"]
