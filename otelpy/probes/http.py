@@ -1,22 +1,26 @@
 """HTTP(S) probe: status code, body regex or JSON path condition, certificate days left,
-latency. Imports aiohttp (already loaded by the engine's servers)."""
+latency, on the lean HTTP/1.1 client of :mod:`otelpy.probes.http1`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 import ssl
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 from yarl import URL
 
 from otelpy.clock import Clock
 from otelpy.probes.certdates import not_after
 from otelpy.probes.config import HttpProbeSettings
+from otelpy.probes.http1 import (
+    Connection,
+    HttpProtocolError,
+    Response,
+    open_connection,
+    request_bytes,
+)
 from otelpy.probes.result import ProbeResult, Status
 from otelpy.tlsbuild import client_ssl_context
 
@@ -43,88 +47,86 @@ def json_at(doc: Any, path: str) -> Any:
     return node
 
 
-_PEEK_CONTEXT = ssl.create_default_context()
-_PEEK_CONTEXT.check_hostname = False
-_PEEK_CONTEXT.verify_mode = ssl.CERT_NONE  # only reads the expiry: the request verifies
-
-
-async def _certificate_expiry(url: URL) -> datetime | None:
-    """The expiry of the certificate ``url``'s server presents (a TLS handshake of its own:
-    aiohttp hands small answers back after releasing their connection)."""
-    host, port = url.host or "localhost", url.port or 443
-    _, writer = await asyncio.open_connection(host, port, ssl=_PEEK_CONTEXT,
-                                              server_hostname=host)
-    try:
-        sslobj = writer.get_extra_info("ssl_object")
-        der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
-        return not_after(der) if der else None
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await writer.wait_closed()
-
-
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
 _KEEPALIVE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFAULT_TLS: list[ssl.SSLContext] = []
+
+
+def _default_tls() -> ssl.SSLContext:
+    """System CAs, hostname checked: one context for every probe without tls settings."""
+    if not _DEFAULT_TLS:
+        _DEFAULT_TLS.append(ssl.create_default_context())
+    return _DEFAULT_TLS[0]
+
+
+def _origin(url: URL) -> tuple[str, str, int]:
+    return url.scheme, url.host or "", url.port or (443 if url.scheme == "https" else 80)
+
+
+def _request(method: str, url: URL, headers: dict[str, str], body: bytes) -> bytes:
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if not url.is_default_port():
+        host = f"{host}:{url.port}"
+    return request_bytes(method, url.raw_path_qs or "/", host, headers, body)
 
 
 class HttpProbe:
-    """One request per check. A plain-http GET, HEAD or OPTIONS check keeps its connection
-    open between runs (a server that closed it meanwhile, e.g. restarted, is retried once
-    on a new connection by aiohttp, as RFC 9112 allows for idempotent requests): at 1,000
-    checks a second, connecting anew was the largest cost. Any other check, and every
-    https check (so a renewed certificate or reloaded client TLS is used at once), makes
-    a fresh connection per run."""
+    """One request per run on the lean client (:mod:`otelpy.probes.http1`). A plain-http
+    GET, HEAD or OPTIONS check keeps its connection open between runs (a kept connection
+    the server closed meanwhile, e.g. restarted, is retried once on a new one when it had
+    answered nothing, as RFC 9112 allows for idempotent requests): at 1,000 checks a
+    second, connecting anew was the largest cost. Any other check, and every https check
+    (so a renewed certificate or reloaded client TLS is used at once), makes a fresh
+    connection per run; an https run reads the certificate's expiry from that connection.
+    Redirects (301/302/303/307/308, at most 10) are followed on one-off connections."""
 
     def __init__(self, settings: HttpProbeSettings, clock: Clock, where: str) -> None:
         self.settings = settings
         self._clock = clock
-        self._ssl: ssl.SSLContext | None = None
-        if settings.url.startswith("https://") and settings.tls is not None:
-            self._ssl = client_ssl_context(settings.tls, where)
+        self._tls: ssl.SSLContext | None = None
+        if settings.url.startswith("https://"):
+            self._tls = client_ssl_context(settings.tls, where) \
+                if settings.tls is not None else _default_tls()
         self._regex = re.compile(settings.body_regex) if settings.body_regex else None
-        self._session: aiohttp.ClientSession | None = None
-        self._keepalive = settings.url.startswith("http://") and \
-            settings.method.upper() in _KEEPALIVE_METHODS
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True,
-                                             force_close=not self._keepalive, limit=0)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
-        return self._session
+        self._want = settings.max_body_bytes if self._regex or settings.json_path else 0
+        self._url = URL(settings.url)
+        self._method = settings.method.upper()
+        self._headers = {k: v.reveal() for k, v in settings.headers.items()}
+        self._body = settings.body.encode()
+        self._first = _request(self._method, self._url, self._headers, self._body)
+        self._keepalive = self._url.scheme == "http" and self._method in _KEEPALIVE_METHODS
+        self._conn: Connection | None = None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     async def check(self) -> ProbeResult:
-        """Critical when the server cannot be reached (refused, TLS verification, reset)."""
+        """Critical when the server cannot be reached (refused, TLS verification, reset)
+        or its answer is not HTTP."""
         try:
             return await self._check()
-        except (aiohttp.ClientError, OSError) as exc:
+        except (HttpProtocolError, OSError) as exc:
             return ProbeResult(Status.CRITICAL, {}, f"{type(exc).__name__}: {exc}")
 
     async def _check(self) -> ProbeResult:
         s = self.settings
-        headers = {k: v.reveal() for k, v in s.headers.items()}
         start = self._clock.monotonic()
-        async with self._client().request(
-                s.method, s.url, headers=headers, data=s.body.encode() if s.body else None,
-                allow_redirects=s.follow_redirects,
-                timeout=aiohttp.ClientTimeout(total=None)) as response:
-            body = await response.content.read(s.max_body_bytes) \
-                if self._regex or s.json_path else b""
+        response, url, der = await self._fetch()
         elapsed = self._clock.monotonic() - start
         days = None
-        if response.url.scheme == "https":
-            expiry = await _certificate_expiry(response.url)
+        if url.scheme == "https":
+            expiry = not_after(der) if der else None
             now = datetime.fromtimestamp(self._clock.time_ns() / 1e9, UTC)
             days = (expiry - now).total_seconds() / 86400.0 if expiry is not None else None
         details: dict[str, Any] = {"status_code": response.status,
                                    "latency_ms": round(elapsed * 1000, 3)}
         findings = self._judge_status(response.status)
-        findings += self._judge_body(body)
+        findings += self._judge_body(response.body)
         if days is not None:
             details["certificate_days_left"] = round(days, 3)
             if 0 < days < s.certificate_warning_days:
@@ -133,6 +135,65 @@ class HttpProbe:
             findings.append((Status.WARNING, f"answered in {elapsed * 1000:.0f}ms, over "
                                              f"{s.latency_warning * 1000:.0f}ms"))
         return ProbeResult.worst(findings, details)
+
+    async def _fetch(self) -> tuple[Response, URL, bytes | None]:
+        """The final response, its URL and (https) the server's DER certificate."""
+        url, method, headers, body, request = \
+            self._url, self._method, self._headers, self._body, self._first
+        for _ in range(_MAX_REDIRECTS + 1):
+            if url is self._url and self._keepalive:
+                response, der = await self._kept(request), None
+            else:
+                response, der = await self._once(url, request, method == "HEAD")
+            location = response.headers.get("location")
+            if not self.settings.follow_redirects or response.status not in _REDIRECTS \
+                    or not location:
+                return response, url, der
+            target = url.join(URL(location))
+            if _origin(target) != _origin(url):  # credentials stay with their origin
+                headers = {k: v for k, v in headers.items()
+                           if k.lower() not in ("authorization", "cookie")}
+            if response.status == 303 and method != "HEAD" or \
+                    response.status in (301, 302) and method == "POST":
+                method, body = "GET", b""
+            url, request = target, _request(method, target, headers, body)
+        raise HttpProtocolError(f"more than {_MAX_REDIRECTS} redirects")
+
+    async def _kept(self, request: bytes) -> Response:
+        """On the kept connection; once more on a new one when a kept connection broke
+        before the server answered anything."""
+        head = self._method == "HEAD"
+        conn, reused = self._conn, True
+        if conn is None or conn.closed:
+            conn, reused = await self._connect(self._url), False
+        self._conn = None
+        try:
+            response = await conn.exchange(request, head, self._want)
+        except ConnectionError:
+            if not reused or conn.answered:
+                raise
+            conn = await self._connect(self._url)
+            response = await conn.exchange(request, head, self._want)
+        if response.reusable and not conn.closed:
+            self._conn = conn
+        return response
+
+    async def _once(self, url: URL, request: bytes, head: bool) -> tuple[Response, bytes | None]:
+        conn = await self._connect(url)
+        try:
+            response = await conn.exchange(request, head, self._want)
+            return response, conn.peer_certificate()
+        finally:
+            conn.close()
+
+    async def _connect(self, url: URL) -> Connection:
+        if url.scheme not in ("http", "https") or not url.host:
+            raise HttpProtocolError(f"cannot follow to {str(url)[:200]!r}")
+        tls = None
+        if url.scheme == "https":
+            tls = self._tls if self._tls is not None else _default_tls()
+        _, host, port = _origin(url)
+        return await open_connection(host, port, tls)
 
     def _judge_status(self, code: int) -> list[tuple[Status, str]]:
         expected = self.settings.expected_status_codes

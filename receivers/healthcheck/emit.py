@@ -1,6 +1,7 @@
 """A check's run as metrics, and its state changes as log events.
 
-Metrics of one run (gauges, attributes ``healthcheck.name``, ``healthcheck.type``):
+Metrics of one run (the runs of one round share each metric, each run with its own
+points; gauges, attributes ``healthcheck.name``, ``healthcheck.type``):
 
 * ``healthcheck.status`` — one point per status (healthy, warning, critical, failed,
   attribute ``healthcheck.status``): 1 for the check's status, 0 for the others (the shape
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, SeverityNumber
@@ -24,7 +25,7 @@ from otelpy.pdata.values import Attributes
 from otelpy.probes.overall import CheckState
 from otelpy.probes.result import Status
 
-__all__ = ["EVENT_NAME", "run_metrics", "state_change_event"]
+__all__ = ["EVENT_NAME", "PointAttributes", "add_run_metrics", "state_change_event"]
 
 EVENT_NAME = "healthcheck.state_change"
 _REPORTED = (Status.HEALTHY, Status.WARNING, Status.CRITICAL, Status.FAILED)
@@ -36,58 +37,76 @@ _SEVERITY = {Status.HEALTHY: (SeverityNumber.SEVERITY_NUMBER_INFO, "INFO"),
              Status.PENDING: (SeverityNumber.SEVERITY_NUMBER_INFO, "INFO")}
 
 
-def _gauge(name: str, description: str, unit: str) -> Metric:
-    metric = Metric(name=name, description=description, unit=unit)
-    metric.gauge.SetInParent()
+def _gauge(into: dict[str, Metric], add: Callable[[], Metric], name: str, description: str,
+           unit: str) -> Metric:
+    """The metric ``name`` of this batch, made by ``add`` the first time."""
+    metric = into.get(name)
+    if metric is None:
+        metric = into[name] = add()
+        metric.name, metric.description, metric.unit = name, description, unit
+        metric.gauge.SetInParent()
     return metric
 
 
-def _point(metric: Metric, common: Any, now_ns: int, **extra: Any) -> Any:
-    """A new point of ``metric`` with the attributes ``common`` (a repeated KeyValue
-    built once per run: copying it is much cheaper than setting each key anew)."""
+def _point(metric: Metric, attributes: Any, now_ns: int) -> Any:
+    """A new point of ``metric`` with ``attributes`` (a repeated KeyValue built once per
+    check: copying it is much cheaper than setting each key anew)."""
     point = metric.gauge.data_points.add(time_unix_nano=now_ns)
-    point.attributes.extend(common)
-    if extra:
-        attrs = Attributes(point.attributes)
-        for key, value in extra.items():
-            attrs[key.replace("_", ".")] = value
+    point.attributes.extend(attributes)
     return point
 
 
-def _common(state: CheckState) -> Any:
+def _holder(**values: Any) -> Any:
     holder = Metric().gauge.data_points.add()
     attrs = Attributes(holder.attributes)
-    attrs["healthcheck.name"] = state.name
-    attrs["healthcheck.type"] = state.type
+    for key, value in values.items():
+        attrs[key.replace("_", ".")] = value
     return holder.attributes
 
 
-def run_metrics(state: CheckState, now_ns: int) -> list[Metric]:
-    """The metrics of ``state``'s latest run."""
-    common = _common(state)
-    status = _gauge("healthcheck.status", "1 for the check's current status, 0 for the "
-                                          "others", "1")
-    for s in _REPORTED:
-        _point(status, common, now_ns, healthcheck_status=s.value,
-               healthcheck_critical=state.critical).as_int = int(s is state.status)
-    duration = _gauge("healthcheck.duration", "How long the check's run took", "ms")
+class PointAttributes:
+    """Each check's point attributes, built once: ``healthcheck.name`` and ``.type``; for
+    its status points also ``healthcheck.status`` and ``.critical``."""
+
+    def __init__(self) -> None:
+        self._by_check: dict[tuple[str, str, bool], tuple[Any, list[Any]]] = {}
+
+    def of(self, state: CheckState) -> tuple[Any, list[Any]]:
+        key = (state.name, state.type, state.critical)
+        found = self._by_check.get(key)
+        if found is None:
+            common = dict(healthcheck_name=state.name, healthcheck_type=state.type)
+            found = self._by_check[key] = (_holder(**common), [
+                _holder(**common, healthcheck_status=s.value,
+                        healthcheck_critical=state.critical) for s in _REPORTED])
+        return found
+
+
+def add_run_metrics(into: dict[str, Metric], add: Callable[[], Metric], state: CheckState,
+                    now_ns: int, attributes: PointAttributes) -> None:
+    """Add the points of ``state``'s latest run to the batch's metrics ``into`` (by name;
+    ``add`` makes a new metric in the batch): the runs of one round share one metric
+    per name, each run its own points."""
+    common, by_status = attributes.of(state)
+    status = _gauge(into, add, "healthcheck.status",
+                    "1 for the check's current status, 0 for the others", "1")
+    for s, attrs in zip(_REPORTED, by_status, strict=True):
+        _point(status, attrs, now_ns).as_int = int(s is state.status)
+    duration = _gauge(into, add, "healthcheck.duration", "How long the check's run took", "ms")
     _point(duration, common, now_ns).as_double = state.response_time_ms
-    out = [status, duration]
     for key, value in state.details.items():
         if isinstance(value, bool):
             value = int(value)
         if not isinstance(value, (int, float)) or isinstance(value, int) and \
                 not -2**63 <= value < 2**63:
             continue
-        detail = _gauge("healthcheck.details." + _METRIC_CHARS.sub("_", key),
+        detail = _gauge(into, add, "healthcheck.details." + _METRIC_CHARS.sub("_", key),
                         f"Detail {key!r} of the check's latest run", "")
         point = _point(detail, common, now_ns)
         if isinstance(value, int):
             point.as_int = value
         else:
             point.as_double = value
-        out.append(detail)
-    return out
 
 
 def state_change_event(state: CheckState, previous: Status, now_ns: int,

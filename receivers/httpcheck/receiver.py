@@ -1,13 +1,16 @@
 """The httpcheck receiver: every collection_interval, each URL is requested once (the
-shared HTTP probe, a fresh connection each time), all concurrently, and the answers sent as
-one batch of the Collector's httpcheck metrics."""
+shared HTTP probe: plain-http GET/HEAD keep their connection), all concurrently, and the
+answers sent as one batch of the Collector's httpcheck metrics: httpcheck.status and
+httpcheck.error non-monotonic cumulative int sums, httpcheck.duration an int gauge (its
+metadata.yaml)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
-from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, Metric
 
 from otelpy import __version__
 from otelpy.clock import run_every
@@ -34,6 +37,7 @@ class HttpCheckReceiver(ComponentBase):
         self.consumer = consumer
         self._probes: list[tuple[str, str, HttpProbe]] = []
         self._task: asyncio.Task[None] | None = None
+        self._start_ns = settings.clock.time_ns()
 
     def _probe(self, target: Target, url: str) -> HttpProbe:
         probe_cfg = HttpProbeSettings.model_validate({
@@ -71,12 +75,12 @@ class HttpCheckReceiver(ComponentBase):
         now_ns = clock.time_ns()
         out: list[Metric] = []
         toggles = self.cfg.metrics
-        status = _gauge("httpcheck.status", "1 if the check resulted in status_code "
-                                            "matching the status_class, otherwise 0.", "1")
+        status = _sum("httpcheck.status", "1 if the check resulted in status_code "
+                                          "matching the status_class, otherwise 0.", "1")
         duration = _gauge("httpcheck.duration", "Measures the duration of the HTTP check.",
                           "ms")
-        error = _gauge("httpcheck.error", "Records errors occurring during HTTP check.",
-                       "{error}")
+        error = _sum("httpcheck.error", "Records errors occurring during HTTP check.",
+                     "{error}")
         for (url, method, _), (result, elapsed) in zip(self._probes, results, strict=True):
             _point(duration, now_ns, url).as_int = int(elapsed * 1000)
             code = result.details.get("status_code")
@@ -90,7 +94,10 @@ class HttpCheckReceiver(ComponentBase):
         for metric, toggle in ((duration, toggles.httpcheck_duration),
                                (status, toggles.httpcheck_status),
                                (error, toggles.httpcheck_error)):
-            if toggle.enabled and metric.gauge.data_points:
+            if toggle.enabled and _points(metric):
+                if metric.HasField("sum"):
+                    for point in metric.sum.data_points:
+                        point.start_time_unix_nano = self._start_ns
                 out.append(metric)
         if out:
             await self._send(out)
@@ -111,8 +118,21 @@ def _gauge(name: str, description: str, unit: str) -> Metric:
     return metric
 
 
+def _sum(name: str, description: str, unit: str) -> Metric:
+    """A non-monotonic cumulative int sum, as the Collector's status and error are."""
+    metric = Metric(name=name, description=description, unit=unit)
+    metric.sum.aggregation_temporality = \
+        AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+    metric.sum.is_monotonic = False
+    return metric
+
+
+def _points(metric: Metric) -> Any:
+    return metric.sum.data_points if metric.HasField("sum") else metric.gauge.data_points
+
+
 def _point(metric: Metric, now_ns: int, url: str, **attrs: object) -> object:
-    point = metric.gauge.data_points.add(time_unix_nano=now_ns)
+    point = _points(metric).add(time_unix_nano=now_ns)
     values = Attributes(point.attributes)
     values["http.url"] = url
     for key, value in attrs.items():

@@ -26,12 +26,13 @@ SCOPE = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/ngin
 _STUB = re.compile(r"Active connections:\s*(\d+)\s+server accepts handled requests\s+"
                    r"(\d+)\s+(\d+)\s+(\d+)\s+Reading:\s*(\d+)\s+Writing:\s*(\d+)\s+"
                    r"Waiting:\s*(\d+)")
-_COUNTERS = (("nginx.connections_accepted", "accepted", "{connections}",
+# the Collector's metadata.yaml: units are "connections" and "requests" (no braces)
+_COUNTERS = (("nginx.connections_accepted", "accepted", "connections",
               "The total number of accepted client connections"),
-             ("nginx.connections_handled", "handled", "{connections}",
+             ("nginx.connections_handled", "handled", "connections",
               "The total number of handled connections. Generally, the parameter value is "
               "the same as nginx.connections_accepted unless some resource limits have "
-              "been reached"),
+              "been reached (for example, the worker_connections limit)."),
              ("nginx.requests", "requests", "requests",
               "Total number of requests made to the server since it started"))
 

@@ -3,38 +3,39 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from otelpy.config.types import ConfigModel, Duration, Secret
+from otelpy.receivers.postgresql.metadata import METRICS
 
 __all__ = ["PostgresqlConfig", "PostgresqlMetrics"]
 
 
-class MetricToggle(ConfigModel):
-    """A metric the Collector emits by default."""
-
+class EnabledByDefault(ConfigModel):
     enabled: bool = Field(default=True, description="Whether it is emitted.")
 
 
-def _toggle(name: str) -> object:
-    return Field(default_factory=MetricToggle, alias=name, description=f"`{name}`.")
+class DisabledByDefault(ConfigModel):
+    enabled: bool = Field(default=False, description="Whether it is emitted.")
 
 
-class PostgresqlMetrics(ConfigModel):
-    """`metrics::<name>::enabled` toggles (all on by default)."""
-
-    postgresql_backends: MetricToggle = _toggle("postgresql.backends")  # type: ignore
-    postgresql_commits: MetricToggle = _toggle("postgresql.commits")  # type: ignore
-    postgresql_rollbacks: MetricToggle = _toggle("postgresql.rollbacks")  # type: ignore
-    postgresql_db_size: MetricToggle = _toggle("postgresql.db_size")  # type: ignore
-    postgresql_connection_max: MetricToggle = _toggle(  # type: ignore
-        "postgresql.connection.max")
-    postgresql_database_count: MetricToggle = _toggle(  # type: ignore
-        "postgresql.database.count")
-
+class _Toggles(ConfigModel):
     def enabled(self, name: str) -> bool:
         return bool(getattr(self, re.sub(r"\W", "_", name)).enabled)
+
+
+def _toggles() -> type[_Toggles]:
+    fields: dict[str, Any] = {}
+    for name, meta in METRICS.items():
+        kind = EnabledByDefault if meta.enabled else DisabledByDefault
+        fields[re.sub(r"\W", "_", name)] = (kind, Field(
+            default_factory=kind, alias=name, description=meta.description))
+    return create_model("PostgresqlMetrics", __base__=_Toggles, **fields)
+
+
+PostgresqlMetrics = _toggles()
 
 
 class PostgresqlConfig(ConfigModel):
@@ -54,8 +55,9 @@ class PostgresqlConfig(ConfigModel):
     initial_delay: Duration = Field(default=1.0, description="Delay before the first read.")
     timeout: Duration = Field(default=0.0,
                               description="Longest a read may take (0: collection_interval).")
-    metrics: PostgresqlMetrics = Field(default_factory=PostgresqlMetrics,
-                                       description="Metric toggles.")
+    metrics: PostgresqlMetrics = Field(  # type: ignore[valid-type]
+        default_factory=PostgresqlMetrics, description="`metrics::<name>::enabled` toggles "
+                                                       "(the Collector's defaults).")
 
     def host_port(self) -> tuple[str, int]:
         host, _, port = self.endpoint.rpartition(":")

@@ -1,16 +1,17 @@
-"""The postgresql receiver: one connection per collection (asyncpg), pg_stat_database and
-pg_database_size per database, max_connections; the Collector's metric names, one resource
-per database (``postgresql.database.name``) plus the cluster-wide ones on an empty resource.
-A failed read is logged and counted; the next tick tries again."""
+"""The postgresql receiver: each collection (asyncpg) reads pg_stat_database,
+pg_database_size and max_connections, then each database's pg_stat_user_tables,
+pg_statio_user_tables and pg_stat_user_indexes over a connection to it; the Collector's
+metrics and resources (metadata.py). A failed read is logged and counted; the next tick
+tries again."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, Metric
 
 from otelpy import __version__
 from otelpy.clock import run_every
@@ -18,21 +19,34 @@ from otelpy.component import ComponentBase, Host, Settings, Signal
 from otelpy.consumer import Consumer
 from otelpy.errors import ConsumerError
 from otelpy.pdata.build import RequestBuilder
+from otelpy.receivers.postgresql.build import (
+    BGWRITER,
+    BGWRITER_17,
+    INDEXES,
+    STATS,
+    TABLES,
+    Point,
+    bgwriter_points,
+    database_points,
+    index_points,
+    metrics,
+    table_points,
+)
 from otelpy.receivers.postgresql.config import PostgresqlConfig
 
 __all__ = ["PostgresqlReceiver"]
 
 SCOPE = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/postgresqlreceiver"
-_STATS = """SELECT d.datname, s.numbackends, s.xact_commit, s.xact_rollback,
-                   pg_database_size(d.datname) AS size
-            FROM pg_database d JOIN pg_stat_database s ON s.datid = d.oid
-            WHERE NOT d.datistemplate AND d.datallowconn ORDER BY d.datname"""
-# (name, column, kind, unit, description)
-_PER_DB = (("postgresql.backends", "numbackends", "sum", "1", "The number of backends."),
-           ("postgresql.commits", "xact_commit", "counter", "1", "The number of commits."),
-           ("postgresql.rollbacks", "xact_rollback", "counter", "1",
-            "The number of rollbacks."),
-           ("postgresql.db_size", "size", "sum", "By", "The database disk usage."))
+_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass
+class _Snapshot:
+    max_connections: int
+    bgwriter: Any  # the row of BGWRITER
+    databases: list[Any]  # rows of STATS, filtered
+    tables: dict[str, list[Any]] = field(default_factory=dict)  # database -> rows of TABLES
+    indexes: dict[str, list[Any]] = field(default_factory=dict)  # database -> rows of INDEXES
 
 
 class PostgresqlReceiver(ComponentBase):
@@ -60,66 +74,84 @@ class PostgresqlReceiver(ComponentBase):
         await run_every(self.settings.clock, self.cfg.collection_interval,
                         self.cfg.initial_delay, self.scrape_once)
 
-    async def _read(self) -> tuple[list[Any], int]:
+    async def _connect(self, database: str) -> asyncpg.Connection:
         host, port = self.cfg.host_port()
-        database = self.cfg.databases[0] if self.cfg.databases else "postgres"
-        conn = await asyncpg.connect(host=host, port=port, user=self.cfg.username,
+        return await asyncpg.connect(host=host, port=port, user=self.cfg.username,
                                      password=self.cfg.password.reveal() or None,
                                      database=database, ssl=False)
+
+    async def _read(self) -> _Snapshot:
+        """Database statistics over one connection, then each database's tables and
+        indexes over a connection to it (a database that cannot be read is logged and
+        counted; the others are reported)."""
+        conn = await self._connect(self.cfg.databases[0] if self.cfg.databases else "postgres")
         try:
-            rows = await conn.fetch(_STATS)
+            rows = await conn.fetch(STATS)
             max_conn = int(await conn.fetchval("SHOW max_connections"))
+            version = int(await conn.fetchval("SHOW server_version_num"))
+            bgwriter = await conn.fetchrow(BGWRITER_17 if version >= 170000 else BGWRITER)
         finally:
             await conn.close()
-        return list(rows), max_conn
+        wanted = set(self.cfg.databases)
+        snap = _Snapshot(max_conn, bgwriter, [
+            r for r in rows if (not wanted or r["datname"] in wanted)
+            and r["datname"] not in self.cfg.exclude_databases])
+        for row in snap.databases:
+            name = row["datname"]
+            try:
+                db = await self._connect(name)
+                try:
+                    snap.tables[name] = list(await db.fetch(TABLES))
+                    snap.indexes[name] = list(await db.fetch(INDEXES))
+                finally:
+                    await db.close()
+            except _ERRORS as exc:
+                self.failures += 1
+                self.settings.logger.warning("receiver %s: tables of %s: %s: %s",
+                                             self.settings.id, name, type(exc).__name__, exc)
+        return snap
 
     async def scrape_once(self) -> bool:
         """Read the statistics once and send; False (logged, counted) when it failed."""
         timeout = self.cfg.timeout or self.cfg.collection_interval
         try:
-            rows, max_conn = await asyncio.wait_for(self._read(), timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError,
-                asyncpg.InterfaceError) as exc:
+            snap = await asyncio.wait_for(self._read(), timeout)
+        except _ERRORS as exc:
             self.failures += 1
             self.settings.logger.warning("receiver %s: reading %s failed: %s: %s",
                                          self.settings.id, self.cfg.endpoint,
                                          type(exc).__name__, exc)
             return False
-        wanted = set(self.cfg.databases)
-        rows = [r for r in rows if (not wanted or r["datname"] in wanted)
-                and r["datname"] not in self.cfg.exclude_databases]
-        now_ns = self.settings.clock.time_ns()
-        builder = RequestBuilder(Signal.METRICS)
-        cluster = [_metric("postgresql.connection.max", "gauge", "{connection}",
-                           "Configured maximum number of client connections allowed",
-                           max_conn, self._start_ns, now_ns),
-                   _metric("postgresql.database.count", "sum", "{databases}",
-                           "Number of user databases.", len(rows), self._start_ns, now_ns)]
-        builder.scope({}, SCOPE, __version__).metrics.extend(
-            m for m in cluster if self.cfg.metrics.enabled(m.name))
-        for row in rows:
-            builder.scope({"postgresql.database.name": row["datname"]}, SCOPE,
-                          __version__).metrics.extend(
-                _metric(name, kind, unit, text, row[column], self._start_ns, now_ns)
-                for name, column, kind, unit, text in _PER_DB
-                if self.cfg.metrics.enabled(name))
         try:
-            await self.consumer.consume_metrics(builder.batch())
+            await self.consumer.consume_metrics(self._batch(snap).batch())
         except ConsumerError as exc:  # refused: counted by the engine
             self.settings.logger.warning("receiver %s: pipeline refused a scrape: %s",
                                          self.settings.id, exc)
         return True
 
+    def _batch(self, snap: _Snapshot) -> RequestBuilder:
+        """One resource for the cluster, one per database, table and index."""
+        now_ns = self.settings.clock.time_ns()
+        builder = RequestBuilder(Signal.METRICS)
 
-def _metric(name: str, kind: str, unit: str, description: str, value: int,
-            start_ns: int, now_ns: int) -> Metric:
-    metric = Metric(name=name, description=description, unit=unit)
-    if kind == "gauge":
-        metric.gauge.data_points.add(time_unix_nano=now_ns, as_int=int(value))
-        return metric
-    metric.sum.aggregation_temporality = \
-        AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
-    metric.sum.is_monotonic = kind == "counter"
-    metric.sum.data_points.add(start_time_unix_nano=start_ns, time_unix_nano=now_ns,
-                               as_int=int(value))
-    return metric
+        def emit(resource: dict[str, Any], points: list[Point]) -> None:
+            out = metrics(points, self.cfg.metrics.enabled, self._start_ns, now_ns)
+            if out:
+                builder.scope(resource, SCOPE, __version__).metrics.extend(out)
+
+        emit({}, [("postgresql.connection.max", snap.max_connections, {}),
+                  ("postgresql.database.count", len(snap.databases), {}),
+                  *bgwriter_points(snap.bgwriter)])
+        for row in snap.databases:
+            db = row["datname"]
+            tables = snap.tables.get(db)
+            emit({"postgresql.database.name": db},
+                 database_points(row, None if tables is None else len(tables)))
+            for t in tables or ():
+                emit({"postgresql.database.name": db,
+                      "postgresql.table.name": f"{t['schemaname']}.{t['relname']}"},
+                     table_points(t))
+            for i in snap.indexes.get(db, ()):
+                emit({"postgresql.database.name": db, "postgresql.table.name": i["relname"],
+                      "postgresql.index.name": i["indexrelname"]}, index_points(i))
+        return builder

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from otelpy.config.types import ConfigModel, Duration, Secret
-from otelpy.receivers.redis.metadata import DB_METRICS, METRICS
+from otelpy.receivers.redis.metadata import CPU_DESCRIPTION, DB_METRICS, METRICS, OFF_BY_DEFAULT
 
 __all__ = ["RedisConfig"]
 
@@ -23,8 +23,9 @@ class DisabledByDefault(ConfigModel):
 
 def _toggles() -> type[BaseModel]:
     entries = [(m[0], True, m[4]) for m in METRICS] + [
-        ("redis.cpu.time", True, "System CPU consumed by the Redis server in seconds")] + [
+        ("redis.cpu.time", True, CPU_DESCRIPTION)] + [
         (m[0], True, m[3]) for m in DB_METRICS] + [
+        (m[0], False, m[4]) for m in OFF_BY_DEFAULT] + [
         ("redis.role", False, "Redis node's role (attribute role), value 1")]
     fields: dict[str, Any] = {}
     for name, enabled, description in entries:
@@ -35,6 +36,20 @@ def _toggles() -> type[BaseModel]:
 
 
 RedisMetrics = _toggles()
+
+
+class ResourceAttributes(ConfigModel):
+    """The Collector's resource attribute toggles (and defaults)."""
+
+    redis_version: EnabledByDefault = Field(
+        default_factory=EnabledByDefault, alias="redis.version",
+        description="Redis server's version (INFO redis_version).")
+    server_address: DisabledByDefault = Field(
+        default_factory=DisabledByDefault, alias="server.address",
+        description="Redis server's address (from endpoint).")
+    server_port: DisabledByDefault = Field(
+        default_factory=DisabledByDefault, alias="server.port",
+        description="Redis server's port (from endpoint, a string as in the Collector).")
 
 
 class RedisConfig(ConfigModel):
@@ -51,6 +66,9 @@ class RedisConfig(ConfigModel):
                               description="Longest a read may take (0: collection_interval).")
     metrics: RedisMetrics = Field(  # type: ignore[valid-type]
         default_factory=RedisMetrics, description="`metrics::<name>::enabled` toggles.")
+    resource_attributes: ResourceAttributes = Field(
+        default_factory=ResourceAttributes,
+        description="`resource_attributes::<name>::enabled` toggles.")
 
     def host_port(self) -> tuple[str, int]:
         host, _, port = self.endpoint.rpartition(":")

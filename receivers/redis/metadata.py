@@ -1,10 +1,10 @@
-"""The Collector's redis receiver metrics (default-enabled ones), each from one INFO field:
+"""The Collector's redis receiver metrics (its metadata.yaml), each from one INFO field:
 (name, INFO field, kind, unit, description). kind: gauge, sum (non-monotonic), counter
-(monotonic sum)."""
+(monotonic sum). Values are ints but for DOUBLES."""
 
 from __future__ import annotations
 
-__all__ = ["CPU_STATES", "DB_METRICS", "METRICS"]
+__all__ = ["CPU_DESCRIPTION", "CPU_STATES", "DB_METRICS", "DOUBLES", "METRICS", "OFF_BY_DEFAULT"]
 
 METRICS: list[tuple[str, str, str, str, str]] = [
     ("redis.clients.blocked", "blocked_clients", "sum", "{client}",
@@ -15,6 +15,8 @@ METRICS: list[tuple[str, str, str, str, str]] = [
      "Biggest input buffer among current client connections"),
     ("redis.clients.max_output_buffer", "client_recent_max_output_buffer", "gauge", "By",
      "Longest output list among current client connections"),
+    ("redis.commands", "instantaneous_ops_per_sec", "gauge", "{ops}/s",
+     "Number of commands processed per second"),
     ("redis.commands.processed", "total_commands_processed", "counter", "{command}",
      "Total number of commands processed by the server"),
     ("redis.connections.received", "total_connections_received", "counter", "{connection}",
@@ -57,9 +59,22 @@ METRICS: list[tuple[str, str, str, str, str]] = [
      "Number of seconds since Redis server start"),
 ]
 
-# redis.cpu.time: one monotonic sum, attribute state
-CPU_STATES = {"sys": "used_cpu_sys", "user": "used_cpu_user",
-              "sys_children": "used_cpu_sys_children", "user_children": "used_cpu_user_children"}
+# disabled by default in the Collector: (name, INFO field, kind, unit, description)
+OFF_BY_DEFAULT: list[tuple[str, str, str, str, str]] = [
+    ("redis.maxmemory", "maxmemory", "gauge", "By",
+     "The value of the maxmemory configuration directive"),
+    ("redis.replication.replica_offset", "slave_repl_offset", "gauge", "By",
+     "Offset for redis replica"),
+]
+
+# redis.cpu.time: one monotonic double sum, attribute state (the *_main_thread states
+# from Redis 6 on)
+CPU_STATES = {"sys": "used_cpu_sys", "sys_children": "used_cpu_sys_children",
+              "sys_main_thread": "used_cpu_sys_main_thread", "user": "used_cpu_user",
+              "user_children": "used_cpu_user_children",
+              "user_main_thread": "used_cpu_user_main_thread"}
+CPU_DESCRIPTION = "System CPU consumed by the Redis server in seconds since server start"
+DOUBLES = frozenset({"redis.cpu.time", "redis.memory.fragmentation_ratio"})
 
 # per-database gauges from the dbN lines of INFO keyspace, attribute db
 DB_METRICS = [("redis.db.keys", "keys", "{key}", "Number of keyspace keys"),

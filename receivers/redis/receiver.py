@@ -1,6 +1,7 @@
 """The redis receiver: INFO every collection_interval through the shared Redis probe's
-client, turned into the Collector's redis.* metrics (resource: server.address,
-server.port). A failed read is logged and counted; the next tick tries again."""
+client, turned into the Collector's redis.* metrics (resource: redis.version; server.address
+and server.port when enabled, as in the Collector). A failed read is logged and counted;
+the next tick tries again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,14 @@ from otelpy.pdata.build import RequestBuilder
 from otelpy.pdata.values import Attributes
 from otelpy.probes.config import RedisProbeSettings
 from otelpy.receivers.redis.config import RedisConfig
-from otelpy.receivers.redis.metadata import CPU_STATES, DB_METRICS, METRICS
+from otelpy.receivers.redis.metadata import (
+    CPU_DESCRIPTION,
+    CPU_STATES,
+    DB_METRICS,
+    DOUBLES,
+    METRICS,
+    OFF_BY_DEFAULT,
+)
 
 __all__ = ["RedisReceiver", "info_metrics"]
 
@@ -74,16 +82,27 @@ class RedisReceiver(ComponentBase):
         now_ns = self.settings.clock.time_ns()
         metrics = [m for m in info_metrics(info, self._start_ns, now_ns)
                    if self.cfg.enabled(m.name)]
-        host, port = self.cfg.host_port()
         builder = RequestBuilder(Signal.METRICS)
-        builder.scope({"server.address": host, "server.port": port}, SCOPE,
-                      __version__).metrics.extend(metrics)
+        builder.scope(self._resource(info), SCOPE, __version__).metrics.extend(metrics)
         try:
             await self.consumer.consume_metrics(builder.batch())
         except ConsumerError as exc:  # refused: counted by the engine
             self.settings.logger.warning("receiver %s: pipeline refused a scrape: %s",
                                          self.settings.id, exc)
         return True
+
+
+    def _resource(self, info: dict[str, Any]) -> dict[str, Any]:
+        toggles = self.cfg.resource_attributes
+        host, port = self.cfg.host_port()
+        out: dict[str, Any] = {}
+        if toggles.redis_version.enabled and info.get("redis_version") is not None:
+            out["redis.version"] = str(info["redis_version"])
+        if toggles.server_address.enabled:
+            out["server.address"] = host
+        if toggles.server_port.enabled:
+            out["server.port"] = str(port)
+        return out
 
 
 def _metric(name: str, kind: str, unit: str, description: str) -> Metric:
@@ -102,8 +121,7 @@ def _add(metric: Metric, value: float, start_ns: int, now_ns: int, **attrs: Any)
     point = points.add(time_unix_nano=now_ns)
     if metric.HasField("sum"):
         point.start_time_unix_nano = start_ns
-    if isinstance(value, float) and not value.is_integer() or metric.unit in ("1", "s") \
-            and isinstance(value, float):
+    if metric.name in DOUBLES:
         point.as_double = float(value)
     else:
         point.as_int = int(value)
@@ -115,14 +133,13 @@ def _add(metric: Metric, value: float, start_ns: int, now_ns: int, **attrs: Any)
 def info_metrics(info: dict[str, Any], start_ns: int, now_ns: int) -> list[Metric]:
     """The Collector's redis metrics from a parsed INFO (redis-py's dict)."""
     out: list[Metric] = []
-    for name, field, kind, unit, description in METRICS:
+    for name, field, kind, unit, description in METRICS + OFF_BY_DEFAULT:
         value = info.get(field)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             metric = _metric(name, kind, unit, description)
             _add(metric, value, start_ns, now_ns)
             out.append(metric)
-    cpu = _metric("redis.cpu.time", "counter", "s",
-                  "System CPU consumed by the Redis server in seconds")
+    cpu = _metric("redis.cpu.time", "counter", "s", CPU_DESCRIPTION)
     for state, field in CPU_STATES.items():
         if isinstance(info.get(field), (int, float)):
             _add(cpu, float(info[field]), start_ns, now_ns, state=state)

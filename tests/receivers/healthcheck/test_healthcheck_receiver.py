@@ -40,18 +40,22 @@ async def test_runs_every_interval_and_emits_status_duration_and_details() -> No
     assert receiver.states["ok"].details["value"] == 7
     assert receiver.states["ok"].details["thread"].startswith("healthcheck check")
     assert receiver.states["ml"].message == "inference_time_near_limit"
+    def durations() -> list[str]:  # one healthcheck.duration point per run, by check
+        return [attrs(p)["healthcheck.name"] for m in metrics(sink)
+                if m.name == "healthcheck.duration" for p in m.gauge.data_points]
+
+    # the first round (both checks at start) is one batch: one metric, a point per run
+    first = [m for m in metrics(sink) if m.name == "healthcheck.duration"]
+    assert len(first) == 1 and len(first[0].gauge.data_points) == 2
     runs = {"ok": 1, "ml": 1}
     for _ in range(6):  # 60 s: ok runs 6 more times, ml once more
         await clock.advance(10)
-        await until(lambda: sum(1 for m in metrics(sink) if m.name == "healthcheck.duration")
-                    >= sum(runs.values()) + 1)
+        await until(lambda: len(durations()) >= sum(runs.values()) + 1)
         runs["ok"] += 1
-    await until(lambda: len([m for m in metrics(sink) if m.name == "healthcheck.duration"]) == 9)
+    await until(lambda: len(durations()) == 9)
     by_check: dict[str, int] = {}
-    for m in metrics(sink):
-        if m.name == "healthcheck.duration":
-            name = attrs(m.gauge.data_points[0])["healthcheck.name"]
-            by_check[name] = by_check.get(name, 0) + 1
+    for name in durations():
+        by_check[name] = by_check.get(name, 0) + 1
     assert by_check == {"ok": 7, "ml": 2}
     status = [m for m in metrics(sink) if m.name == "healthcheck.status"][-1]
     points = {attrs(p)["healthcheck.status"]: p.as_int for p in status.gauge.data_points}

@@ -43,7 +43,8 @@ def points(sink: SinkConsumer, name: str) -> list[dict[str, Any]]:
     for batch in sink.batches:
         for m in items.metrics(batch.message):
             if m.metric.name == name:
-                for p in m.metric.gauge.data_points:
+                data = m.metric.gauge if m.metric.HasField("gauge") else m.metric.sum
+                for p in data.data_points:
                     out.append({**Attributes(p.attributes).as_dict(), "value": p.as_int})
     return out
 
@@ -104,3 +105,37 @@ def test_config_problems() -> None:
     assert cfg.validate_config() == [
         "targets::0: no endpoint specified",
         "targets::1: endpoint 'ftp://x' must be an http(s) URL"]
+
+
+# The Collector's receiver/httpcheckreceiver/metadata.yaml, default-enabled metrics:
+# name -> (kind, monotonic, unit, point attribute keys)
+COLLECTOR_DEFAULTS = {
+    "httpcheck.status": ("sum", False, "1", ("http.method", "http.status_class",
+                                             "http.status_code", "http.url")),
+    "httpcheck.duration": ("gauge", False, "ms", ("http.url",)),
+    "httpcheck.error": ("sum", False, "{error}", ("error.message", "http.url")),
+}
+
+
+async def test_default_metric_set_is_the_collectors(nginx: str) -> None:
+    rec, sink = make({"targets": [{"endpoints": [nginx + "/ok",
+                                                 f"http://127.0.0.1:{free_port()}/"]}]})
+    await rec.start()
+    try:
+        await rec.scrape_once()
+    finally:
+        await rec.shutdown()
+    got = {}
+    for m in items.metrics(sink.batches[-1].message):
+        metric = m.metric
+        data = metric.gauge if metric.HasField("gauge") else metric.sum
+        assert all(p.HasField("as_int") for p in data.data_points)
+        if metric.HasField("sum"):
+            assert metric.sum.aggregation_temporality == 2  # cumulative
+            assert all(0 < p.start_time_unix_nano <= p.time_unix_nano
+                       for p in data.data_points)
+        keys = {k for p in data.data_points for k in Attributes(p.attributes).as_dict()}
+        got[metric.name] = ("gauge" if metric.HasField("gauge") else "sum",
+                            metric.HasField("sum") and metric.sum.is_monotonic, metric.unit,
+                            tuple(sorted(keys)))
+    assert got == COLLECTOR_DEFAULTS

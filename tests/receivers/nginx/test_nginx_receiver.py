@@ -119,3 +119,33 @@ def test_parse_and_config() -> None:
         parse_stub_status("ok")
     assert NginxConfig.model_validate({"endpoint": f"localhost:{free_port()}"}
                                       ).validate_config()[0].startswith("endpoint:")
+
+
+# The Collector's receiver/nginxreceiver/metadata.yaml, default-enabled metrics:
+# name -> (kind, monotonic, unit, point attribute keys)
+COLLECTOR_DEFAULTS = {
+    "nginx.requests": ("sum", True, "requests", ()),
+    "nginx.connections_accepted": ("sum", True, "connections", ()),
+    "nginx.connections_handled": ("sum", True, "connections", ()),
+    "nginx.connections_current": ("sum", False, "connections", ("state",)),
+}
+
+
+async def test_default_metric_set_is_the_collectors() -> None:
+    with nginx_server() as base:
+        rec, sink = make({"endpoint": base + "/status"})
+        await rec.start()
+        try:
+            assert await rec.scrape_once()
+        finally:
+            await rec.shutdown()
+    got = {}
+    for m in items.metrics(sink.batches[-1].message):
+        metric = m.metric
+        data = metric.gauge if metric.HasField("gauge") else metric.sum
+        assert all(p.HasField("as_int") and p.start_time_unix_nano for p in data.data_points)
+        keys = {k for p in data.data_points for k in Attributes(p.attributes).as_dict()}
+        got[metric.name] = ("gauge" if metric.HasField("gauge") else "sum",
+                            metric.HasField("sum") and metric.sum.is_monotonic, metric.unit,
+                            tuple(sorted(keys)))
+    assert got == COLLECTOR_DEFAULTS

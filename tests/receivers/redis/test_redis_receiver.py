@@ -72,7 +72,9 @@ async def test_values_match_the_servers_info(server: RedisServer) -> None:
         assert got["redis.uptime"][0][1] <= info["uptime_in_seconds"]
         assert abs(got["redis.memory.used"][0][1] - info["used_memory"]) < 1_000_000
         assert "redis.role" not in got  # off by default, as in the Collector
-        assert {a["state"] for a, _ in got["redis.cpu.time"]} == {
+        assert {a["state"] for a, _ in got["redis.cpu.time"]} == {  # Redis 6+: main thread
+            "sys", "user", "sys_children", "user_children", "sys_main_thread",
+            "user_main_thread"} if "used_cpu_sys_main_thread" in info else {
             "sys", "user", "sys_children", "user_children"}
         for _ in range(5):
             await client.get("a")
@@ -81,7 +83,15 @@ async def test_values_match_the_servers_info(server: RedisServer) -> None:
         assert last(sink)["redis.keyspace.hits"][0][1] >= 5
         batch = sink.batches[-1].message
         resource = Attributes(batch.resource_metrics[0].resource.attributes).as_dict()
-        assert resource == {"server.address": "127.0.0.1", "server.port": server.port}
+        assert resource == {"redis.version": info["redis_version"]}  # the Collector's default
+        on, on_sink = make({"endpoint": f"127.0.0.1:{server.port}", "resource_attributes": {
+            "server.address": {"enabled": True}, "server.port": {"enabled": True},
+            "redis.version": {"enabled": False}}})
+        assert await on.scrape_once()
+        await on.shutdown()
+        resource = Attributes(on_sink.batches[-1].message.resource_metrics[0].resource
+                              .attributes).as_dict()
+        assert resource == {"server.address": "127.0.0.1", "server.port": str(server.port)}
     finally:
         await rec.shutdown()
         await client.aclose()
@@ -119,3 +129,60 @@ def test_config_problems() -> None:
     cfg = RedisConfig.model_validate({"endpoint": "nohost", "transport": "unix"})
     assert cfg.validate_config() == ["endpoint: 'nohost' is not host:port",
                                      "transport: 'unix' is not supported (tcp only)"]
+
+
+# The Collector's receiver/redisreceiver/metadata.yaml, default-enabled metrics a standalone
+# primary reports: name -> (kind, monotonic, unit, double, point attribute keys)
+COLLECTOR_DEFAULTS = {
+    "redis.uptime": ("sum", True, "s", False, ()),
+    "redis.cpu.time": ("sum", True, "s", True, ("state",)),
+    "redis.clients.connected": ("sum", False, "{client}", False, ()),
+    "redis.clients.max_input_buffer": ("gauge", False, "By", False, ()),
+    "redis.clients.max_output_buffer": ("gauge", False, "By", False, ()),
+    "redis.clients.blocked": ("sum", False, "{client}", False, ()),
+    "redis.keys.expired": ("sum", True, "{event}", False, ()),
+    "redis.keys.evicted": ("sum", True, "{key}", False, ()),
+    "redis.connections.received": ("sum", True, "{connection}", False, ()),
+    "redis.connections.rejected": ("sum", True, "{connection}", False, ()),
+    "redis.memory.used": ("gauge", False, "By", False, ()),
+    "redis.memory.peak": ("gauge", False, "By", False, ()),
+    "redis.memory.rss": ("gauge", False, "By", False, ()),
+    "redis.memory.lua": ("gauge", False, "By", False, ()),
+    "redis.memory.fragmentation_ratio": ("gauge", False, "1", True, ()),
+    "redis.rdb.changes_since_last_save": ("sum", False, "{change}", False, ()),
+    "redis.commands": ("gauge", False, "{ops}/s", False, ()),
+    "redis.commands.processed": ("sum", True, "{command}", False, ()),
+    "redis.net.input": ("sum", True, "By", False, ()),
+    "redis.net.output": ("sum", True, "By", False, ()),
+    "redis.keyspace.hits": ("sum", True, "{hit}", False, ()),
+    "redis.keyspace.misses": ("sum", True, "{miss}", False, ()),
+    "redis.latest_fork": ("gauge", False, "us", False, ()),
+    "redis.slaves.connected": ("sum", False, "{replica}", False, ()),
+    "redis.replication.backlog_first_byte_offset": ("gauge", False, "By", False, ()),
+    "redis.replication.offset": ("gauge", False, "By", False, ()),
+    "redis.db.keys": ("gauge", False, "{key}", False, ("db",)),
+    "redis.db.expires": ("gauge", False, "{key}", False, ("db",)),
+    "redis.db.avg_ttl": ("gauge", False, "ms", False, ("db",)),
+}
+
+
+async def test_default_metric_set_is_the_collectors(server: RedisServer) -> None:
+    client = aioredis.Redis(host="127.0.0.1", port=server.port)
+    await client.set("k", "v")  # a db0 line in INFO keyspace
+    await client.aclose()
+    rec, sink = make({"endpoint": f"127.0.0.1:{server.port}"})
+    try:
+        assert await rec.scrape_once()
+    finally:
+        await rec.shutdown()
+    got = {}
+    for m in items.metrics(sink.batches[-1].message):
+        metric = m.metric
+        data = metric.gauge if metric.HasField("gauge") else metric.sum
+        doubles = {p.HasField("as_double") for p in data.data_points}
+        assert len(doubles) == 1
+        keys = {k for p in data.data_points for k in Attributes(p.attributes).as_dict()}
+        got[metric.name] = ("gauge" if metric.HasField("gauge") else "sum",
+                            metric.HasField("sum") and metric.sum.is_monotonic, metric.unit,
+                            doubles.pop(), tuple(sorted(keys)))
+    assert got == COLLECTOR_DEFAULTS
