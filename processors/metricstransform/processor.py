@@ -21,10 +21,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.pdata import Batch, items
+from otelpy.pdata.build import RequestBuilder
 from otelpy.pdata.items import point_kind
+from otelpy.pdata.values import Attributes
 from otelpy.processors.metricstransform.aggregate import (
     Groups,
     copy_details,
@@ -51,13 +55,13 @@ class MetricsTransformProcessor(Consumer, ComponentBase):
 
     def process(self, request: Any) -> None:
         """Apply every transform to a decoded ExportMetricsServiceRequest, in place."""
-        grouped: list[Any] = []
+        grouped = RequestBuilder(Signal.METRICS)
         for scope_item in list(items.scopes(request)):
             metrics = scope_item.scope.metrics
             for t in self._transforms:
                 action = t.config.action
                 if action == "group":
-                    grouped += _group(scope_item, t)
+                    _group(scope_item, t, grouped)
                 elif action == "combine":
                     self._combine(metrics, t)
                 elif action == "insert":
@@ -65,7 +69,8 @@ class MetricsTransformProcessor(Consumer, ComponentBase):
                 else:
                     self._update(metrics, t)
         items.prune_empty(request)  # RemoveIf in the Collector
-        request.resource_metrics.extend(grouped)
+        if grouped:
+            request.resource_metrics.extend(grouped.request.resource_metrics)
 
     def _update(self, metrics: Any, t: CompiledTransform) -> None:
         doomed = [i for i, metric in enumerate(metrics)
@@ -119,30 +124,25 @@ def _extract_and_remove(metrics: Any, selection: Selection) -> list[Any]:
     return out
 
 
-def _group(scope_item: Any, t: CompiledTransform) -> list[Any]:
-    """A new resource (with the group labels) holding the scope's matching metrics."""
+def _group(scope_item: Any, t: CompiledTransform, grouped: RequestBuilder) -> None:
+    """The scope's matching metrics move under a copy of its resource with the group labels
+    (and a copy of its scope) in ``grouped``."""
     extracted = _extract_and_remove(scope_item.scope.metrics, t.selection)
     if not extracted:
-        return []
-    resource = type(scope_item.resource)()
-    resource.resource.CopyFrom(scope_item.resource.resource)
-    resource.schema_url = scope_item.resource.schema_url
+        return
+    resource = Resource()
+    resource.CopyFrom(scope_item.resource.resource)
+    attributes = Attributes(resource.attributes)
     for key, value in (t.config.group_resource_labels or {}).items():
-        _put_str(resource.resource.attributes, key, value)
-    scope = resource.scope_metrics.add()
-    scope.scope.CopyFrom(scope_item.scope.scope)
-    scope.schema_url = scope_item.scope.schema_url
+        attributes[key] = value
+    scope = grouped.scope(resource, scope_item.scope.scope,
+                          schema_url=scope_item.scope.schema_url,
+                          resource_schema_url=scope_item.resource.schema_url)
     scope.metrics.extend(extracted)
-    return [resource]
 
 
 def _put_str(attributes: Any, key: str, text: str) -> None:
-    for kv in attributes:
-        if kv.key == key:
-            kv.value.Clear()
-            kv.value.string_value = text
-            return
-    attributes.add(key=key).value.string_value = text
+    Attributes(attributes)[key] = text
 
 
 def _combined(t: CompiledTransform, metrics: list[Any]) -> Any:
