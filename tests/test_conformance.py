@@ -151,6 +151,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.PROCESSOR, "k8sattributes"): {"passthrough": True},
         # run by _k8sobjects_sample against a fake API server (kubeconfig filled in there)
         (Kind.RECEIVER, "k8sobjects"): {"objects": [{"name": "pods", "mode": "pull"}]},
+        # run by _k8s_events_sample against a fake API server (kubeconfig filled in there)
+        (Kind.RECEIVER, "k8s_events"): {"auth_type": "kubeConfig"},
         (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
                                                 "system": {"hostname_sources": ["os"]}},
         (Kind.PROCESSOR, "metricstransform"): {"transforms": [
@@ -354,12 +356,38 @@ async def _k8sobjects_sample(factory: Any, env: Env) -> None:
     assert sink.total() == 1
 
 
+async def _k8s_events_sample(factory: Any, env: Env) -> None:
+    """k8s_events watches a fake API server: one event stamped after its start, one record."""
+    api = FakeKubeAPI()
+    api.collection("/api/v1/events", "Event", "v1")
+    url = await api.start()
+    cfg = factory.config_type.model_validate({
+        "auth_type": "kubeConfig", "kubeconfig": str(write_kubeconfig(env.tmp, url))})
+    sink = SinkConsumer()
+    rec = factory.create(_settings(Kind.RECEIVER, "k8s_events", Telemetry()), cfg,
+                         {Signal.LOGS: sink})
+    try:
+        await rec.start(FakeHost())
+        await until(lambda: api.watches("/api/v1/events"))
+        await api.add("/api/v1/events", {"metadata": {"name": "e", "uid": "u"},
+                                         "message": "m", "eventTime": "2200-01-01T00:00:00Z"})
+        await until(lambda: sink.total() >= 1)
+    finally:
+        await rec.shutdown()
+        await rec.shutdown()
+        await api.stop()
+    assert sink.total() == 1
+
+
 @pytest.mark.parametrize("type_", _ids(Kind.RECEIVER))
 async def test_receiver(type_: str, env: Env) -> None:
     factory = REGISTRY.get(Kind.RECEIVER, type_)
     assert factory is not None
     if type_ == "k8sobjects":
         await _k8sobjects_sample(factory, env)
+        return
+    if type_ == "k8s_events":
+        await _k8s_events_sample(factory, env)
         return
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}

@@ -8,7 +8,9 @@ an older resourceVersion answers 410 Gone (an HTTP status, or an ERROR event whe
 ``gone_as_event``). Lists page with ``limit`` / ``continue``; ``labelSelector`` (``k=v``
 terms) and ``fieldSelector`` (``path=value`` terms) filter. Every request is recorded with
 its query and Authorization header, and a request without the expected bearer token gets
-401. :func:`write_kubeconfig` points a kubeconfig file at the server.
+401. A GET of one object (``/api/v1/nodes/<name>``, ``/api/v1/namespaces/<ns>/configmaps/
+<name>``) answers it by name, or 404 as a Status; ``/version`` answers :attr:`version_info`.
+:func:`write_kubeconfig` points a kubeconfig file at the server.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class FakeKubeAPI:
         self.gone_as_event = gone_as_event
         self.requests: list[Request] = []
         self.version = 100
+        self.version_info: JSONObject = {"major": "1", "minor": "30",
+                                         "gitVersion": "v1.30.0"}
         self._collections: dict[str, _Collection] = {}
         self._log: list[tuple[int, str, str, JSONObject]] = []  # (rv, path, type, object)
         self._oldest = 0  # the lowest resourceVersion a watch may resume from
@@ -160,12 +164,27 @@ class FakeKubeAPI:
                                      request.headers.get("Authorization", "")))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _status(401, "Unauthorized")
+        if request.path == "/version":
+            return web.json_response(self.version_info)
         path, namespace = _split(request.path)
         if path not in self._collections:
-            return _status(404, f"the server could not find {request.path}")
+            return self._get_one(request.path)
         if query.get("watch") in ("true", "1"):
             return await self._watch(request, path, namespace, query)
         return self._list(path, namespace, query)
+
+    def _get_one(self, request_path: str) -> web.Response:
+        """GET <collection>/<name>: the object with that name (and namespace), or 404."""
+        base, _, name = request_path.rstrip("/").rpartition("/")
+        path, namespace = _split(base)
+        coll = self._collections.get(path)
+        if coll is None or not name:
+            return _status(404, f"the server could not find {request_path}")
+        for obj in coll.objects.values():
+            meta = obj.get("metadata", {})
+            if meta.get("name") == name and (meta.get("namespace") or "") == namespace:
+                return web.json_response(obj)
+        return _status(404, f'{coll.kind.lower()}s "{name}" not found')
 
     def _list(self, path: str, namespace: str, query: dict[str, str]) -> web.Response:
         coll = self._collections[path]

@@ -21,7 +21,8 @@ factory = Factory(
     config_type=ResourceDetectionConfig,
     create=_create,
     stability={s.value: Stability.BETA for s in Signal},
-    description="Detects resource attributes (env, system, docker, ec2, gcp, azure, aks) "
+    description="Detects resource attributes (env, system, docker, ec2, gcp, azure, aks, "
+                "k8snode, eks) "
                 "once at start and adds them to every resource",
 )
 

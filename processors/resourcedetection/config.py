@@ -4,12 +4,13 @@ keys: detectors, timeout, override, attributes (deprecated), and per detector
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from otelpy.config.lists import StringList
 from otelpy.config.types import ConfigModel, Duration
+from otelpy.k8swatch import AuthType, K8sAPIConfig
 
 # detector -> {attribute: enabled by default} (each detector's metadata.yaml in the Collector)
 _CLOUD = {"cloud.provider": True, "cloud.platform": True, "cloud.region": True,
@@ -30,13 +31,16 @@ CATALOG: dict[str, dict[str, bool]] = {
               "azure.vm.size": True, "azure.vm.scaleset.name": True,
               "azure.resourcegroup.name": True},
     "aks": {"cloud.provider": True, "cloud.platform": True},
+    "k8snode": {"k8s.node.uid": True, "k8s.node.name": True},
+    "eks": {"cloud.provider": True, "cloud.platform": True, "cloud.account.id": False,
+            "cloud.region": False, "cloud.availability_zone": False, "host.name": False,
+            "host.id": False, "host.image.id": False, "host.type": False,
+            "k8s.cluster.name": False},
 }
 IMPLEMENTED = ("env", *CATALOG)
 # detectors the Collector has and otelpy does not (refused by name at validation)
 NOT_YET = {
-    "k8snode": "it reads the Kubernetes node API (kubeconfig or in-cluster); not yet",
     "k8s_api": "it reads the Kubernetes node API; not yet",
-    "eks": "it reads the Kubernetes API (aws-auth config map) besides EC2 metadata; not yet",
     **{name: "not yet" for name in (
         "ecs", "elasticbeanstalk", "lambda", "azurecontainerapps", "consul", "digitalocean",
         "heroku", "hetzner", "ibmcloud_classic", "ibmcloud_vpc", "openshift", "nova",
@@ -77,6 +81,21 @@ class EC2Settings(DetectorSettings):
                              "tag keys to add as ec2.tag.<key> (needs the EC2 API; refused).")
 
 
+class K8sNodeSettings(DetectorSettings, K8sAPIConfig):
+    node_from_env_var: str = Field(
+        "K8S_NODE_NAME", description="The environment variable holding this node's name "
+        "(set it from the downward API: fieldRef spec.nodeName); empty = K8S_NODE_NAME.")
+
+
+class EKSSettings(K8sNodeSettings):
+    node_from_env_var: str = Field(
+        "", description="The environment variable holding this node's name, read when EC2 "
+        "metadata is unreachable (the node's spec.providerID names the instance).")
+    auth_type: AuthType = Field(
+        "serviceAccount", description="otelpy: how to reach the Kubernetes API (the "
+        "Collector always uses the in-cluster service account).")
+
+
 class ResourceDetectionConfig(ConfigModel):
     """``processors: resourcedetection:`` settings."""
 
@@ -104,8 +123,12 @@ class ResourceDetectionConfig(ConfigModel):
                                     description="azure detector (Azure IMDS).")
     aks: DetectorSettings = Field(default_factory=DetectorSettings,
                                   description="aks detector (Azure IMDS on Kubernetes).")
-    k8snode: dict[str, Any] | None = Field(default=None, description="k8snode detector: "
-                                           "not yet supported (refused when listed).")
+    k8snode: K8sNodeSettings = Field(default_factory=K8sNodeSettings,
+                                     description="k8snode detector (the node object from "
+                                                 "the Kubernetes API).")
+    eks: EKSSettings = Field(default_factory=EKSSettings,
+                             description="eks detector (Kubernetes API /version, EC2 "
+                                         "metadata, EC2 DescribeInstances).")
 
     def validate_config(self) -> list[str]:
         problems: list[str] = []

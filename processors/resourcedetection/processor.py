@@ -29,6 +29,7 @@ from otelpy.processors.resourcedetection.cloud import (
     detect_gcp,
 )
 from otelpy.processors.resourcedetection.config import ResourceDetectionConfig
+from otelpy.processors.resourcedetection.kube import detect_eks, detect_k8snode
 from otelpy.processors.resourcedetection.local import (
     DetectionError,
     detect_docker,
@@ -68,6 +69,10 @@ class Detection:
             "gcp": lambda: detect_gcp(env, cfg.enabled("gcp"), log),
             "azure": lambda: detect_azure(self.azure_base, cfg.enabled("azure"), log),
             "aks": lambda: detect_aks(self.azure_base, env, cfg.enabled("aks"), log),
+            "k8snode": lambda: detect_k8snode(cfg.k8snode, env, cfg.enabled("k8snode")),
+            "eks": lambda: detect_eks(cfg.eks, env,
+                                      env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS,
+                                      cfg.enabled("eks"), log),
         }
         return table[name]
 

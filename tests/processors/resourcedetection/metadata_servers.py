@@ -11,6 +11,11 @@ each provider documents (real aiohttp servers on loopback ports or unix sockets)
 * Azure IMDS: https://learn.microsoft.com/azure/virtual-machines/instance-metadata-service
   (Metadata: true required, api-version required; 400 otherwise) and its sample compute
   response.
+* EC2 instance role credentials: GET /latest/meta-data/iam/security-credentials/ (the role
+  name), then .../<role> (AccessKeyId, SecretAccessKey, Token), as
+  https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html
+* EC2 API DescribeInstances (Query API, version 2016-11-15, XML answer) as
+  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html shows it
 * Docker Engine API: GET /info (SystemInfo: Name, OSType, ...),
   https://docs.docker.com/reference/api/engine/version/v1.45/#tag/System/operation/SystemInfo
 """
@@ -72,6 +77,12 @@ def _recording(rec: Recorder, handler: Callable[[web.Request], Any]) -> Any:
     return wrapped
 
 
+EC2_ROLE = {"Code": "Success", "LastUpdated": "2026-01-01T00:00:00Z", "Type": "AWS-HMAC",
+            "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
+            "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "Token": "IQoJb3JpZ2luX2VjEXAMPLETOKEN", "Expiration": "2099-01-01T00:00:00Z"}
+
+
 def ec2_app(rec: Recorder, imdsv1_only: bool = False) -> web.Application:
     token = "AQAEAFqK2a0Wz-token=="
 
@@ -94,8 +105,56 @@ def ec2_app(rec: Recorder, imdsv1_only: bool = False) -> web.Application:
     for path, body in [("/latest/meta-data/instance-id", EC2_IDENTITY["instanceId"]),
                        ("/latest/dynamic/instance-identity/document",
                         json.dumps(EC2_IDENTITY, indent=2)),
-                       ("/latest/meta-data/hostname", EC2_HOSTNAME)]:
+                       ("/latest/meta-data/hostname", EC2_HOSTNAME),
+                       ("/latest/meta-data/iam/security-credentials/", "eks-node-role"),
+                       ("/latest/meta-data/iam/security-credentials/eks-node-role",
+                        json.dumps(EC2_ROLE))]:
         app.router.add_get(path, _recording(rec, guarded(str(body))))
+    return app
+
+
+def describe_instances_xml(instance_id: str, tags: dict[str, str]) -> str:
+    """A DescribeInstances answer for one instance (the API reference's example, trimmed)."""
+    tag_items = "".join(f"<item><key>{k}</key><value>{v}</value></item>"
+                        for k, v in tags.items())
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>8f7724cf-496f-496e-8fe3-example</requestId>
+  <reservationSet>
+    <item>
+      <reservationId>r-1234567890abcdef0</reservationId>
+      <ownerId>123456789012</ownerId>
+      <groupSet/>
+      <instancesSet>
+        <item>
+          <instanceId>{instance_id}</instanceId>
+          <imageId>ami-bff32ccc</imageId>
+          <instanceState><code>16</code><name>running</name></instanceState>
+          <privateDnsName>ip-192-168-1-88.eu-west-1.compute.internal</privateDnsName>
+          <dnsName>ec2-54-194-252-215.eu-west-1.compute.amazonaws.com</dnsName>
+          <instanceType>t2.micro</instanceType>
+          <placement><availabilityZone>eu-west-1c</availabilityZone></placement>
+          <tagSet>{tag_items}</tagSet>
+        </item>
+      </instancesSet>
+    </item>
+  </reservationSet>
+</DescribeInstancesResponse>"""
+
+
+def ec2_api_app(rec: Recorder, tags: dict[str, str]) -> web.Application:
+    """DescribeInstances; 401 (AuthFailure) without an AWS4-HMAC-SHA256 Authorization."""
+    async def describe(request: web.Request) -> web.Response:
+        if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            return web.Response(status=401, text="<Response><Errors><Error><Code>AuthFailure"
+                                "</Code></Error></Errors></Response>")
+        if request.query.get("Action") != "DescribeInstances":
+            return web.Response(status=400)
+        return web.Response(text=describe_instances_xml(request.query["InstanceId.1"], tags),
+                            content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_get("/", _recording(rec, describe))
     return app
 
 

@@ -296,7 +296,7 @@ async def test_processor_merges_into_every_resource(override: bool,
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"detectors": ["k8snode"]}, "detectors::0: not supported by otelpy: the k8snode detector"),
+    ({"detectors": ["k8s_api"]}, "detectors::0: not supported by otelpy: the k8s_api detector"),
     ({"detectors": ["env", "ecs"]}, "detectors::1: not supported by otelpy: the ecs detector"),
     ({"detectors": ["nosuch"]}, "detectors::0: invalid detector key: nosuch"),
     ({"detectors": ["ec2"], "ec2": {"resource_attributes": {"host.nam": {"enabled": True}}}},
@@ -305,7 +305,7 @@ async def test_processor_merges_into_every_resource(override: bool,
         "host.ip": {"enabled": True}}}},
      "system::resource_attributes::host.ip: not supported by otelpy"),
     ({"detectors": ["ec2"], "ec2": {"tags": ["^Name$"]}}, "ec2::tags: not supported by otelpy"),
-], ids=["k8snode", "ecs", "unknown", "unknown-attribute", "host.ip", "ec2-tags"])
+], ids=["k8s_api", "ecs", "unknown", "unknown-attribute", "host.ip", "ec2-tags"])
 def test_config_refusals(config: dict[str, Any], message: str) -> None:
     problems = ResourceDetectionConfig.model_validate(config).validate_config()
     assert len(problems) == 1 and problems[0].startswith(message), problems

@@ -1,0 +1,191 @@
+"""EC2 ``DescribeInstances`` for one instance, signed with AWS Signature Version 4, as the
+eks detector uses it (the Collector's metadataproviders/aws/eks ``GetInstanceMetadata``):
+the reservation's owner (account ID), the instance's image, type, private DNS name and the
+EKS cluster name from its tags (``aws:eks:cluster-name``, ``eks:cluster-name``, or the
+key ``kubernetes.io/cluster/<name>``, the first tag that matches).
+
+Credentials, as the AWS SDK's default chain reads them here: ``AWS_ACCESS_KEY_ID`` /
+``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, else the instance role from EC2
+metadata (``/latest/meta-data/iam/security-credentials/``). Endpoint:
+``AWS_ENDPOINT_URL_EC2``, else ``AWS_ENDPOINT_URL``, else ``https://ec2.<region>.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import urllib.parse
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from otelpy.processors.resourcedetection.local import DetectionError
+
+__all__ = ["Credentials", "InstanceFacts", "describe_instance", "sign_v4"]
+
+_MAX_BODY = 1024 * 1024
+_API_VERSION = "2016-11-15"
+_CLUSTER_TAGS = ("aws:eks:cluster-name", "eks:cluster-name")
+_CLUSTER_PREFIX = "kubernetes.io/cluster/"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str
+    secret_key: str
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    account_id: str = ""
+    image_id: str = ""
+    instance_type: str = ""
+    hostname: str = ""
+    cluster_name: str = ""
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def _quote(text: str) -> str:
+    return urllib.parse.quote(text, safe="-_.~")
+
+
+def sign_v4(method: str, url: str, headers: Mapping[str, str], body: bytes,
+            creds: Credentials, region: str, service: str, amz_date: str) -> str:
+    """The ``Authorization`` header value for the request (``headers`` must hold ``host``
+    and ``x-amz-date`` and every header to sign; names in any case)."""
+    parts = urllib.parse.urlsplit(url)
+    query = sorted(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    canonical_query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in query)
+    lowered = sorted((k.lower(), " ".join(v.split())) for k, v in headers.items())
+    signed = ";".join(k for k, _ in lowered)
+    canonical = "\n".join([method, parts.path or "/", canonical_query,
+                           "".join(f"{k}:{v}\n" for k, v in lowered), signed,
+                           hashlib.sha256(body).hexdigest()])
+    day = amz_date[:8]
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{creds.secret_key}".encode(), day), region),
+                      service), "aws4_request")
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
+            f"SignedHeaders={signed}, Signature={signature}")
+
+
+async def _imds_headers(session: aiohttp.ClientSession, imds: str) -> dict[str, str]:
+    """IMDSv2 token header, or none when the service only speaks IMDSv1."""
+    url = f"{imds}/latest/api/token"
+    async with session.put(url, headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}
+                           ) as resp:
+        token = (await resp.content.read(_MAX_BODY)).decode("utf-8", "replace")
+        return {"X-aws-ec2-metadata-token": token} if resp.status == 200 else {}
+
+
+async def credentials(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                      imds: str) -> Credentials:
+    """From the environment, else the instance role; DetectionError when neither has any."""
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        return Credentials(environ["AWS_ACCESS_KEY_ID"], environ["AWS_SECRET_ACCESS_KEY"],
+                           environ.get("AWS_SESSION_TOKEN", ""))
+    imds = imds.rstrip("/")
+    base = f"{imds}/latest/meta-data/iam/security-credentials/"
+    try:
+        imds_headers = await _imds_headers(session, imds)
+        roles = await _text(session, base, imds_headers)
+        role = roles.split()[0] if roles.split() else ""
+        doc = json.loads(await _text(session, base + role, imds_headers)) if role else None
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+        raise DetectionError(f"no AWS credentials: instance role: {exc}") from None
+    if not isinstance(doc, dict) or not doc.get("AccessKeyId"):
+        raise DetectionError("no AWS credentials (environment or instance role)")
+    return Credentials(str(doc["AccessKeyId"]), str(doc.get("SecretAccessKey", "")),
+                       str(doc.get("Token", "")))
+
+
+async def _text(session: aiohttp.ClientSession, url: str,
+                headers: Mapping[str, str]) -> str:
+    async with session.get(url, headers=dict(headers)) as resp:
+        body = await resp.content.read(_MAX_BODY)
+        if resp.status != 200:
+            raise ValueError(f"GET {url} answered {resp.status}")
+        return body.decode("utf-8", "replace")
+
+
+def endpoint(environ: Mapping[str, str], region: str) -> str:
+    return (environ.get("AWS_ENDPOINT_URL_EC2") or environ.get("AWS_ENDPOINT_URL")
+            or f"https://ec2.{region}.amazonaws.com").rstrip("/")
+
+
+async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                            creds: Credentials, region: str, instance_id: str,
+                            ) -> InstanceFacts:
+    """DescribeInstances for ``instance_id``; DetectionError on any failure."""
+    query = urllib.parse.urlencode({"Action": "DescribeInstances",
+                                    "InstanceId.1": instance_id, "Version": _API_VERSION})
+    url = f"{endpoint(environ, region)}/?{query}"
+    amz_date = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"host": urllib.parse.urlsplit(url).netloc, "x-amz-date": amz_date}
+    if creds.token:
+        headers["x-amz-security-token"] = creds.token
+    headers["Authorization"] = sign_v4("GET", url, headers, b"", creds, region, "ec2",
+                                       amz_date)
+    try:
+        async with session.get(url, headers=headers) as resp:
+            body = await resp.content.read(_MAX_BODY)
+            status = resp.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise DetectionError(f"failed to get instance metadata: {exc}") from None
+    if status != 200:
+        raise DetectionError(f"failed to get instance metadata: DescribeInstances answered "
+                             f"{status}: {body[:200].decode('utf-8', 'replace')}")
+    return parse_describe_instances(body)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(elem: ET.Element, name: str) -> ET.Element | None:
+    return next((c for c in elem if _local(c.tag) == name), None)
+
+
+def _items(elem: ET.Element | None, name: str) -> list[ET.Element]:
+    found = _child(elem, name) if elem is not None else None
+    return [c for c in found if _local(c.tag) == "item"] if found is not None else []
+
+
+def _value(elem: ET.Element | None, name: str) -> str:
+    found = _child(elem, name) if elem is not None else None
+    return (found.text or "").strip() if found is not None else ""
+
+
+def parse_describe_instances(body: bytes) -> InstanceFacts:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise DetectionError(f"failed to get instance metadata: {exc}") from None
+    reservations = _items(root, "reservationSet")
+    cluster = ""
+    for reservation in reservations:
+        for instance in _items(reservation, "instancesSet"):
+            for tag in _items(instance, "tagSet"):
+                key, value = _value(tag, "key"), _value(tag, "value")
+                if not cluster and key in _CLUSTER_TAGS:
+                    cluster = value
+                elif not cluster and key.startswith(_CLUSTER_PREFIX):
+                    cluster = key[len(_CLUSTER_PREFIX):]
+    if not reservations or not _items(reservations[0], "instancesSet"):
+        return InstanceFacts(cluster_name=cluster)
+    first = _items(reservations[0], "instancesSet")[0]
+    return InstanceFacts(account_id=_value(reservations[0], "ownerId"),
+                         image_id=_value(first, "imageId"),
+                         instance_type=_value(first, "instanceType"),
+                         hostname=_value(first, "privateDnsName"), cluster_name=cluster)
