@@ -120,6 +120,7 @@ class FileLogReceiver(ComponentBase):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await self._final_flush()
+        await self._save_delivered()
         if self._executor is not None:
             files = self.files
             if files is not None:
@@ -129,6 +130,26 @@ class FileLogReceiver(ComponentBase):
         if self.checkpoint is not None:
             await self.checkpoint.close()
             self.checkpoint = None
+
+    async def _save_delivered(self) -> None:
+        """Store the delivered offsets when the last save did not: the run task may have been
+        cancelled between a delivery and its save (each file's ``meta.offset`` only ever
+        holds what was delivered), and a file first seen at ``start_at: end`` is remembered
+        there even when nothing was read from it."""
+        files, checkpoint = self.files, self.checkpoint
+        if checkpoint is None or files is None or self._executor is None:
+            return
+        # in the reader thread: after a step the cancelled task left running there
+        state = await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: _dump(files.files()))
+        if state == checkpoint.latest:
+            return
+        try:
+            await checkpoint.save(state)
+        except StorageError as exc:
+            self.log.warning("receiver %s: offsets not stored at shutdown (%s): what was "
+                             "read since the last save is read again at the next start",
+                             self._rid, exc)
 
     def _options(self) -> ConsumerOptions:
         c = self.cfg

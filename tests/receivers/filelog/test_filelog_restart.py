@@ -31,6 +31,29 @@ async def test_restart_resumes_from_the_saved_offsets(tmp_path: Path) -> None:
         await second.stop()
 
 
+async def test_a_file_skipped_at_start_at_end_is_remembered_at_shutdown(tmp_path: Path) -> None:
+    """Nothing was read (so nothing saved while running), yet what is written while stopped
+    is read at the next start: the file is known, not first seen at ``start_at: end``. The
+    same save covers a run task cancelled between a delivery and its save."""
+    log = tmp_path / "app.log"
+    state = tmp_path / "state"
+    state.mkdir()
+    cfg = config(include=[str(log)], storage="file_storage", start_at="end")
+    write(log, "before the first start")
+    first = await Running(cfg, state).start()
+    try:
+        await first.settle()
+        assert first.bodies() == []
+    finally:
+        await first.stop()
+    write(log, "while stopped")
+    second = await Running(cfg, state).start()
+    try:
+        assert await second.wait_bodies(1) == ["while stopped"]
+    finally:
+        await second.stop()
+
+
 async def test_held_multiline_parts_are_read_again_after_a_restart(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     state = tmp_path / "state"
