@@ -57,9 +57,8 @@ class K8sClusterConfig(K8sAPIConfig):
                     "in snake_case>: cpu (cores, a double), memory, ephemeral-storage, "
                     "storage (bytes), pods or any other resource name.")
     namespace: str = Field(
-        "", description="Watch only this namespace (deprecated in the Collector for "
-                        "namespaces); cluster-scoped kinds (nodes, namespaces) are not "
-                        "watched then.")
+        "", description="Watch only this namespace (added to namespaces); cluster-scoped "
+                        "kinds (nodes, namespaces) are not watched then.")
     namespaces: list[str] = Field(
         default_factory=list,
         description="Watch only these namespaces (empty = the whole cluster); cluster-scoped "
