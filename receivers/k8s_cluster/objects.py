@@ -83,8 +83,9 @@ def _pod(obj: JSON) -> Iterator[Group]:
     pod.add("k8s.pod.status_reason",
             STATUS_REASONS.get(str(_get(obj, "status", "reason")), 6))
     yield pod
+    # as the Collector: a status without a containerID (not created yet) is not used
     statuses = {s.get("name"): s for s in _list(obj, "status", "containerStatuses")
-                if isinstance(s, dict)}
+                if isinstance(s, dict) and s.get("containerID")}
     for spec in _list(obj, "spec", "containers"):
         if isinstance(spec, dict):
             yield _container(resource, spec, statuses.get(spec.get("name")))
@@ -95,9 +96,12 @@ _RESOURCES = (("cpu", "cpu"), ("memory", "memory"), ("storage", "storage"),
 
 
 def _container(pod: dict[str, str], spec: JSON, status: JSON | None) -> Group:
-    image_name, image_tag = image_name_tag(str(spec.get("image") or ""))
-    group = Group({**pod, "k8s.container.name": str(spec.get("name") or ""),
-                   "container.image.name": image_name, "container.image.tag": image_tag})
+    """Requests and limits from the spec; with a status: container.id, the image (as the
+    container runs it), restarts and readiness."""
+    container_id = str((status or {}).get("containerID") or "")
+    match = _RUNTIME_PREFIX.match(container_id)
+    group = Group({**pod, "container.id": match.group(1) if match else container_id,
+                   "k8s.container.name": str(spec.get("name") or "")})
     for which in ("requests", "limits"):
         amounts = _get(spec, "resources", which) or {}
         suffix = "request" if which == "requests" else "limit"
@@ -106,24 +110,27 @@ def _container(pod: dict[str, str], spec: JSON, status: JSON | None) -> Group:
             if amount is not None:
                 number = milli_value(amount) / 1000.0 if key == "cpu" else value(amount)
                 group.add(f"k8s.container.{metric}_{suffix}", number)
-    if status is not None:
-        container_id = str(status.get("containerID") or "")
-        match = _RUNTIME_PREFIX.match(container_id)
-        group.resource["container.id"] = match.group(1) if match else container_id
-        reason = _get(status, "lastState", "terminated", "reason")
-        if reason:
-            group.resource["k8s.container.status.last_terminated_reason"] = str(reason)
-        group.add("k8s.container.restarts", int(status.get("restartCount") or 0))
-        group.add("k8s.container.ready", 1 if status.get("ready") is True else 0)
+    if status is None:
+        return group
+    if status.get("image"):
+        name, tag = image_name_tag(str(status["image"]))
+        group.resource |= {"container.image.name": name, "container.image.tag": tag}
+    reason = _get(status, "lastState", "terminated", "reason")
+    if reason:
+        group.resource["k8s.container.status.last_terminated_reason"] = str(reason)
+    group.add("k8s.container.restarts", int(status.get("restartCount") or 0))
+    group.add("k8s.container.ready", 1 if status.get("ready") is True else 0)
     return group
 
 
 def _counts(kind: str, spec_key: str, desired: str, pairs: tuple[tuple[str, str], ...],
             ) -> Callable[[JSON], Iterator[Group]]:
-    """A kind whose metrics are ``spec.<spec_key>`` (when set) and status counters."""
+    """A kind whose metrics are ``spec.<spec_key>`` (1 when unset: the API's default) and
+    status counters (0 when unset)."""
     def groups(obj: JSON) -> Iterator[Group]:
         group = Group(_ident(obj, kind))
-        group.add(desired, _get(obj, "spec", spec_key))
+        wanted = _get(obj, "spec", spec_key)
+        group.add(desired, 1 if wanted is None else wanted)
         for metric, status_key in pairs:
             group.add(metric, int(_get(obj, "status", status_key) or 0))
         yield group
@@ -168,7 +175,8 @@ def _cronjob(obj: JSON) -> Iterator[Group]:
 def _hpa(obj: JSON) -> Iterator[Group]:
     group = Group(_ident(obj, "hpa"))
     group.add("k8s.hpa.max_replicas", _get(obj, "spec", "maxReplicas"))
-    group.add("k8s.hpa.min_replicas", _get(obj, "spec", "minReplicas"))
+    minimum = _get(obj, "spec", "minReplicas")
+    group.add("k8s.hpa.min_replicas", 1 if minimum is None else minimum)  # the API's default
     group.add("k8s.hpa.current_replicas", int(_get(obj, "status", "currentReplicas") or 0))
     group.add("k8s.hpa.desired_replicas", int(_get(obj, "status", "desiredReplicas") or 0))
     yield group

@@ -73,9 +73,12 @@ def test_pods_and_containers() -> None:
     assert values(pending_pod)["k8s.pod.phase"] == 1
     assert web.resource == {"k8s.namespace.name": "shop", "k8s.node.name": "node-a",
                             "k8s.pod.name": "web-7d4b9c-x2k4p", "k8s.pod.uid": "p-web",
-                            "k8s.container.name": "web",
+                            "container.id": "0a1b2c3d4e5f", "k8s.container.name": "web",
                             "container.image.name": "ghcr.io/acme/web",
-                            "container.image.tag": "1.4.2", "container.id": "0a1b2c3d4e5f"}
+                            "container.image.tag": "1.4.2"}
+    # the image as the status reports it (the spec's digest form is not used)
+    assert (proxy.resource["container.image.name"],
+            proxy.resource["container.image.tag"]) == ("envoyproxy/envoy", "latest")
     assert values(web) == {
         "k8s.container.cpu_request": 0.25, "k8s.container.memory_request": 128 * 2**20,
         "k8s.container.cpu_limit": 1.0, "k8s.container.memory_limit": 256 * 2**20,
@@ -89,8 +92,9 @@ def test_pods_and_containers() -> None:
     assert worker.resource["container.id"] == "deadbeef"
     assert worker.resource["k8s.container.status.last_terminated_reason"] == "Error"
     assert worker_pod.resource["k8s.node.name"] == "node-b"
-    # not started yet: no status, so no container.id, restarts or ready
-    assert "container.id" not in pending.resource
+    # not created yet: no status, so an empty container.id, no image, restarts or ready
+    assert pending.resource["container.id"] == ""
+    assert "container.image.name" not in pending.resource
     assert values(pending) == {}
     assert pending.resource["k8s.node.name"] == ""
 
@@ -123,6 +127,17 @@ def test_workloads() -> None:
                            "k8s.hpa.current_replicas": 3, "k8s.hpa.desired_replicas": 4}
 
 
+def test_a_status_without_container_id_is_not_used() -> None:
+    pod = {"metadata": {"name": "p", "namespace": "n", "uid": "u"},
+           "spec": {"containers": [{"name": "c", "image": "x:1"}]},
+           "status": {"phase": "Pending", "containerStatuses": [
+               {"name": "c", "ready": False, "restartCount": 0, "image": "x:1",
+                "state": {"waiting": {"reason": "ContainerCreating"}}}]}}
+    _, container = next(k for k in KINDS if k.plural == "pods").groups(pod)
+    assert values(container) == {}
+    assert container.resource["container.id"] == ""
+
+
 def test_optional_spec_fields_are_left_out() -> None:
     kinds = {k.plural: k for k in KINDS}
     job = {"metadata": {"name": "j", "namespace": "n", "uid": "u"}, "spec": {}, "status": {}}
@@ -131,6 +146,14 @@ def test_optional_spec_fields_are_left_out() -> None:
                              "k8s.job.successful_pods": 0}
     sts = {"metadata": {"name": "s", "namespace": "n", "uid": "u"}, "spec": {}}
     assert list(kinds["statefulsets"].groups(sts)) == []
+    # replicas / minReplicas unset: the API server's default of 1
+    bare = {"metadata": {"name": "d", "namespace": "n", "uid": "u"}}
+    (group,) = kinds["deployments"].groups(bare)
+    assert values(group) == {"k8s.deployment.desired": 1, "k8s.deployment.available": 0}
+    (group,) = kinds["horizontalpodautoscalers"].groups(
+        {**bare, "spec": {"maxReplicas": 4}})
+    assert values(group) == {"k8s.hpa.max_replicas": 4, "k8s.hpa.min_replicas": 1,
+                             "k8s.hpa.current_replicas": 0, "k8s.hpa.desired_replicas": 0}
 
 
 def test_namespaces_and_quotas() -> None:

@@ -141,9 +141,9 @@ async def test_snapshot_of_a_cluster(api: FakeKubeAPI, tmp_path: Path,
     container = next(r for r in resources(batch) if r.get("k8s.container.name") == "web")
     assert container == {"k8s.namespace.name": "shop", "k8s.node.name": "node-a",
                          "k8s.pod.name": "web-7d4b9c-x2k4p", "k8s.pod.uid": "p-web",
-                         "k8s.container.name": "web",
+                         "container.id": "0a1b2c3d4e5f", "k8s.container.name": "web",
                          "container.image.name": "ghcr.io/acme/web",
-                         "container.image.tag": "1.4.2", "container.id": "0a1b2c3d4e5f"}
+                         "container.image.tag": "1.4.2"}
     # os.*, container.runtime*, k8s.kubelet.version: off by default, as in the Collector
     assert [r for r in resources(batch) if r.get("k8s.node.uid") == "n-a"] == [
         {"k8s.node.name": "node-a", "k8s.node.uid": "n-a"}]
