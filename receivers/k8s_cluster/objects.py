@@ -4,6 +4,7 @@ JSON objects; toggles are applied by the receiver."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ POD_PHASES = {"Pending": 1, "Running": 2, "Succeeded": 3, "Failed": 4, "Unknown"
 STATUS_REASONS = {"Evicted": 1, "NodeAffinity": 2, "NodeLost": 3, "Shutdown": 4,
                   "UnexpectedAdmissionError": 5}
 CONDITION_VALUES = {"True": 1, "False": 0}
+INT64 = 2**63
 _RUNTIME_PREFIX = re.compile(r"^\w+://(.+)$")
 
 
@@ -31,7 +33,9 @@ class Group:
     points: list[tuple[MetricDef, int | float, dict[str, str]]] = field(default_factory=list)
 
     def add(self, name: str, amount: Any, **attrs: str) -> None:
-        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        """Add a point; a value that is not a finite int64-range number is left out."""
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool) \
+                and math.isfinite(amount) and -INT64 <= amount < INT64:
             self.points.append((DEFS[name], amount, attrs))
 
 
@@ -46,13 +50,29 @@ def _list(obj: Any, *path: str) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
+def _dict(obj: Any, *path: str) -> JSON:
+    found = _get(obj, *path)
+    return found if isinstance(found, dict) else {}
+
+
+def _text(obj: Any, *path: str) -> str:
+    """A scalar field as text; "" when absent or not a scalar."""
+    found = _get(obj, *path)
+    return str(found) if isinstance(found, (str, int, float)) else ""
+
+
+def _count(obj: Any, *path: str) -> int:
+    """An integer field; 0 when absent or not an integer (bad input is not a crash)."""
+    found = _get(obj, *path)
+    return found if isinstance(found, int) and not isinstance(found, bool) else 0
+
+
 def _ident(obj: JSON, kind: str) -> dict[str, str]:
     """k8s.namespace.name (when namespaced), k8s.<kind>.name and .uid."""
-    meta = obj.get("metadata") or {}
-    out = {f"k8s.{kind}.name": str(meta.get("name") or ""),
-           f"k8s.{kind}.uid": str(meta.get("uid") or "")}
-    if meta.get("namespace"):
-        out = {"k8s.namespace.name": str(meta["namespace"]), **out}
+    out = {f"k8s.{kind}.name": _text(obj, "metadata", "name"),
+           f"k8s.{kind}.uid": _text(obj, "metadata", "uid")}
+    if _text(obj, "metadata", "namespace"):
+        out = {"k8s.namespace.name": _text(obj, "metadata", "namespace"), **out}
     return out
 
 
@@ -74,21 +94,20 @@ def image_name_tag(image: str) -> tuple[str, str]:
 
 
 def _pod(obj: JSON) -> Iterator[Group]:
-    resource = {"k8s.namespace.name": str(_get(obj, "metadata", "namespace") or ""),
-                "k8s.node.name": str(_get(obj, "spec", "nodeName") or ""),
-                "k8s.pod.name": str(_get(obj, "metadata", "name") or ""),
-                "k8s.pod.uid": str(_get(obj, "metadata", "uid") or "")}
-    pod = Group({**resource, "k8s.pod.qos_class": str(_get(obj, "status", "qosClass") or "")})
-    pod.add("k8s.pod.phase", POD_PHASES.get(str(_get(obj, "status", "phase")), 5))
-    pod.add("k8s.pod.status_reason",
-            STATUS_REASONS.get(str(_get(obj, "status", "reason")), 6))
+    resource = {"k8s.namespace.name": _text(obj, "metadata", "namespace"),
+                "k8s.node.name": _text(obj, "spec", "nodeName"),
+                "k8s.pod.name": _text(obj, "metadata", "name"),
+                "k8s.pod.uid": _text(obj, "metadata", "uid")}
+    pod = Group({**resource, "k8s.pod.qos_class": _text(obj, "status", "qosClass")})
+    pod.add("k8s.pod.phase", POD_PHASES.get(_text(obj, "status", "phase"), 5))
+    pod.add("k8s.pod.status_reason", STATUS_REASONS.get(_text(obj, "status", "reason"), 6))
     yield pod
     # as the Collector: a status without a containerID (not created yet) is not used
-    statuses = {s.get("name"): s for s in _list(obj, "status", "containerStatuses")
-                if isinstance(s, dict) and s.get("containerID")}
+    statuses = {_text(s, "name"): s for s in _list(obj, "status", "containerStatuses")
+                if _text(s, "containerID")}
     for spec in _list(obj, "spec", "containers"):
         if isinstance(spec, dict):
-            yield _container(resource, spec, statuses.get(spec.get("name")))
+            yield _container(resource, spec, statuses.get(_text(spec, "name")))
 
 
 _RESOURCES = (("cpu", "cpu"), ("memory", "memory"), ("storage", "storage"),
@@ -98,27 +117,27 @@ _RESOURCES = (("cpu", "cpu"), ("memory", "memory"), ("storage", "storage"),
 def _container(pod: dict[str, str], spec: JSON, status: JSON | None) -> Group:
     """Requests and limits from the spec; with a status: container.id, the image (as the
     container runs it), restarts and readiness."""
-    container_id = str((status or {}).get("containerID") or "")
+    container_id = _text(status, "containerID")
     match = _RUNTIME_PREFIX.match(container_id)
     group = Group({**pod, "container.id": match.group(1) if match else container_id,
-                   "k8s.container.name": str(spec.get("name") or "")})
+                   "k8s.container.name": _text(spec, "name")})
     for which in ("requests", "limits"):
-        amounts = _get(spec, "resources", which) or {}
+        amounts = _dict(spec, "resources", which)
         suffix = "request" if which == "requests" else "limit"
         for key, metric in _RESOURCES:
-            amount = parse_quantity(amounts.get(key)) if isinstance(amounts, dict) else None
+            amount = parse_quantity(amounts.get(key))
             if amount is not None:
                 number = milli_value(amount) / 1000.0 if key == "cpu" else value(amount)
                 group.add(f"k8s.container.{metric}_{suffix}", number)
     if status is None:
         return group
-    if status.get("image"):
-        name, tag = image_name_tag(str(status["image"]))
+    if _text(status, "image"):
+        name, tag = image_name_tag(_text(status, "image"))
         group.resource |= {"container.image.name": name, "container.image.tag": tag}
-    reason = _get(status, "lastState", "terminated", "reason")
+    reason = _text(status, "lastState", "terminated", "reason")
     if reason:
-        group.resource["k8s.container.status.last_terminated_reason"] = str(reason)
-    group.add("k8s.container.restarts", int(status.get("restartCount") or 0))
+        group.resource["k8s.container.status.last_terminated_reason"] = reason
+    group.add("k8s.container.restarts", _count(status, "restartCount"))
     group.add("k8s.container.ready", 1 if status.get("ready") is True else 0)
     return group
 
@@ -132,7 +151,7 @@ def _counts(kind: str, spec_key: str, desired: str, pairs: tuple[tuple[str, str]
         wanted = _get(obj, "spec", spec_key)
         group.add(desired, 1 if wanted is None else wanted)
         for metric, status_key in pairs:
-            group.add(metric, int(_get(obj, "status", status_key) or 0))
+            group.add(metric, _count(obj, "status", status_key))
         yield group
     return groups
 
@@ -152,17 +171,17 @@ def _daemonset(obj: JSON) -> Iterator[Group]:
                         ("desired_scheduled_nodes", "desiredNumberScheduled"),
                         ("misscheduled_nodes", "numberMisscheduled"),
                         ("ready_nodes", "numberReady")):
-        group.add(f"k8s.daemonset.{metric}", int(_get(obj, "status", key) or 0))
+        group.add(f"k8s.daemonset.{metric}", _count(obj, "status", key))
     yield group
 
 
 def _job(obj: JSON) -> Iterator[Group]:
     group = Group(_ident(obj, "job"))
-    group.add("k8s.job.active_pods", int(_get(obj, "status", "active") or 0))
+    group.add("k8s.job.active_pods", _count(obj, "status", "active"))
     group.add("k8s.job.desired_successful_pods", _get(obj, "spec", "completions"))
-    group.add("k8s.job.failed_pods", int(_get(obj, "status", "failed") or 0))
+    group.add("k8s.job.failed_pods", _count(obj, "status", "failed"))
     group.add("k8s.job.max_parallel_pods", _get(obj, "spec", "parallelism"))
-    group.add("k8s.job.successful_pods", int(_get(obj, "status", "succeeded") or 0))
+    group.add("k8s.job.successful_pods", _count(obj, "status", "succeeded"))
     yield group
 
 
@@ -177,15 +196,14 @@ def _hpa(obj: JSON) -> Iterator[Group]:
     group.add("k8s.hpa.max_replicas", _get(obj, "spec", "maxReplicas"))
     minimum = _get(obj, "spec", "minReplicas")
     group.add("k8s.hpa.min_replicas", 1 if minimum is None else minimum)  # the API's default
-    group.add("k8s.hpa.current_replicas", int(_get(obj, "status", "currentReplicas") or 0))
-    group.add("k8s.hpa.desired_replicas", int(_get(obj, "status", "desiredReplicas") or 0))
+    group.add("k8s.hpa.current_replicas", _count(obj, "status", "currentReplicas"))
+    group.add("k8s.hpa.desired_replicas", _count(obj, "status", "desiredReplicas"))
     yield group
 
 
 def _namespace(obj: JSON) -> Iterator[Group]:
-    meta = obj.get("metadata") or {}
-    group = Group({"k8s.namespace.name": str(meta.get("name") or ""),
-                   "k8s.namespace.uid": str(meta.get("uid") or "")})
+    group = Group({"k8s.namespace.name": _text(obj, "metadata", "name"),
+                   "k8s.namespace.uid": _text(obj, "metadata", "uid")})
     group.add("k8s.namespace.phase", 1 if _get(obj, "status", "phase") == "Active" else 0)
     yield group
 
@@ -194,8 +212,7 @@ def _resourcequota(obj: JSON) -> Iterator[Group]:
     group = Group(_ident(obj, "resourcequota"))
     for which, metric in (("hard", "k8s.resource_quota.hard_limit"),
                           ("used", "k8s.resource_quota.used")):
-        amounts = _get(obj, "status", which)
-        for name, text in sorted(amounts.items()) if isinstance(amounts, dict) else []:
+        for name, text in sorted(_dict(obj, "status", which).items()):
             amount = parse_quantity(text)
             if amount is not None:
                 cpu = name == "cpu" or name.endswith(".cpu")
@@ -252,19 +269,17 @@ def node_groups(obj: JSON, conditions: list[str], allocatable: list[str]) -> Ite
     """A node's metrics: k8s.node.condition_<type> for each of ``conditions`` (1, 0, -1 when
     unknown or absent), k8s.node.allocatable_<type> for each of ``allocatable`` it has, and
     k8s.node.condition (off by default) for every condition it reports."""
-    meta = obj.get("metadata") or {}
-    info = _get(obj, "status", "nodeInfo") or {}
-    runtime, _, version = str(info.get("containerRuntimeVersion") or "").partition("://")
-    resource = {"k8s.node.name": str(meta.get("name") or ""),
-                "k8s.node.uid": str(meta.get("uid") or ""),
-                "k8s.kubelet.version": str(info.get("kubeletVersion") or ""),
-                "os.type": str(info.get("operatingSystem") or ""),
-                "os.description": str(info.get("osImage") or "")}
+    info = _dict(obj, "status", "nodeInfo")
+    runtime, _, version = _text(info, "containerRuntimeVersion").partition("://")
+    resource = {"k8s.node.name": _text(obj, "metadata", "name"),
+                "k8s.node.uid": _text(obj, "metadata", "uid"),
+                "k8s.kubelet.version": _text(info, "kubeletVersion"),
+                "os.type": _text(info, "operatingSystem"),
+                "os.description": _text(info, "osImage")}
     if runtime and version:
         resource |= {"container.runtime": runtime, "container.runtime.version": version}
     group = Group(resource)
-    states = {str(c.get("type")): str(c.get("status")) for c in _list(obj, "status", "conditions")
-              if isinstance(c, dict)}
+    states = {_text(c, "type"): _text(c, "status") for c in _list(obj, "status", "conditions")}
     for kind, status in states.items():
         group.add("k8s.node.condition", CONDITION_VALUES.get(status, -1), condition=kind)
     for kind in conditions:
@@ -272,13 +287,14 @@ def node_groups(obj: JSON, conditions: list[str], allocatable: list[str]) -> Ite
                            f"{kind} condition status of the node (true=1, false=0, "
                            "unknown=-1)")
         group.points.append((metric, CONDITION_VALUES.get(states.get(kind, ""), -1), {}))
-    amounts = _get(obj, "status", "allocatable") or {}
+    amounts = _dict(obj, "status", "allocatable")
     for kind in allocatable:
-        amount = parse_quantity(amounts.get(kind)) if isinstance(amounts, dict) else None
+        amount = parse_quantity(amounts.get(kind))
         if amount is None:
             continue
         metric = MetricDef(f"k8s.node.allocatable_{snake(kind)}", _allocatable_unit(kind),
                            f"Amount of {kind} allocatable on the node", double=kind == "cpu")
-        group.points.append((metric, milli_value(amount) / 1000.0 if kind == "cpu"
-                             else value(amount), {}))
+        number = milli_value(amount) / 1000.0 if kind == "cpu" else value(amount)
+        if -INT64 <= number < INT64:
+            group.points.append((metric, number, {}))
     yield group

@@ -5,6 +5,7 @@ makes them, quantities, image names and the node condition / allocatable metrics
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,38 @@ def test_metadata_matches_the_collector() -> None:
     assert table["k8s.daemonset.ready_nodes"] == ("{node}", False, True)
     assert table["k8s.resource_quota.used"] == ("{resource}", False, True)
     assert len(table) == 40
+
+
+GARBAGE: list[Any] = [None, "x", [], {}, True, 2**70, -1, 1.5, float("nan"), [{"a": 1}]]
+
+
+def _variants(obj: Any) -> Iterator[Any]:
+    """``obj`` with each one of its values (at any depth) replaced by each GARBAGE value."""
+    if isinstance(obj, dict):
+        for key, child in obj.items():
+            for bad in GARBAGE:
+                yield {**obj, key: bad}
+            for variant in _variants(child):
+                yield {**obj, key: variant}
+    elif isinstance(obj, list):
+        for index, child in enumerate(obj):
+            for variant in _variants(child):
+                yield obj[:index] + [variant] + obj[index + 1:]
+
+
+def test_malformed_objects_never_raise() -> None:
+    """Any field of any kind's object turned into garbage: metrics still come out (or are
+    left out), never an exception that would stop the snapshots."""
+    checked = 0
+    for path, objects in CLUSTER.items():
+        plural = path.rsplit("/", 1)[1]
+        kind = next((k for k in KINDS if k.plural == plural), None)
+        for obj in objects:
+            for variant in _variants(obj):
+                found = (list(node_groups(variant, ["Ready", "X"], ["cpu", "memory"]))
+                         if kind is None else list(kind.groups(variant)))
+                for group in found:
+                    assert all(isinstance(v, str) for v in group.resource.values())
+                    assert all(-2**63 <= p[1] < 2**63 for p in group.points)
+                checked += 1
+    assert checked > 2500
