@@ -44,6 +44,7 @@ class K8sClusterReceiver(ComponentBase):
         self.watchers: list[tuple[Kind, Watcher]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.snapshots = 0
+        self._refused = 0
 
     def kinds(self) -> list[Kind]:
         nodes = Kind("nodes", "v1", False, functools.partial(
@@ -103,6 +104,7 @@ class K8sClusterReceiver(ComponentBase):
                 resource = {k: v for k, v in group.resource.items()
                             if self._cfg.attribute_enabled(k)}
                 builder.scope(resource, SCOPE, __version__).metrics.extend(metrics)
+        self._warn_refused()
         if not builder:
             return
         self.snapshots += 1
@@ -111,6 +113,14 @@ class K8sClusterReceiver(ComponentBase):
         except ConsumerError as exc:  # refused: counted by the engine
             self._settings.logger.warning("receiver %s: pipeline refused a snapshot: %s",
                                           self._settings.id, exc)
+
+    def _warn_refused(self) -> None:
+        refused = sum(w.cache.refused for _, w in self.watchers)
+        if refused > self._refused:
+            self._settings.logger.warning(
+                "receiver %s: %d objects left out: a kind has more than max_objects (%d)",
+                self._settings.id, refused - self._refused, self._cfg.max_objects)
+            self._refused = refused
 
     def _metrics(self, group: Group, now: int) -> list[Metric]:
         out: dict[str, Metric] = {}

@@ -245,3 +245,15 @@ async def test_refused_credentials_send_nothing_and_keep_trying(tmp_path: Path) 
     assert all(w.errors >= 1 and not w.synced.is_set() for _, w in receiver.watchers)
     await receiver.shutdown()
     await api.stop()
+
+
+async def test_objects_beyond_max_objects_are_left_out_with_a_warning(
+        api: FakeKubeAPI, tmp_path: Path, receivers: list[K8sClusterReceiver],
+        caplog: pytest.LogCaptureFixture) -> None:
+    run = await start(api, tmp_path, receivers, max_objects=2)
+    with caplog.at_level(logging.WARNING, logger="t"):
+        got = await run.snapshot()
+    assert len({k[0] for k in got if k[1] == "k8s.pod.phase"}) == 2  # of 3 pods
+    assert len({k[0] for k in got if k[1] == "k8s.namespace.phase"}) == 2  # of 3
+    assert [r.message for r in caplog.records if "max_objects" in r.message] == [
+        "receiver k8s_cluster: 2 objects left out: a kind has more than max_objects (2)"]
