@@ -38,6 +38,7 @@ BUILTIN = (
     "otelpy.receivers.fluentforward",
     "otelpy.receivers.k8sobjects",
     "otelpy.receivers.k8s_events",
+    "otelpy.receivers.k8s_cluster",
     "otelpy.processors.batch",
     "otelpy.processors.memory_limiter",
     "otelpy.processors.transform",

@@ -153,6 +153,8 @@ def SETTINGS(env: Env) -> dict[tuple[Kind, str], dict[str, Any]]:  # noqa: N802
         (Kind.RECEIVER, "k8sobjects"): {"objects": [{"name": "pods", "mode": "pull"}]},
         # run by _k8s_events_sample against a fake API server (kubeconfig filled in there)
         (Kind.RECEIVER, "k8s_events"): {"auth_type": "kubeConfig"},
+        # run by _k8s_cluster_sample against a fake API server (kubeconfig filled in there)
+        (Kind.RECEIVER, "k8s_cluster"): {},
         (Kind.PROCESSOR, "resourcedetection"): {"detectors": ["env", "system"],
                                                 "system": {"hostname_sources": ["os"]}},
         (Kind.PROCESSOR, "metricstransform"): {"transforms": [
@@ -379,6 +381,31 @@ async def _k8s_events_sample(factory: Any, env: Env) -> None:
     assert sink.total() == 1
 
 
+async def _k8s_cluster_sample(factory: Any, env: Env) -> None:
+    """k8s_cluster watches one namespace on a fake API server (other kinds answer 404 and
+    are retried): its snapshot is one k8s.namespace.phase point."""
+    api = FakeKubeAPI()
+    api.collection("/api/v1/namespaces", "Namespace", "v1")
+    await api.add("/api/v1/namespaces", {"metadata": {"name": "n", "uid": "u"},
+                                         "status": {"phase": "Active"}})
+    url = await api.start()
+    cfg = factory.config_type.model_validate({
+        "auth_type": "kubeConfig", "kubeconfig": str(write_kubeconfig(env.tmp, url)),
+        "collection_interval": "1h"})
+    sink = SinkConsumer()
+    rec = factory.create(_settings(Kind.RECEIVER, "k8s_cluster", Telemetry()), cfg,
+                         {Signal.METRICS: sink})
+    try:
+        await rec.start(FakeHost())
+        await until(lambda: any(w.synced.is_set() for _, w in rec.watchers))
+        await rec.snapshot()
+    finally:
+        await rec.shutdown()
+        await rec.shutdown()
+        await api.stop()
+    assert sink.total() == 1
+
+
 @pytest.mark.parametrize("type_", _ids(Kind.RECEIVER))
 async def test_receiver(type_: str, env: Env) -> None:
     factory = REGISTRY.get(Kind.RECEIVER, type_)
@@ -388,6 +415,9 @@ async def test_receiver(type_: str, env: Env) -> None:
         return
     if type_ == "k8s_events":
         await _k8s_events_sample(factory, env)
+        return
+    if type_ == "k8s_cluster":
+        await _k8s_cluster_sample(factory, env)
         return
     cfg = _config(Kind.RECEIVER, type_, env)
     sinks: dict[Signal, Consumer] = {s: SinkConsumer() for s in factory.signals()}

@@ -72,6 +72,16 @@ def _matches(obj: JSONObject, namespace: str, query: dict[str, str]) -> bool:
     return True
 
 
+#: a collection's plural -> (kind, apiVersion), for :meth:`FakeKubeAPI.load`
+KINDS = {"nodes": ("Node", "v1"), "namespaces": ("Namespace", "v1"), "pods": ("Pod", "v1"),
+         "events": ("Event", "v1"), "replicationcontrollers": ("ReplicationController", "v1"),
+         "resourcequotas": ("ResourceQuota", "v1"), "deployments": ("Deployment", "apps/v1"),
+         "replicasets": ("ReplicaSet", "apps/v1"), "statefulsets": ("StatefulSet", "apps/v1"),
+         "daemonsets": ("DaemonSet", "apps/v1"), "jobs": ("Job", "batch/v1"),
+         "cronjobs": ("CronJob", "batch/v1"),
+         "horizontalpodautoscalers": ("HorizontalPodAutoscaler", "autoscaling/v2")}
+
+
 class FakeKubeAPI:
     """``await api.start()`` -> base URL; ``await api.stop()``."""
 
@@ -108,6 +118,13 @@ class FakeKubeAPI:
         async with self._changed:
             self._changed.notify_all()
         return obj
+
+    async def load(self, objects: dict[str, list[JSONObject]]) -> None:
+        """Add collections (cluster-wide paths, kinds from :data:`KINDS`) and their objects."""
+        for path, found in objects.items():
+            self.collection(path, *KINDS[path.rsplit("/", 1)[1]])
+            for obj in found:
+                await self.add(path, obj)
 
     async def add(self, path: str, obj: JSONObject) -> JSONObject:
         return await self._record(path, "ADDED", obj)
@@ -246,3 +263,31 @@ def write_kubeconfig(directory: Path, server: str, token: str = "test-token") ->
     path = directory / "kubeconfig"
     path.write_text(json.dumps(doc))
     return path
+
+
+class ThreadedKubeAPI:
+    """A :class:`FakeKubeAPI` on its own event loop in a thread, for tests whose main thread
+    blocks (an ``otelpy`` subprocess): ``call(api.modify(...))`` runs a coroutine there."""
+
+    def __init__(self, api: FakeKubeAPI) -> None:
+        import threading
+
+        self.api = api
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="fake-kube-api")
+
+    def call(self, coro: Any, timeout: float = 30.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def __enter__(self) -> ThreadedKubeAPI:
+        self._thread.start()
+        self.url = self.call(self.api.start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.call(self.api.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
