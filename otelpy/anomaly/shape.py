@@ -64,7 +64,8 @@ class ShapeDetector:
         if min(p.block, p.window, p.memory, p.history - p.window) < 1:
             raise ValueError("block, window and memory must be >= 1, history > window")
         self._np = np
-        self.store = np.zeros((p.history, p.window), dtype=np.float32)
+        # column k is the k-th remembered vector: the distance reduces over the short axis 0
+        self.store = np.zeros((p.window, p.history), dtype=np.float32)
         self.stored = 0
         self.block: list[float] = []
         self.summaries: deque[float] = deque(maxlen=p.window)
@@ -81,6 +82,9 @@ class ShapeDetector:
         """Score in [0, 1]; NaN/inf score 0 and are not learned."""
         if not math.isfinite(value):
             return 0.0
+        return self._rest(self._raw(value))
+
+    def _raw(self, value: float) -> float:
         p = self.params
         self.points += 1
         spatial = self._beyond_range(value)
@@ -92,6 +96,10 @@ class ShapeDetector:
             result = self._complete_block()
         if spatial:
             result = max(result, p.spatial_score)
+        return result
+
+    def _rest(self, result: float) -> float:
+        p = self.params
         resting = self.quiet > 0
         if resting:
             self.quiet -= 1
@@ -123,7 +131,7 @@ class ShapeDetector:
             return 0.0
         vector = self._np.fromiter(self.summaries, self._np.float32, self.params.window)
         ratio = self._ratio(vector)
-        self.store[self.stored % self.params.history] = vector
+        self.store[:, self.stored % self.params.history] = vector
         self.stored += 1
         return ratio / (1.0 + ratio)
 
@@ -132,7 +140,7 @@ class ShapeDetector:
         usable = min(self.stored, p.history)
         if usable <= p.window:
             return 0.0
-        distances = np.abs(self.store[:usable] - vector).max(axis=1)
+        distances = np.abs(self.store[:, :usable] - vector[:, None]).max(axis=0)
         recent = (self.stored - 1 - np.arange(p.window)) % p.history
         distances[recent] = np.inf  # overlapping windows: trivially near
         novelty = float(distances.min()) / max(self.high - self.low, 1e-9)
@@ -151,7 +159,7 @@ class ShapeDetector:
     def dump(self) -> dict[str, Any]:
         return {
             "params": asdict(self.params), "stored": self.stored, "block": self.block,
-            "store": base64.b64encode(self.store.tobytes()).decode(),
+            "store": base64.b64encode(self.store.T.tobytes()).decode(),
             "summaries": list(self.summaries), "mean": self.mean,
             "low": self.low if self.stored or self.block else None,
             "high": self.high if self.stored or self.block else None,
@@ -164,7 +172,7 @@ class ShapeDetector:
         detector = cls(ShapeParams(**state["params"]))
         p, np = detector.params, detector._np
         raw = np.frombuffer(base64.b64decode(state["store"]), dtype=np.float32)
-        detector.store = raw.reshape(p.history, p.window).copy()
+        detector.store = raw.reshape(p.history, p.window).T.copy()
         detector.stored = int(state["stored"])
         detector.block = [float(v) for v in state["block"]]
         detector.summaries.extend(state["summaries"])
