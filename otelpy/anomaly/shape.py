@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from otelpy.anomaly.windows import MaxWindow, SortedWindow
@@ -48,6 +48,8 @@ class ShapeParams:
     recent: int = 200  # block summaries kept for expected_range()
     spatial_tolerance: float = 0.05  # 0: no spatial anomalies
     spatial_score: float = 0.9
+    coarse_block: int = 24  # a second, coarser scale (0: off); the score is the larger one
+    coarse_memory: int = 100  # record memory of the coarse scale, in its blocks
 
 
 class ShapeDetector:
@@ -77,12 +79,20 @@ class ShapeDetector:
         self.quiet = 0  # points still to score 0 after a detection
         self.last_detection = 0.0
         self.points = 0
+        self.coarse: ShapeDetector | None = None
+        if p.coarse_block:
+            self.coarse = ShapeDetector(replace(
+                p, block=p.coarse_block, memory=p.coarse_memory, spatial_tolerance=0.0,
+                warmup=max(10, p.warmup * p.block // p.coarse_block), coarse_block=0))
 
     def score(self, value: float, timestamp: float = 0.0) -> float:
         """Score in [0, 1]; NaN/inf score 0 and are not learned."""
         if not math.isfinite(value):
             return 0.0
-        return self._rest(self._raw(value))
+        result = self._raw(value)
+        if self.coarse is not None:
+            result = max(result, self.coarse._raw(value))
+        return self._rest(result)
 
     def _raw(self, value: float) -> float:
         p = self.params
@@ -165,6 +175,7 @@ class ShapeDetector:
             "high": self.high if self.stored or self.block else None,
             "records": self.records.dump(), "recent": self.recent.dump(), "quiet": self.quiet,
             "last_detection": self.last_detection, "points": self.points,
+            "coarse": self.coarse.dump() if self.coarse is not None else None,
         }
 
     @classmethod
@@ -184,4 +195,6 @@ class ShapeDetector:
         detector.quiet = int(state["quiet"])
         detector.last_detection = float(state["last_detection"])
         detector.points = int(state.get("points", detector.stored * p.block))
+        if state.get("coarse") is not None:
+            detector.coarse = cls.load(state["coarse"])
         return detector
