@@ -15,6 +15,10 @@ series unlike every stretch seen before. Per series:
 - a value beyond the range seen so far by more than ``spatial_tolerance`` of that range
   scores ``spatial_score`` at once (the *spatial anomaly* of Numenta's HTM detector, with its
   published 5% tolerance): a new extreme is news even when the shape around it is not;
+- a second, coarse scale runs the same way on blocks of ``coarse_block`` points (24: eight
+  fine blocks) with its own record memory (``coarse_memory`` blocks) and no spatial check;
+  the score is the larger of the two, so a change too slow for 18-point vectors (a day whose
+  shape drifts) still makes a record on 144-point ones;
 - after a score of at least 0.5 the next ``rest`` points score 0, so one incident is one
   detection (ContextOSE and ARTime mask the same way), unless a score exceeds the one that
   started the rest by ``override`` (ARTime lets a much stronger anomaly through its mask).
@@ -54,7 +58,7 @@ class ShapeParams:
 
 class ShapeDetector:
     """Memory: ``history`` x ``window`` float32 (24 KB by default) plus ~ ``memory`` + ``recent``
-    floats."""
+    floats, twice with the coarse scale (~62 KB live, ~69 KB serialised)."""
 
     method = "shape"
     Params = ShapeParams
