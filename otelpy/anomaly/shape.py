@@ -15,6 +15,10 @@ series unlike every stretch seen before. Per series:
 - a value beyond the range seen so far by more than ``spatial_tolerance`` of that range
   scores ``spatial_score`` at once (the *spatial anomaly* of Numenta's HTM detector, with its
   published 5% tolerance): a new extreme is news even when the shape around it is not;
+- a second, coarse scale runs the same way on blocks of ``coarse_block`` points (24: eight
+  fine blocks) with its own record memory (``coarse_memory`` blocks) and no spatial check;
+  the score is the larger of the two, so a change too slow for 18-point vectors (a day whose
+  shape drifts) still makes a record on 144-point ones;
 - after a score of at least 0.5 the next ``rest`` points score 0, so one incident is one
   detection (ContextOSE and ARTime mask the same way), unless a score exceeds the one that
   started the rest by ``override`` (ARTime lets a much stronger anomaly through its mask).
@@ -28,7 +32,7 @@ from __future__ import annotations
 import base64
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from otelpy.anomaly.windows import MaxWindow, SortedWindow
@@ -48,11 +52,13 @@ class ShapeParams:
     recent: int = 200  # block summaries kept for expected_range()
     spatial_tolerance: float = 0.05  # 0: no spatial anomalies
     spatial_score: float = 0.9
+    coarse_block: int = 24  # a second, coarser scale (0: off); the score is the larger one
+    coarse_memory: int = 100  # record memory of the coarse scale, in its blocks
 
 
 class ShapeDetector:
     """Memory: ``history`` x ``window`` float32 (24 KB by default) plus ~ ``memory`` + ``recent``
-    floats."""
+    floats, twice with the coarse scale (~62 KB live, ~69 KB serialised)."""
 
     method = "shape"
     Params = ShapeParams
@@ -64,7 +70,8 @@ class ShapeDetector:
         if min(p.block, p.window, p.memory, p.history - p.window) < 1:
             raise ValueError("block, window and memory must be >= 1, history > window")
         self._np = np
-        self.store = np.zeros((p.history, p.window), dtype=np.float32)
+        # column k is the k-th remembered vector: the distance reduces over the short axis 0
+        self.store = np.zeros((p.window, p.history), dtype=np.float32)
         self.stored = 0
         self.block: list[float] = []
         self.summaries: deque[float] = deque(maxlen=p.window)
@@ -76,11 +83,22 @@ class ShapeDetector:
         self.quiet = 0  # points still to score 0 after a detection
         self.last_detection = 0.0
         self.points = 0
+        self.coarse: ShapeDetector | None = None
+        if p.coarse_block:
+            self.coarse = ShapeDetector(replace(
+                p, block=p.coarse_block, memory=p.coarse_memory, spatial_tolerance=0.0,
+                warmup=max(10, p.warmup * p.block // p.coarse_block), coarse_block=0))
 
     def score(self, value: float, timestamp: float = 0.0) -> float:
         """Score in [0, 1]; NaN/inf score 0 and are not learned."""
         if not math.isfinite(value):
             return 0.0
+        result = self._raw(value)
+        if self.coarse is not None:
+            result = max(result, self.coarse._raw(value))
+        return self._rest(result)
+
+    def _raw(self, value: float) -> float:
         p = self.params
         self.points += 1
         spatial = self._beyond_range(value)
@@ -92,6 +110,10 @@ class ShapeDetector:
             result = self._complete_block()
         if spatial:
             result = max(result, p.spatial_score)
+        return result
+
+    def _rest(self, result: float) -> float:
+        p = self.params
         resting = self.quiet > 0
         if resting:
             self.quiet -= 1
@@ -123,7 +145,7 @@ class ShapeDetector:
             return 0.0
         vector = self._np.fromiter(self.summaries, self._np.float32, self.params.window)
         ratio = self._ratio(vector)
-        self.store[self.stored % self.params.history] = vector
+        self.store[:, self.stored % self.params.history] = vector
         self.stored += 1
         return ratio / (1.0 + ratio)
 
@@ -132,7 +154,7 @@ class ShapeDetector:
         usable = min(self.stored, p.history)
         if usable <= p.window:
             return 0.0
-        distances = np.abs(self.store[:usable] - vector).max(axis=1)
+        distances = np.abs(self.store[:, :usable] - vector[:, None]).max(axis=0)
         recent = (self.stored - 1 - np.arange(p.window)) % p.history
         distances[recent] = np.inf  # overlapping windows: trivially near
         novelty = float(distances.min()) / max(self.high - self.low, 1e-9)
@@ -151,12 +173,13 @@ class ShapeDetector:
     def dump(self) -> dict[str, Any]:
         return {
             "params": asdict(self.params), "stored": self.stored, "block": self.block,
-            "store": base64.b64encode(self.store.tobytes()).decode(),
+            "store": base64.b64encode(self.store.T.tobytes()).decode(),
             "summaries": list(self.summaries), "mean": self.mean,
             "low": self.low if self.stored or self.block else None,
             "high": self.high if self.stored or self.block else None,
             "records": self.records.dump(), "recent": self.recent.dump(), "quiet": self.quiet,
             "last_detection": self.last_detection, "points": self.points,
+            "coarse": self.coarse.dump() if self.coarse is not None else None,
         }
 
     @classmethod
@@ -164,7 +187,7 @@ class ShapeDetector:
         detector = cls(ShapeParams(**state["params"]))
         p, np = detector.params, detector._np
         raw = np.frombuffer(base64.b64decode(state["store"]), dtype=np.float32)
-        detector.store = raw.reshape(p.history, p.window).copy()
+        detector.store = raw.reshape(p.history, p.window).T.copy()
         detector.stored = int(state["stored"])
         detector.block = [float(v) for v in state["block"]]
         detector.summaries.extend(state["summaries"])
@@ -176,4 +199,6 @@ class ShapeDetector:
         detector.quiet = int(state["quiet"])
         detector.last_detection = float(state["last_detection"])
         detector.points = int(state.get("points", detector.stored * p.block))
+        if state.get("coarse") is not None:
+            detector.coarse = cls.load(state["coarse"])
         return detector

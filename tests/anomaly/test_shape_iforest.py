@@ -3,12 +3,14 @@ and daily seasonality; state round trips. Deterministic series, so every number 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from otelpy.anomaly import create_detector, dump_detector, load_detector
 from otelpy.anomaly.iforest import Fitter, IForestDetector, IForestParams
+from otelpy.anomaly.shape import ShapeDetector
 
 STEP = 300.0
 DAY = 288
@@ -73,6 +75,26 @@ def test_shape_spatial_anomaly_scores_a_new_extreme_on_the_point_itself() -> Non
     assert max(on[:700]) < 0.9  # nothing before the first new extreme
     restored = load_detector(dump_detector(detector))
     assert restored.points == 1000  # type: ignore[attr-defined]
+
+
+def test_shape_snapshot_from_before_the_coarse_scale_loads_and_relearns_only_that_scale() -> None:
+    """A state saved before ``coarse_block`` existed (no coarse keys) restores the fine scale
+    as saved; the coarse scale starts empty and scores like a fresh one."""
+    values = [daily(i) for i in range(3 * DAY)]
+    values[2 * DAY + 10] += 80.0
+    fine_only = create_detector("shape", coarse_block=0)
+    for i, v in enumerate(values[:2 * DAY]):
+        fine_only.score(v, 1.6e9 + i * STEP)
+    old = json.loads(dump_detector(fine_only))
+    del old["state"]["coarse"]
+    for key in ("coarse_block", "coarse_memory"):
+        del old["state"]["params"][key]
+    restored = load_detector(json.dumps(old).encode())
+    assert isinstance(restored, ShapeDetector)
+    assert restored.params.coarse_block == 24 and restored.coarse is not None
+    assert restored.coarse.stored == 0 and restored.stored == fine_only.stored
+    scores = [restored.score(v, 1.6e9 + i * STEP) for i, v in enumerate(values[2 * DAY:])]
+    assert max(scores) > 0.75 and max(range(len(scores)), key=scores.__getitem__) in range(10, 13)
 
 
 @pytest.mark.parametrize("method", ["shape", "iforest"])
