@@ -9,6 +9,7 @@ misspelt one is a config error with its column, and evaluation does no lookups.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from otelpy.ottl import syntax as s
@@ -30,9 +31,12 @@ def _column(node: Any) -> int:
 class Compiler:
     """Compiles trees for one evaluation context (``span``, ``log``, ...)."""
 
-    def __init__(self, context: str) -> None:
+    def __init__(self, context: str, fast: bool = True) -> None:
         self.context = context
         self.uses_cache = False
+        #: with ``fast=False`` only the general closures are built (the fast paths are
+        #: tested against them)
+        self.fast = fast
 
     # -- statements and conditions -----------------------------------------------------
     def statement(self, tree: s.Statement) -> Run:
@@ -122,6 +126,8 @@ class Compiler:
 
     def _path(self, node: s.Path) -> Any:
         accessor = resolve(node, self.context, TABLES)
+        if not self.fast:
+            accessor = replace(accessor, entry=None)
         fields = node.fields[1:] if path_context(node) else node.fields
         if fields[0].name == "cache":
             self.uses_cache = True

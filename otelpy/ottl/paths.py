@@ -51,6 +51,9 @@ class Accessor:
     live: bool = False
     #: for attribute maps: the raw ``KeyValue`` list of an item (see ``keyindex``)
     key_values: Callable[[Any], Any] | None = None
+    #: fast paths (``Compiler(fast=True)``): for ``attributes["k"]``, the live ``KeyValue``
+    #: of ``k`` or None
+    entry: Callable[[Any], Any] | None = None
 
 
 def reachable(context: str) -> list[str]:
@@ -192,7 +195,8 @@ def attributes(select: Callable[[Any], Any], context: str,
 
         def set_key(item: Any, cache: dict[str, Any], value: Any) -> None:
             keyindex.index_of(select(item).attributes).put(first, plain(value))
-        return Accessor(get_key, set_key, context)
+        return Accessor(get_key, set_key, context,
+                        entry=lambda item: keyindex.lookup(select(item).attributes, first))
 
     def get_nested(item: Any, cache: dict[str, Any]) -> Any:
         kv = keyindex.lookup(select(item).attributes, first)
