@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
+from otelpy.ottl import keyindex
 from otelpy.ottl import syntax as s
 from otelpy.ottl.converters import CONVERTERS
 from otelpy.ottl.editors import EDITORS
 from otelpy.ottl.errors import EvalError, ParseError
 from otelpy.ottl.fields import ENUMS, TABLES
 from otelpy.ottl.functions import Function, Kind, Run, constant
-from otelpy.ottl.paths import Getter, index, path_context, resolve
+from otelpy.ottl.paths import Getter, index, path_context, reachable, resolve
 from otelpy.ottl.values import arithmetic, compare
 
 Test = Callable[[Any, dict[str, Any]], bool]
@@ -37,6 +39,17 @@ class Compiler:
         #: with ``fast=False`` only the general closures are built (the fast paths are
         #: tested against them)
         self.fast = fast
+        #: contexts written by targets, and whether values of parent contexts may be kept
+        #: per envelope (``finish`` decides, once every statement is compiled)
+        self.written: set[str] = set()
+        self._keep_parents = [False]
+
+    def finish(self) -> None:
+        """Called after the last statement or condition: values read from a parent
+        context (a span's resource attributes) are kept per envelope unless some
+        statement writes a parent context."""
+        self._keep_parents[0] = self.fast and not any(
+            c in self.written for c in reachable(self.context)[1:])
 
     # -- statements and conditions -----------------------------------------------------
     def statement(self, tree: s.Statement) -> Run:
@@ -94,7 +107,12 @@ class Compiler:
         if isinstance(node, s.Symbol):
             return constant(self._enum(node))
         if isinstance(node, s.Path):
-            getter: Getter = self._path(node).get
+            accessor = self._path(node)
+            getter: Getter = accessor.get
+            if accessor.context in _ENVELOPE and accessor.context != self.context \
+                    and node.fields[-1].name != "cache":
+                return _per_envelope(getter, _ENVELOPE[accessor.context],
+                                     self._keep_parents)
             return getter
         if isinstance(node, s.Call):
             return self._converter(node)
@@ -179,7 +197,9 @@ class Compiler:
         if kind is Kind.TARGET:
             if not isinstance(node, s.Path):
                 raise ParseError(f"the target of {function} must be a path", column)
-            return self._path(node)
+            target = self._path(node)
+            self.written.add(target.context)
+            return target
         if kind is Kind.GETTER:
             return self.value(node)
         if kind is Kind.GETTERS:
@@ -200,6 +220,35 @@ class Compiler:
                 wanted is int and isinstance(node.value, bool)):
             raise ParseError(f"{function} expects {kind.value} here", column)
         return node.value
+
+
+#: the envelope of an item that a resource or scope value belongs to
+_ENVELOPE = {"resource": attrgetter("resource"), "scope": attrgetter("scope")}
+_IMMUTABLE = (str, int, float, bytes, type(None))
+
+
+def _per_envelope(getter: Getter, envelope: Callable[[Any], Any],
+                  enabled: list[bool]) -> Getter:
+    """``getter`` of a resource or scope path read in a deeper context: read once per
+    envelope (not once per span) while ``enabled[0]``. Values are kept in
+    ``keyindex.PARENT_VALUES``, which is cleared with the key index (before and after a run
+    over a request, and before each item of a per-item condition check), and only when
+    immutable (a map or list read is a new object each time, as the getter gives)."""
+    memo = keyindex.PARENT_VALUES
+
+    def kept(item: Any, cache: dict[str, Any]) -> Any:
+        if not enabled[0]:
+            return getter(item, cache)
+        env = envelope(item)
+        key = (id(kept), id(env))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is env:
+            return hit[1]
+        value = getter(item, cache)
+        if isinstance(value, _IMMUTABLE):
+            memo[key] = (env, value)
+        return value
+    return kept
 
 
 def _unknown(name: str, kind: str) -> str:

@@ -51,6 +51,9 @@ class KeyIndex:
             kv = self.field.add(key=key)
             self.kvs.append(kv)
             keys.append(key)
+        if type(value) is str:  # setting one member of the oneof clears the others
+            kv.value.string_value = value
+            return
         try:
             set_value(kv.value, value)
         except (TypeError, OverflowError) as exc:
@@ -73,9 +76,15 @@ class KeyIndex:
 _MEMO: dict[int, tuple[Any, KeyIndex | None]] = {}
 
 
+#: resource and scope values read in a deeper context, per (getter, envelope) with the
+#: envelope held (see ``otelpy.ottl.compiler``); forgotten with the lists
+PARENT_VALUES: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
 def reset() -> None:
     """Forget every list (a new item, or the end of a run)."""
     _MEMO.clear()
+    PARENT_VALUES.clear()
 
 
 def forget(field: Any) -> None:
@@ -107,7 +116,8 @@ def lookup(field: Any, key: str) -> Any:
     if built is None:
         built = KeyIndex(field)
         _MEMO[id(field)] = (field, built)
-    return built.get(key)
+    keys = built.keys  # KeyIndex.get, inline: this runs for most reads of a statement
+    return built.kvs[keys.index(key)] if key in keys else None
 
 
 def delete(field: Any, key: str) -> None:

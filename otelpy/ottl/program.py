@@ -156,6 +156,7 @@ class StatementGroup:
                      for i, (text, tree) in enumerate(zip(statements, stmt_trees, strict=True)))
         tests = tuple((text, _compiled(i, text, compiler.condition, tree))
                       for i, (text, tree) in enumerate(zip(conditions, cond_trees, strict=True)))
+        compiler.finish()
         return cls(chosen, runs, tests, compiler.uses_cache)
 
     def execute(self, request: Any, mode: ErrorMode, report: Report) -> int:
@@ -222,6 +223,7 @@ class ConditionSet:
         compiler = Compiler(chosen, fast)
         tests = tuple((text, _compiled(i, text, compiler.condition, tree))
                       for i, (text, tree) in enumerate(zip(conditions, trees, strict=True)))
+        compiler.finish()
         return cls(chosen, tests, compiler.uses_cache)
 
     def matches(self, item: Any, mode: ErrorMode, report: Report) -> bool:
