@@ -8,6 +8,7 @@ misspelt one is a config error with its column, and evaluation does no lookups.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import replace
 from operator import attrgetter
@@ -96,6 +97,9 @@ class Compiler:
             if isinstance(right_value, str) and op in ("==", "!="):
                 equal = op == "=="
                 return lambda item, cache: (left(item, cache) == right_value) is equal
+            if self.fast and isinstance(right_value, (int, float)) \
+                    and not isinstance(right_value, bool):
+                return _number_comparison(left, op, right_value)
             return lambda item, cache: compare(left(item, cache), op, right_value)
         right = self.value(tree.right)
         return lambda item, cache: compare(left(item, cache), op, right(item, cache))
@@ -220,6 +224,23 @@ class Compiler:
                 wanted is int and isinstance(node.value, bool)):
             raise ParseError(f"{function} expects {kind.value} here", column)
         return node.value
+
+
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+              ">": operator.gt, ">=": operator.ge}
+
+
+def _number_comparison(left: Getter, op: str, number: float) -> Test:
+    """``left op <int or float literal>``: an int or float read compares directly (what
+    ``compare`` does for two numbers); anything else goes through ``compare``."""
+    direct = _OPERATORS[op]
+
+    def test(item: Any, cache: dict[str, Any]) -> bool:
+        value = left(item, cache)
+        if type(value) is int or type(value) is float:
+            return bool(direct(value, number))
+        return compare(value, op, number)
+    return test
 
 
 #: the envelope of an item that a resource or scope value belongs to
