@@ -206,8 +206,9 @@ def attributes(select: Callable[[Any], Any], context: str,
             return to_value(value)
 
         def set_key(item: Any, cache: dict[str, Any], value: Any) -> None:
-            index_of(select(item).attributes).put(
-                first, value.as_dict() if isinstance(value, Attributes) else value)
+            if type(value) is not str and isinstance(value, Attributes):  # ABC check: slow
+                value = value.as_dict()
+            index_of(select(item).attributes).put(first, value)
         return Accessor(get_key, set_key, context,
                         entry=lambda item: keyindex.lookup(select(item).attributes, first))
 

@@ -166,8 +166,10 @@ class StatementGroup:
         shared: dict[str, Any] = {}
         statements, conditions = self.statements, self.conditions
         keyindex.reset()  # changes between runs are not seen by the index: start afresh
+        next_item = keyindex.next_item
         try:
             for item in _WALKS[self.context](request):
+                next_item()
                 cache = {} if self.uses_cache else shared
                 if conditions and not self._admitted(item, cache, mode, report):
                     continue
@@ -241,12 +243,13 @@ class ConditionSet:
         """Remove the items of ``request`` that any condition matches, in one pass of
         ``retain`` (one of ``otelpy.pdata.items.retain_*``, for this set's context);
         returns what ``retain`` counted. A failing condition counts as not holding, as in
-        :meth:`matches`. Nothing changes attributes during the pass, so the key index lives
-        for the whole request rather than one item."""
-        tests, uses_cache = self.conditions, self.uses_cache
+        :meth:`matches`; values of parent contexts are kept for the request (nothing
+        changes during the pass)."""
+        tests, uses_cache, next_item = self.conditions, self.uses_cache, keyindex.next_item
         shared: dict[str, Any] = {}
 
         def keep(item: Any) -> bool:
+            next_item()
             cache: dict[str, Any] = {} if uses_cache else shared
             for text, test in tests:
                 try:
