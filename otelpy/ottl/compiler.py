@@ -8,16 +8,20 @@ misspelt one is a config error with its column, and evaluation does no lookups.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
+from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
+from otelpy.ottl import keyindex
 from otelpy.ottl import syntax as s
 from otelpy.ottl.converters import CONVERTERS
 from otelpy.ottl.editors import EDITORS
 from otelpy.ottl.errors import EvalError, ParseError
 from otelpy.ottl.fields import ENUMS, TABLES
 from otelpy.ottl.functions import Function, Kind, Run, constant
-from otelpy.ottl.paths import Getter, index, path_context, resolve
+from otelpy.ottl.paths import Getter, index, path_context, reachable, resolve
 from otelpy.ottl.values import arithmetic, compare
 
 Test = Callable[[Any, dict[str, Any]], bool]
@@ -30,9 +34,23 @@ def _column(node: Any) -> int:
 class Compiler:
     """Compiles trees for one evaluation context (``span``, ``log``, ...)."""
 
-    def __init__(self, context: str) -> None:
+    def __init__(self, context: str, fast: bool = True) -> None:
         self.context = context
         self.uses_cache = False
+        #: with ``fast=False`` only the general closures are built (the fast paths are
+        #: tested against them)
+        self.fast = fast
+        #: contexts written by targets, and whether values of parent contexts may be kept
+        #: per envelope (``finish`` decides, once every statement is compiled)
+        self.written: set[str] = set()
+        self._keep_parents = [False]
+
+    def finish(self) -> None:
+        """Called after the last statement or condition: values read from a parent
+        context (a span's resource attributes) are kept per envelope unless some
+        statement writes a parent context."""
+        self._keep_parents[0] = self.fast and not any(
+            c in self.written for c in reachable(self.context)[1:])
 
     # -- statements and conditions -----------------------------------------------------
     def statement(self, tree: s.Statement) -> Run:
@@ -79,6 +97,9 @@ class Compiler:
             if isinstance(right_value, str) and op in ("==", "!="):
                 equal = op == "=="
                 return lambda item, cache: (left(item, cache) == right_value) is equal
+            if self.fast and isinstance(right_value, (int, float)) \
+                    and not isinstance(right_value, bool):
+                return _number_comparison(left, op, right_value)
             return lambda item, cache: compare(left(item, cache), op, right_value)
         right = self.value(tree.right)
         return lambda item, cache: compare(left(item, cache), op, right(item, cache))
@@ -90,7 +111,12 @@ class Compiler:
         if isinstance(node, s.Symbol):
             return constant(self._enum(node))
         if isinstance(node, s.Path):
-            getter: Getter = self._path(node).get
+            accessor = self._path(node)
+            getter: Getter = accessor.get
+            if accessor.context in _ENVELOPE and accessor.context != self.context \
+                    and node.fields[-1].name != "cache":
+                return _per_envelope(getter, _ENVELOPE[accessor.context],
+                                     self._keep_parents)
             return getter
         if isinstance(node, s.Call):
             return self._converter(node)
@@ -122,6 +148,8 @@ class Compiler:
 
     def _path(self, node: s.Path) -> Any:
         accessor = resolve(node, self.context, TABLES)
+        if not self.fast:
+            accessor = replace(accessor, entry=None)
         fields = node.fields[1:] if path_context(node) else node.fields
         if fields[0].name == "cache":
             self.uses_cache = True
@@ -173,7 +201,9 @@ class Compiler:
         if kind is Kind.TARGET:
             if not isinstance(node, s.Path):
                 raise ParseError(f"the target of {function} must be a path", column)
-            return self._path(node)
+            target = self._path(node)
+            self.written.add(target.context)
+            return target
         if kind is Kind.GETTER:
             return self.value(node)
         if kind is Kind.GETTERS:
@@ -194,6 +224,52 @@ class Compiler:
                 wanted is int and isinstance(node.value, bool)):
             raise ParseError(f"{function} expects {kind.value} here", column)
         return node.value
+
+
+_OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+              ">": operator.gt, ">=": operator.ge}
+
+
+def _number_comparison(left: Getter, op: str, number: float) -> Test:
+    """``left op <int or float literal>``: an int or float read compares directly (what
+    ``compare`` does for two numbers); anything else goes through ``compare``."""
+    direct = _OPERATORS[op]
+
+    def test(item: Any, cache: dict[str, Any]) -> bool:
+        value = left(item, cache)
+        if type(value) is int or type(value) is float:
+            return bool(direct(value, number))
+        return compare(value, op, number)
+    return test
+
+
+#: the envelope of an item that a resource or scope value belongs to
+_ENVELOPE = {"resource": attrgetter("resource"), "scope": attrgetter("scope")}
+_IMMUTABLE = (str, int, float, bytes, type(None))
+
+
+def _per_envelope(getter: Getter, envelope: Callable[[Any], Any],
+                  enabled: list[bool]) -> Getter:
+    """``getter`` of a resource or scope path read in a deeper context: read once per
+    envelope (not once per span) while ``enabled[0]``. Values are kept in
+    ``keyindex.PARENT_VALUES``, which is cleared with the key index (before and after a run
+    over a request, and before each item of a per-item condition check), and only when
+    immutable (a map or list read is a new object each time, as the getter gives)."""
+    memo = keyindex.PARENT_VALUES
+
+    def kept(item: Any, cache: dict[str, Any]) -> Any:
+        if not enabled[0]:
+            return getter(item, cache)
+        env = envelope(item)
+        key = (id(kept), id(env))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is env:
+            return hit[1]
+        value = getter(item, cache)
+        if isinstance(value, _IMMUTABLE):
+            memo[key] = (env, value)
+        return value
+    return kept
 
 
 def _unknown(name: str, kind: str) -> str:

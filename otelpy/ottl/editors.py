@@ -18,6 +18,7 @@ from otelpy.ottl.functions import (
     expect_map,
     expect_str,
     fn,
+    literal_str,
     p,
     write_back,
 )
@@ -201,8 +202,28 @@ def _cached_replacer(regex: Any, function: Any, fmt: Any) -> Callable[[str], Cal
 def _replace_pattern(args: list[Any], column: int) -> Run:
     target, pattern, replacement, function, fmt = args
     make = _cached_replacer(compile_regex(pattern, column), _function_arg(function, column), fmt)
+    template = literal_str(replacement)
+    if target.entry is not None and template is not None:
+        return _replace_in_entry(_settable(target, column).entry, make(template))
     return _string_editor(target, column, lambda item, cache, text: make(
         _literal_template(replacement, item, cache))(text))
+
+
+def _replace_in_entry(entry: Any, swap: Callable[[str], str]) -> Run:
+    """replace_pattern on ``attributes["k"]`` with a literal replacement: the stored string
+    is read and changed in place (a key that is absent or not a string is left alone, as
+    the general path does)."""
+    def run(item: Any, cache: dict[str, Any]) -> None:
+        kv = entry(item)
+        if kv is None:
+            return
+        value = kv.value
+        if value.WhichOneof("value") == "string_value":
+            text = value.string_value
+            new = swap(text)
+            if new != text:
+                value.string_value = new
+    return run
 
 
 @fn(p("target", Kind.TARGET), p("mode", Kind.STRING), p("regex", Kind.STRING),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -150,5 +151,18 @@ def write_back(target: Accessor, item: Any, cache: dict[str, Any], value: Any) -
         target.set(item, cache, value)
 
 
+#: the value of each getter made by :func:`constant` (functions may look at it once, when
+#: they are compiled, to prepare a literal argument)
+_LITERALS: weakref.WeakKeyDictionary[Getter, Any] = weakref.WeakKeyDictionary()
+
+
 def constant(value: Any) -> Getter:
-    return lambda item, cache: value
+    getter: Getter = lambda item, cache: value  # noqa: E731
+    _LITERALS[getter] = value
+    return getter
+
+
+def literal_str(getter: Getter) -> str | None:
+    """The string a getter always gives when it is a string literal, else None."""
+    value = _LITERALS.get(getter)
+    return value if isinstance(value, str) else None

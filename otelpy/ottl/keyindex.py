@@ -9,11 +9,11 @@ step with the changes made through it (``put``, ``delete``). A key is found by a
 search of a list of strings.
 
 The index is only valid while nothing else changes the list: the evaluator calls
-:func:`reset` before and after a run over a request (a filter condition set: before each
-item), and :func:`forget` is called by every other way of changing a list during a run
+:func:`reset` before and after a run over a request and :func:`next_item` before each
+item, and :func:`forget` is called by every other way of changing a list during a run
 (live attribute maps handed to editors, whole-map assignment). Entries hold their list, so
-an ``id`` is never reused while its entry lives. Evaluation
-runs on one thread (the event loop), and so does this module's state.
+an ``id`` is never reused while its entry lives. Evaluation runs on one thread (the event
+loop), and so does this module's state.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 from otelpy.ottl.errors import EvalError
 from otelpy.pdata.values import set_value
 
-__all__ = ["KeyIndex", "delete", "elements", "forget", "index_of", "lookup", "reset"]
+__all__ = ["KeyIndex", "delete", "elements", "forget", "index_of", "lookup", "next_item",
+           "reset"]
 
 
 class KeyIndex:
@@ -51,6 +52,9 @@ class KeyIndex:
             kv = self.field.add(key=key)
             self.kvs.append(kv)
             keys.append(key)
+        if type(value) is str:  # setting one member of the oneof clears the others
+            kv.value.string_value = value
+            return
         try:
             set_value(kv.value, value)
         except (TypeError, OverflowError) as exc:
@@ -73,8 +77,21 @@ class KeyIndex:
 _MEMO: dict[int, tuple[Any, KeyIndex | None]] = {}
 
 
+#: resource and scope values read in a deeper context, per (getter, envelope) with the
+#: envelope held (see ``otelpy.ottl.compiler``); forgotten with the lists
+PARENT_VALUES: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
 def reset() -> None:
-    """Forget every list (a new item, or the end of a run)."""
+    """Forget every list and kept value (a new run over a request, or its end)."""
+    _MEMO.clear()
+    PARENT_VALUES.clear()
+
+
+def next_item() -> None:
+    """Forget every list (the statements of a run move to the next item): its wrappers are
+    freed at once instead of living to the end of the request, where the garbage collector
+    would walk them again and again (kept parent values stay)."""
     _MEMO.clear()
 
 
@@ -107,7 +124,8 @@ def lookup(field: Any, key: str) -> Any:
     if built is None:
         built = KeyIndex(field)
         _MEMO[id(field)] = (field, built)
-    return built.get(key)
+    keys = built.keys  # KeyIndex.get, inline: this runs for most reads of a statement
+    return built.kvs[keys.index(key)] if key in keys else None
 
 
 def delete(field: Any, key: str) -> None:

@@ -51,6 +51,9 @@ class Accessor:
     live: bool = False
     #: for attribute maps: the raw ``KeyValue`` list of an item (see ``keyindex``)
     key_values: Callable[[Any], Any] | None = None
+    #: fast paths (``Compiler(fast=True)``): for ``attributes["k"]``, the live ``KeyValue``
+    #: of ``k`` or None
+    entry: Callable[[Any], Any] | None = None
 
 
 def reachable(context: str) -> list[str]:
@@ -173,6 +176,10 @@ def cache_accessor(keys: tuple[s.Key, ...], context: str, rest: tuple[s.PathFiel
                     lambda item, cache, value: assign(cache, keys, plain(value)), context)
 
 
+_SCALAR_KINDS = frozenset(["string_value", "bool_value", "int_value", "double_value",
+                           "bytes_value"])
+
+
 def attributes(select: Callable[[Any], Any], context: str,
                fields: tuple[s.PathField, ...]) -> Accessor:
     """``attributes`` or ``attributes["k"]...`` of the message ``select(item)``; keys are
@@ -186,13 +193,24 @@ def attributes(select: Callable[[Any], Any], context: str,
         raise ParseError("attributes must be indexed by a string", fields[0].column)
 
     if not rest:
+        lookup, index_of = keyindex.lookup, keyindex.index_of
+
         def get_key(item: Any, cache: dict[str, Any]) -> Any:
-            kv = keyindex.lookup(select(item).attributes, first)
-            return None if kv is None else to_value(kv.value)
+            kv = lookup(select(item).attributes, first)
+            if kv is None:
+                return None
+            value = kv.value
+            kind = value.WhichOneof("value")
+            if kind in _SCALAR_KINDS:  # to_value, inline for the common case
+                return getattr(value, kind)
+            return to_value(value)
 
         def set_key(item: Any, cache: dict[str, Any], value: Any) -> None:
-            keyindex.index_of(select(item).attributes).put(first, plain(value))
-        return Accessor(get_key, set_key, context)
+            if type(value) is not str and isinstance(value, Attributes):  # ABC check: slow
+                value = value.as_dict()
+            index_of(select(item).attributes).put(first, value)
+        return Accessor(get_key, set_key, context,
+                        entry=lambda item: keyindex.lookup(select(item).attributes, first))
 
     def get_nested(item: Any, cache: dict[str, Any]) -> Any:
         kv = keyindex.lookup(select(item).attributes, first)

@@ -78,6 +78,9 @@ def replacer(regex: re.Pattern[str], template: str, function: Callable[[Any], An
              fmt: str | None) -> Callable[[str], str]:
     """Replace every match of ``regex`` in a string by the expanded ``template``, passed
     through ``function`` and ``fmt`` (a Go format with one %s) when given."""
+    if function is None and "$" not in template:  # no group: the text itself, escaped
+        plain = template.replace("\\", "\\\\")  # for re's template syntax
+        return lambda text: regex.sub(plain, text)
     expand = go_template(template, regex)
     if function is None:
         return lambda text: regex.sub(expand, text)

@@ -139,10 +139,11 @@ class StatementGroup:
 
     @classmethod
     def compile(cls, statements: Sequence[str], signal: Signal, context: str | None = None,
-                conditions: Sequence[str] = ()) -> StatementGroup:
+                conditions: Sequence[str] = (), fast: bool = True) -> StatementGroup:
         """Raises CompileError naming the statement (conditions are numbered after the
         statements' indexes only in their own list: see ``CompileError.index``) and
-        ValueError for an unknown context."""
+        ValueError for an unknown context. ``fast=False`` leaves out the fast paths (for
+        the tests that compare them with the general closures)."""
         stmt_trees = _parse_all(statements, parse_statement)
         cond_trees = _parse_all(conditions, parse_condition)
         tagged = [(i, t, tree) for i, (t, tree) in enumerate(zip(statements, stmt_trees,
@@ -150,11 +151,12 @@ class StatementGroup:
         tagged += [(i, t, tree) for i, (t, tree) in enumerate(zip(conditions, cond_trees,
                                                                   strict=True))]
         chosen = _choose_context(tagged, signal, context)
-        compiler = Compiler(chosen)
+        compiler = Compiler(chosen, fast)
         runs = tuple((text, _compiled(i, text, compiler.statement, tree))
                      for i, (text, tree) in enumerate(zip(statements, stmt_trees, strict=True)))
         tests = tuple((text, _compiled(i, text, compiler.condition, tree))
                       for i, (text, tree) in enumerate(zip(conditions, cond_trees, strict=True)))
+        compiler.finish()
         return cls(chosen, runs, tests, compiler.uses_cache)
 
     def execute(self, request: Any, mode: ErrorMode, report: Report) -> int:
@@ -164,8 +166,10 @@ class StatementGroup:
         shared: dict[str, Any] = {}
         statements, conditions = self.statements, self.conditions
         keyindex.reset()  # changes between runs are not seen by the index: start afresh
+        next_item = keyindex.next_item
         try:
             for item in _WALKS[self.context](request):
+                next_item()
                 cache = {} if self.uses_cache else shared
                 if conditions and not self._admitted(item, cache, mode, report):
                     continue
@@ -214,13 +218,14 @@ class ConditionSet:
 
     @classmethod
     def compile(cls, conditions: Sequence[str], signal: Signal,
-                context: str | None = None) -> ConditionSet:
+                context: str | None = None, fast: bool = True) -> ConditionSet:
         trees = _parse_all(conditions, parse_condition)
         chosen = _choose_context([(i, t, tree) for i, (t, tree) in enumerate(
             zip(conditions, trees, strict=True))], signal, context)
-        compiler = Compiler(chosen)
+        compiler = Compiler(chosen, fast)
         tests = tuple((text, _compiled(i, text, compiler.condition, tree))
                       for i, (text, tree) in enumerate(zip(conditions, trees, strict=True)))
+        compiler.finish()
         return cls(chosen, tests, compiler.uses_cache)
 
     def matches(self, item: Any, mode: ErrorMode, report: Report) -> bool:
@@ -232,6 +237,32 @@ class ConditionSet:
         """Whether any condition holds; raises StatementFailed when one fails to evaluate
         (for callers that decide themselves what a failure means, like routing)."""
         return self._any(item, _raise_failed)
+
+    def drop(self, request: Any, retain: Callable[[Any, Callable[[Any], bool]], int],
+             mode: ErrorMode, report: Report) -> int:
+        """Remove the items of ``request`` that any condition matches, in one pass of
+        ``retain`` (one of ``otelpy.pdata.items.retain_*``, for this set's context);
+        returns what ``retain`` counted. A failing condition counts as not holding, as in
+        :meth:`matches`; values of parent contexts are kept for the request (nothing
+        changes during the pass)."""
+        tests, uses_cache, next_item = self.conditions, self.uses_cache, keyindex.next_item
+        shared: dict[str, Any] = {}
+
+        def keep(item: Any) -> bool:
+            next_item()
+            cache: dict[str, Any] = {} if uses_cache else shared
+            for text, test in tests:
+                try:
+                    if test(item, cache):
+                        return False
+                except RUN_ERRORS as exc:
+                    _failed(text, exc, mode, report)
+            return True
+        keyindex.reset()
+        try:
+            return retain(request, keep)
+        finally:
+            keyindex.reset()
 
     def _any(self, item: Any, failed: Callable[[str, Exception], None]) -> bool:
         cache: dict[str, Any] = {}

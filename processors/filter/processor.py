@@ -62,7 +62,7 @@ class FilterProcessor(Consumer, ComponentBase):
                     verdicts[key] = not matches(ResourceItem(item.resource), mode, report)
                 return verdicts[key]
             return _ITEMS_OF[self._signal](request, keep)
-        return _RETAIN[conditions.context](request, lambda i: not matches(i, mode, report))
+        return conditions.drop(request, _RETAIN[conditions.context], mode, report)
 
     async def _apply(self, batch: Batch) -> None:
         if not self._sets and self._legacy is None:
