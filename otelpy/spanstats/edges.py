@@ -20,6 +20,7 @@ refused and counted (``dropped_spans``), as the Collector does.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -92,7 +93,20 @@ def _raw(key_values: Any, wanted: frozenset[str]) -> dict[str, bytes]:
 
 
 def _text(raw: bytes) -> str | None:
-    """A serialized AnyValue as the Collector's AsString; None when it does not parse."""
+    """A serialized AnyValue as the Collector's AsString; None when it does not parse.
+    Short values (database names, peers: few and repeated) are remembered."""
+    return _short_text(raw) if len(raw) <= _SHORT else _parse_text(raw)
+
+
+_SHORT = 256  # bytes: what _short_text caches holds at most 4096 x this
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_text(raw: bytes) -> str | None:
+    return _parse_text(raw)
+
+
+def _parse_text(raw: bytes) -> str | None:
     try:
         return as_string(light_value(raw))
     except DecodeError:
