@@ -126,6 +126,8 @@ class Aggregator:
         self.divider = 1e6 if cfg.histogram.unit == "ms" else 1e9
         self.bounds = self._bounds()
         self.exemplar_limit = cfg.exemplars.max_per_data_point or EXEMPLAR_CEILING
+        # spans may be counted per (name, kind, status) group (see _add_grouped)
+        self.grouped = not (self.span_keys or cfg.exemplars.enabled or cfg.events.enabled)
         self.resources: OrderedDict[Hashable, ResourceState] = OrderedDict()
         self.evicted_resources = 0
         self.overflowed_spans = 0
@@ -174,9 +176,48 @@ class Aggregator:
             scope_attrs = [(SCOPE_NAME_KEY, scope.name), (SCOPE_VERSION_KEY, scope.version)]
         context = (service, tuple((k, _key_part(v)) for k, v in resource_attrs.items()),
                    tuple(scope_attrs))
+        if self.grouped:
+            self._add_grouped(state, service, resource_attrs, scope_attrs, spans, now,
+                              now_ns, context)
+            return
         for span in spans:
             self.add_span(state, service, resource_attrs, scope_attrs, span, now, now_ns,
                           context)
+
+    def _add_grouped(self, state: ResourceState, service: str,
+                     resource_attrs: dict[str, Value],
+                     scope_attrs: list[tuple[str, Value | object]], spans: Any, now: float,
+                     now_ns: int, context: Hashable) -> None:
+        """:meth:`add_span` for every span when nothing per span but name, kind, status and
+        duration matters (no span dimensions, exemplars or events): spans are grouped by
+        (name, kind, status) first, then each group counts once in its series, in the
+        order the groups first appear (so series are made in the same order)."""
+        groups: dict[tuple[str, int, int], tuple[Any, list[float]]] = {}
+        divider = self.divider
+        for span in spans:
+            d = span.end_time_unix_nano - span.start_time_unix_nano
+            key = (span.name, span.kind, span.status.code)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (span, [])
+            group[1].append(d / divider if d > 0 else 0.0)
+        cache = state.targets
+        for key, (span, values) in groups.items():
+            full = (context, *key)
+            targets = cache.get(full)
+            if targets is None:
+                targets = self._targets(state, service, resource_attrs, scope_attrs, span,
+                                        {}, now_ns)
+                if len(cache) >= TARGETS_CACHE_MAX:
+                    cache.clear()
+                cache[full] = targets
+            calls, calls_over, durations, durations_over = targets
+            calls.count += len(values)
+            calls.last_seen = now
+            self.overflowed_spans += (calls_over + durations_over) * len(values)
+            if durations is not None:
+                durations.histogram.observe_many(values)  # type: ignore[union-attr]
+                durations.last_seen = now
 
     def _base(self, service: str, span: Any) -> list[tuple[str, Value | object]]:
         base: list[tuple[str, Value | object]] = [

@@ -20,6 +20,7 @@ refused and counted (``dropped_spans``), as the Collector does.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -92,7 +93,20 @@ def _raw(key_values: Any, wanted: frozenset[str]) -> dict[str, bytes]:
 
 
 def _text(raw: bytes) -> str | None:
-    """A serialized AnyValue as the Collector's AsString; None when it does not parse."""
+    """A serialized AnyValue as the Collector's AsString; None when it does not parse.
+    Short values (database names, peers: few and repeated) are remembered."""
+    return _short_text(raw) if len(raw) <= _SHORT else _parse_text(raw)
+
+
+_SHORT = 256  # bytes: what _short_text caches holds at most 4096 x this
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_text(raw: bytes) -> str | None:
+    return _parse_text(raw)
+
+
+def _parse_text(raw: bytes) -> str | None:
     try:
         return as_string(light_value(raw))
     except DecodeError:
@@ -128,6 +142,8 @@ class EdgeTracker:
         self.total = 0  # edges opened
         self.dropped_spans = 0  # spans refused: the table was full
         self.expired = 0  # edges that waited ttl
+        # new client sides without dimensions opened by _new_client (tests compare with off)
+        self.inline_clients = True
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -157,10 +173,13 @@ class EdgeTracker:
         paired inline; every other case goes through :meth:`_client` / :meth:`_put`."""
         waiting = self._waiting
         plain = not self.dimensions
+        inline = plain and self.inline_clients
         for span in spans:
             kind = span.kind
             if kind == KIND_CLIENT or kind == KIND_PRODUCER:
-                self._client(service, res_attrs, span, kind, expires, done)
+                if not inline or not self._new_client(service, res_attrs, span, kind, expires,
+                                                     done):
+                    self._client(service, res_attrs, span, kind, expires, done)
                 continue
             if kind != KIND_SERVER and kind != KIND_CONSUMER:
                 continue
@@ -179,6 +198,35 @@ class EdgeTracker:
             self._put(key, (expires, "", 0.0, service, seconds, failed,
                             "messaging_system" if kind == KIND_CONSUMER else "", dims, None),
                       False, done)
+
+    def _new_client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
+                    expires: float, done: list[Edge]) -> bool:
+        """:meth:`_client` for a client side whose key nobody waits under yet, without
+        dimensions (the common case: no tuple merging); False when it does not apply."""
+        waiting = self._waiting
+        key = (span.trace_id, span.span_id)
+        if key in waiting:
+            return False
+        if len(waiting) >= self.max_items:
+            self.dropped_spans += 1
+            return True
+        self.total += 1
+        attrs = _raw(span.attributes, self._span_keys)
+        d = span.end_time_unix_nano - span.start_time_unix_nano
+        seconds = d / 1e9 if d > 0 else 0.0
+        failed = span.status.code == STATUS_ERROR
+        db = _first(self.database_name_attributes, res_attrs, attrs)
+        if db is not None:
+            done.append(Edge(service, db, "database", failed, "", (), seconds, seconds))
+            return True
+        peer = None
+        for name in self.peer_attributes:
+            if name in attrs:
+                peer = attrs[name]
+                break
+        waiting[key] = (expires, service, seconds, "", 0.0, failed,
+                        "messaging_system" if kind == KIND_PRODUCER else "", (), peer)
+        return True
 
     def _client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
                 expires: float, done: list[Edge]) -> None:
