@@ -327,7 +327,8 @@ class Converter:
                        resource: tuple[str, str]) -> None:
         if not group.has_count:
             return
-        group.points.sort()
+        if group.points:
+            group.points.sort()
         ts = group.ts * 1_000_000
         point = points.add(time_unix_nano=ts)
         stale = is_stale(group.sum) or is_stale(group.count)
