@@ -28,6 +28,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from otelpy import __version__
 from otelpy.component import Signal
 from otelpy.pdata import Batch
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.scrape import ScrapeResult
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
 from otelpy.receivers.prometheus import wire
@@ -98,8 +99,7 @@ class _Memo:
         self.encoded: dict[int, Encoded] = {}  # point attributes
         self.keys: KeyMemo = {}  # group keys by family kind
         # (labels, (job, instance), group key of a gauge or sum)
-        self.series: dict[int, tuple[dict[str, str], tuple[str, str],
-                                     frozenset[tuple[str, str]]]] = {}
+        self.series: dict[int, tuple[dict[str, str], tuple[str, str], str]] = {}
         self.resources: dict[tuple[str, str], tuple[str, str]] = {}  # one object per key
 
     def bound(self, limit: int) -> None:
@@ -183,7 +183,7 @@ class Converter:
             if found is None:
                 at = (labels.get("job", ""), labels.get("instance", ""))
                 found = series[id(labels)] = (labels, where.setdefault(at, at),
-                                              frozenset(labels.items()))
+                                              labels_key(labels.items()))
             name = sample.name
             if name is not last_name or found[1] is not last_where:  # else the same family
                 res = resources.get(found[1])

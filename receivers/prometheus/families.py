@@ -15,6 +15,7 @@ import math
 import struct
 from typing import Any
 
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta
 
 __all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_name",
@@ -23,7 +24,7 @@ __all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_nam
 STALE_NAN: float = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 _STALE_BITS = struct.pack("<d", STALE_NAN)
 
-KeyMemo = dict[str, dict[int, tuple[dict[str, str], frozenset[tuple[str, str]]]]]
+KeyMemo = dict[str, dict[int, tuple[dict[str, str], str]]]
 
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_info", "_created")
 
@@ -109,7 +110,7 @@ class Family:
                  keys: KeyMemo | None = None) -> None:
         self.meta, self.name = family_meta(sample_name, metadata)
         self.kind, self.monotonic = _KINDS.get(self.meta.type, ("gauge", False))
-        self.groups: dict[frozenset[tuple[str, str]], Group] = {}
+        self.groups: dict[str, Group] = {}  # by labels_key of the labels
         # kind -> id(labels) -> (labels, group key): label sets that recur between scrapes
         # (the same objects) are keyed once; holding the labels keeps their id theirs
         self.keys: KeyMemo = keys if keys is not None else {}
@@ -128,11 +129,11 @@ class Family:
             key = found[1]
         else:
             if self.kind == "histogram":
-                key = frozenset(i for i in labels.items() if i[0] != "le")
+                key = labels_key(i for i in labels.items() if i[0] != "le")
             elif self.kind == "summary":
-                key = frozenset(i for i in labels.items() if i[0] != "quantile")
+                key = labels_key(i for i in labels.items() if i[0] != "quantile")
             else:
-                key = frozenset(labels.items())
+                key = labels_key(labels.items())
             memo[id(labels)] = (labels, key)
         group = self.groups.get(key)
         if group is None:
