@@ -170,7 +170,8 @@ class Translation:
                 head = heads.get(ts)
                 if head is None:
                     head = heads[ts] = _sample_head(ts)
-                prefix = labelset.entry_prefix(head[2])
+                prefix = labelset.prefix if labelset.prefix_for == head[2] else \
+                    labelset.entry_prefix(head[2])
                 length = len(prefix) + head[2]
                 if parts and size + length > max_bytes:
                     out.append((b"".join(parts), count))

@@ -255,7 +255,8 @@ class Converter:
                  encoded: dict[int, Encoded]) -> list[bytes]:
         out = []
         cumulative = family.kind == "sum"
-        number, table = self.start_times.number_in, self.start_times.table(resource)
+        # one start-time table per resource and family: a series' key alone finds it
+        number, table = self.start_times.number_in, self.start_times.table((resource, name))
         for key, group in family.groups.items():
             ts = group.ts * 1_000_000
             value = group.value
@@ -263,7 +264,7 @@ class Converter:
             start = 0
             if cumulative:
                 begin = created_ns(group.created) if group.created else ts
-                start = number(table, (name, key), begin, ts, value, stale)
+                start = number(table, key, begin, ts, value, stale)
             if group.exemplars:
                 out.append(self._exemplar_point(group, ts, start, stale))
                 continue
