@@ -177,6 +177,7 @@ class Converter:
         last_name: str | None = None
         last_where: tuple[str, str] | None = None
         family: Family | None = None
+        direct = False  # family is a gauge or sum met before, and name is not a _created
         for sample in samples:
             labels = sample.labels
             found = series.get(id(labels))
@@ -189,12 +190,14 @@ class Converter:
                 res = resources.get(found[1])
                 family = res.families.get(name) if res is not None else None
                 last_name, last_where = name, found[1]
-            if family is None or family.kind not in _NUMBER_KINDS or sample.exemplar \
-                    or name.endswith("_created"):
+                direct = family is not None and family.kind in _NUMBER_KINDS \
+                    and not name.endswith("_created")
+            if not direct or sample.exemplar:
                 self._add(resources, sample, metadata, keys)
                 last_name = None
                 continue
             ts = sample.timestamp_ms or 0
+            assert family is not None
             group = family.groups.get(found[2])
             if group is None:
                 family.groups[found[2]] = Group(ts, labels, sample.value)
