@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["BucketSpan", "Exemplar", "Histogram", "MetadataType", "MetricMetadata", "Sample",
            "STALE_NAN", "TimeSeries", "WriteRequest", "decode_write_request",
-           "encode_metadata", "encode_series", "is_stale_nan", "label_entries",
+           "encode_metadata", "encode_series", "is_stale_nan", "label_entries", "label_pairs",
            "request_entry", "varint"]
 
 _STALE_BITS = 0x7FF0000000000002
@@ -266,6 +266,11 @@ def _b(value: int | bytes) -> bytes:
 def _decode_labels(buf: bytes) -> tuple[str, str]:
     got = {n: _str(v) for n, v in _fields(buf)}
     return got.get(1, ""), got.get(2, "")
+
+
+def label_pairs(block: bytes) -> tuple[tuple[str, str], ...]:
+    """The ``(name, value)`` pairs of encoded ``labels`` entries (:func:`label_entries`)."""
+    return tuple(_decode_labels(_b(v)) for n, v in _fields(block) if n == 1)
 
 
 def _decode_span(buf: bytes) -> BucketSpan:

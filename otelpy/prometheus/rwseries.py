@@ -16,6 +16,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.prompb import (
     Histogram,
     MetricMetadata,
@@ -24,6 +25,7 @@ from otelpy.prometheus.prompb import (
     encode_metadata,
     encode_series,
     label_entries,
+    label_pairs,
     request_entry,
     varint,
 )
@@ -36,40 +38,56 @@ _DOUBLE = struct.Struct("<d")
 
 
 class LabelSet:
-    """One interned label set; compared by identity."""
+    """One interned label set; compared by identity. Holds only its encoded ``Label``
+    entries, after the request entry's head once :meth:`entry_prefix` was asked (one bytes
+    object: the pairs are decoded back for :attr:`key`, a slow path)."""
 
-    __slots__ = ("key", "block", "prefix", "prefix_for")
+    __slots__ = ("prefix", "start", "prefix_for")
 
     def __init__(self, key: LabelKey) -> None:
-        self.key = key
-        self.block = label_entries(key)
-        # the request entry's bytes up to its one sample, for a sample of prefix_for bytes
-        self.prefix = b""
+        # the request entry's bytes up to its one sample, for a sample of prefix_for bytes;
+        # the label entries (the block) start at ``start``
+        self.prefix = label_entries(key)
+        self.start = 0
         self.prefix_for = -1
+
+    @property
+    def block(self) -> bytes:
+        """The encoded ``labels`` entries."""
+        return self.prefix[self.start:] if self.start else self.prefix
+
+    @property
+    def key(self) -> LabelKey:
+        """The sorted ``(name, value)`` pairs."""
+        return label_pairs(self.block)
 
     def entry_prefix(self, sample_size: int) -> bytes:
         if sample_size != self.prefix_for:
-            self.prefix = b"\x0a" + varint(len(self.block) + sample_size) + self.block
-            self.prefix_for = sample_size
+            block = self.block
+            head = b"\x0a" + varint(len(block) + sample_size)
+            self.prefix, self.start, self.prefix_for = head + block, len(head), sample_size
         return self.prefix
 
 
 class LabelSets:
-    """Interns label sets; bounded to two generations of ``limit`` entries."""
+    """Interns label sets (by :func:`~otelpy.prometheus.labels.labels_key`); bounded to
+    two generations of ``limit`` entries."""
 
     def __init__(self, limit: int = 1_000_000) -> None:
         self.limit = limit
-        self._new: dict[LabelKey, LabelSet] = {}
-        self._old: dict[LabelKey, LabelSet] = {}
+        self._new: dict[str, LabelSet] = {}
+        self._old: dict[str, LabelSet] = {}
 
     def __len__(self) -> int:
         return len(self._new) + len(self._old)
 
     def get(self, key: LabelKey) -> LabelSet:
-        found = self._new.get(key)
+        """The label set of the sorted pairs ``key``."""
+        token = labels_key(key)
+        found = self._new.get(token)
         if found is None:
-            found = self._old.get(key) or LabelSet(key)
-            self._new[key] = found
+            found = self._old.get(token) or LabelSet(key)
+            self._new[token] = found
         return found
 
     def rotate(self) -> bool:
@@ -79,6 +97,8 @@ class LabelSets:
             return False
         self._old, self._new = self._new, {}
         return True
+
+
 
 
 @dataclass
@@ -150,7 +170,8 @@ class Translation:
                 head = heads.get(ts)
                 if head is None:
                     head = heads[ts] = _sample_head(ts)
-                prefix = labelset.entry_prefix(head[2])
+                prefix = labelset.prefix if labelset.prefix_for == head[2] else \
+                    labelset.entry_prefix(head[2])
                 length = len(prefix) + head[2]
                 if parts and size + length > max_bytes:
                     out.append((b"".join(parts), count))

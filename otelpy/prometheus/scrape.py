@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from otelpy.clock import Clock
 from otelpy.prometheus.fetch import Fetcher, ScrapeFailed
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.relabel import RelabelRule, relabel
 from otelpy.prometheus.targets import Target
 from otelpy.prometheus.textparse import (
@@ -40,7 +41,7 @@ __all__ = ["LabelSettings", "ScrapeLoop", "ScrapeResult", "REPORT_METRICS"]
 REPORT_METRICS = ("up", "scrape_duration_seconds", "scrape_samples_scraped",
                   "scrape_samples_post_metric_relabeling", "scrape_series_added")
 
-SeriesKey = tuple[str, frozenset[tuple[str, str]]]
+SeriesKey = str  # labels_key of the labels, prefixed by the metric name
 
 
 class _Known:
@@ -52,7 +53,7 @@ class _Known:
     def __init__(self, name: str, labels: dict[str, str], keep: bool) -> None:
         # interned: the samples of one family share one name object (cheap to compare)
         self.name, self.labels, self.keep = sys.intern(name), labels, keep
-        self.key: SeriesKey = (name, frozenset(labels.items())) if keep else ("", frozenset())
+        self.key: SeriesKey = labels_key(labels.items(), name) if keep else ""
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ class ScrapeLoop:
                 if not keep:
                     continue
                 key = ref.key if isinstance(ref, _Known) else \
-                    (sample.name, frozenset(sample.labels.items()))
+                    labels_key(sample.labels.items(), sample.name)
             else:
                 key = ref.key  # type: ignore[attr-defined]
             if sample.timestamp_ms is None or not honor:

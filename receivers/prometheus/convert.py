@@ -28,6 +28,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from otelpy import __version__
 from otelpy.component import Signal
 from otelpy.pdata import Batch
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.scrape import ScrapeResult
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
 from otelpy.receivers.prometheus import wire
@@ -98,8 +99,7 @@ class _Memo:
         self.encoded: dict[int, Encoded] = {}  # point attributes
         self.keys: KeyMemo = {}  # group keys by family kind
         # (labels, (job, instance), group key of a gauge or sum)
-        self.series: dict[int, tuple[dict[str, str], tuple[str, str],
-                                     frozenset[tuple[str, str]]]] = {}
+        self.series: dict[int, tuple[dict[str, str], tuple[str, str], str]] = {}
         self.resources: dict[tuple[str, str], tuple[str, str]] = {}  # one object per key
 
     def bound(self, limit: int) -> None:
@@ -177,24 +177,27 @@ class Converter:
         last_name: str | None = None
         last_where: tuple[str, str] | None = None
         family: Family | None = None
+        direct = False  # family is a gauge or sum met before, and name is not a _created
         for sample in samples:
             labels = sample.labels
             found = series.get(id(labels))
             if found is None:
                 at = (labels.get("job", ""), labels.get("instance", ""))
                 found = series[id(labels)] = (labels, where.setdefault(at, at),
-                                              frozenset(labels.items()))
+                                              labels_key(labels.items()))
             name = sample.name
             if name is not last_name or found[1] is not last_where:  # else the same family
                 res = resources.get(found[1])
                 family = res.families.get(name) if res is not None else None
                 last_name, last_where = name, found[1]
-            if family is None or family.kind not in _NUMBER_KINDS or sample.exemplar \
-                    or name.endswith("_created"):
+                direct = family is not None and family.kind in _NUMBER_KINDS \
+                    and not name.endswith("_created")
+            if not direct or sample.exemplar:
                 self._add(resources, sample, metadata, keys)
                 last_name = None
                 continue
             ts = sample.timestamp_ms or 0
+            assert family is not None
             group = family.groups.get(found[2])
             if group is None:
                 family.groups[found[2]] = Group(ts, labels, sample.value)
@@ -255,7 +258,8 @@ class Converter:
                  encoded: dict[int, Encoded]) -> list[bytes]:
         out = []
         cumulative = family.kind == "sum"
-        number, table = self.start_times.number_in, self.start_times.table(resource)
+        # one start-time table per resource and family: a series' key alone finds it
+        number, table = self.start_times.number_in, self.start_times.table((resource, name))
         for key, group in family.groups.items():
             ts = group.ts * 1_000_000
             value = group.value
@@ -263,7 +267,7 @@ class Converter:
             start = 0
             if cumulative:
                 begin = created_ns(group.created) if group.created else ts
-                start = number(table, (name, key), begin, ts, value, stale)
+                start = number(table, key, begin, ts, value, stale)
             if group.exemplars:
                 out.append(self._exemplar_point(group, ts, start, stale))
                 continue
@@ -327,7 +331,8 @@ class Converter:
                        resource: tuple[str, str]) -> None:
         if not group.has_count:
             return
-        group.points.sort()
+        if group.points:
+            group.points.sort()
         ts = group.ts * 1_000_000
         point = points.add(time_unix_nano=ts)
         stale = is_stale(group.sum) or is_stale(group.count)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import struct
+from typing import Any
 
+from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta
 
 __all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_name",
@@ -22,7 +24,7 @@ __all__ = ["Family", "Group", "KeyMemo", "STALE_NAN", "is_stale", "normalize_nam
 STALE_NAN: float = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 _STALE_BITS = struct.pack("<d", STALE_NAN)
 
-KeyMemo = dict[str, dict[int, tuple[dict[str, str], frozenset[tuple[str, str]]]]]
+KeyMemo = dict[str, dict[int, tuple[dict[str, str], str]]]
 
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_info", "_created")
 
@@ -76,11 +78,17 @@ def family_meta(name: str, metadata: dict[str, FamilyMeta]) -> tuple[FamilyMeta,
     return meta, base
 
 
+# what an empty ``points`` or ``exemplars`` holds until its first element (never appended to)
+_NONE: list[Any] = ()  # type: ignore[assignment]
+
+
 class Group:
     """One point of a family: a series' samples (``le``/``quantile`` apart).
 
     A plain class with slots (one is made per series and scrape: a dataclass with list
-    factories costs twice as much to create)."""
+    factories costs twice as much to create); ``points`` and ``exemplars`` start as the
+    shared empty tuple and become lists on the first append (most groups are gauge or sum
+    points with neither: two allocations fewer per sample)."""
 
     __slots__ = ("ts", "labels", "value", "count", "has_count", "sum", "has_sum", "created",
                  "points", "exemplars")
@@ -89,8 +97,8 @@ class Group:
         self.ts, self.labels, self.value = ts, labels, value
         self.count = self.sum = self.created = 0.0
         self.has_count = self.has_sum = False
-        self.points: list[tuple[float, float]] = []
-        self.exemplars: list[Exemplar] = []
+        self.points: list[tuple[float, float]] = _NONE
+        self.exemplars: list[Exemplar] = _NONE
 
 
 class Family:
@@ -102,7 +110,7 @@ class Family:
                  keys: KeyMemo | None = None) -> None:
         self.meta, self.name = family_meta(sample_name, metadata)
         self.kind, self.monotonic = _KINDS.get(self.meta.type, ("gauge", False))
-        self.groups: dict[frozenset[tuple[str, str]], Group] = {}
+        self.groups: dict[str, Group] = {}  # by labels_key of the labels
         # kind -> id(labels) -> (labels, group key): label sets that recur between scrapes
         # (the same objects) are keyed once; holding the labels keeps their id theirs
         self.keys: KeyMemo = keys if keys is not None else {}
@@ -121,11 +129,11 @@ class Family:
             key = found[1]
         else:
             if self.kind == "histogram":
-                key = frozenset(i for i in labels.items() if i[0] != "le")
+                key = labels_key(i for i in labels.items() if i[0] != "le")
             elif self.kind == "summary":
-                key = frozenset(i for i in labels.items() if i[0] != "quantile")
+                key = labels_key(i for i in labels.items() if i[0] != "quantile")
             else:
-                key = frozenset(labels.items())
+                key = labels_key(labels.items())
             memo[id(labels)] = (labels, key)
         group = self.groups.get(key)
         if group is None:
@@ -137,7 +145,10 @@ class Family:
         """Add one sample; returns a problem ("" when none)."""
         group = self._group(labels, ts)
         if exemplar is not None:
-            group.exemplars.append(exemplar)
+            if group.exemplars:
+                group.exemplars.append(exemplar)
+            else:
+                group.exemplars = [exemplar]
         if group.ts != ts:
             return f"inconsistent timestamps on metric points for metric {name}"
         if self.kind in ("histogram", "summary"):
@@ -162,9 +173,13 @@ class Family:
             if not text:
                 return f"{bound_label!r} label on {self.kind} metric is missing or empty"
             try:
-                group.points.append((float(text), value))
+                point = (float(text), value)
             except ValueError:
                 return f"invalid {bound_label!r} value {text!r}"
+            if group.points:
+                group.points.append(point)
+            else:
+                group.points = [point]
         return ""
 
 

@@ -222,3 +222,30 @@ async def test_series_seen_before_keep_labels_relabelling_and_counts(target: Tar
         assert points(sink, "scrape_series_added")[0][2].as_double == 1.0  # get is back
     finally:
         await receiver.shutdown()
+
+
+async def test_groups_without_quantiles_and_with_exemplars_on_the_second_scrape() -> None:
+    """A summary of only _sum and _count (no quantile list to sort), and exemplars on
+    series first seen without any (a group's lists are made on first use)."""
+    plain = ("# TYPE s summary\ns_sum 3\ns_count 4\n# TYPE c counter\n"
+             'c_total{k="v"} 5\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\n'
+             "h_sum 1.5\nh_count 2\n# EOF\n")
+    target = await Target(body=plain, content_type="application/openmetrics-text; "
+                                                  "version=1.0.0").start()
+    receiver, sink, clock = make_receiver(_job(target))
+    await receiver.start()
+    try:
+        await _wait_batches(receiver, sink, clock, 1)
+        _, _, sp = points(sink, "s", 0)[0]
+        assert (sp.count, sp.sum, list(sp.quantile_values)) == (4, 3.0, [])
+        target.body = plain.replace('c_total{k="v"} 5', 'c_total{k="v"} 6 # {t="a"} 1.0') \
+            .replace('h_bucket{le="1"} 1', 'h_bucket{le="1"} 1 # {t="b"} 0.5')
+        await _wait_batches(receiver, sink, clock, 2)
+        _, _, cp = points(sink, "c_total", 1)[0]
+        assert cp.as_double == 6.0 and [e.as_double for e in cp.exemplars] == [1.0]
+        _, _, hp = points(sink, "h", 1)[0]
+        assert list(hp.bucket_counts) == [1, 1] and [e.as_double for e in hp.exemplars] == [0.5]
+        assert len(points(sink, "s", 1)) == 1
+    finally:
+        await receiver.shutdown()
+        await target.stop()
