@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb prometheus-pushgateway prometheus-alertmanager redis-server postgresql bsdutils nginx
+APT_PACKAGES := gcc nghttp2-client curl nodejs npm prometheus victoria-metrics influxdb prometheus-pushgateway prometheus-alertmanager redis-server postgresql bsdutils nginx
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -41,7 +41,7 @@ $(UV): $(LOCK)
 	fi
 	touch $(UV)
 
-$(STAMP): $(UV) $(LOCK) pyproject.toml setup.py
+$(STAMP): $(UV) $(LOCK) pyproject.toml setup.py $(wildcard otelpy/native/*.c otelpy/native/*.h)
 	$(UV) pip sync -q --python $(BIN)/python --require-hashes $(LOCK)
 	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
