@@ -1,8 +1,10 @@
-"""EC2 ``DescribeInstances`` for one instance, signed with AWS Signature Version 4, as the
-eks detector uses it (the Collector's metadataproviders/aws/eks ``GetInstanceMetadata``):
-the reservation's owner (account ID), the instance's image, type, private DNS name and the
-EKS cluster name from its tags (``aws:eks:cluster-name``, ``eks:cluster-name``, or the
-key ``kubernetes.io/cluster/<name>``, the first tag that matches).
+"""The EC2 Query API, signed with AWS Signature Version 4: ``DescribeTags`` for the ec2
+detector's ``tags`` (the instance's tags, filtered on its resource ID), and
+``DescribeInstances`` for one instance as the eks detector uses it (the Collector's
+metadataproviders/aws/eks ``GetInstanceMetadata``): the reservation's owner (account ID),
+the instance's image, type, private DNS name and the EKS cluster name from its tags
+(``aws:eks:cluster-name``, ``eks:cluster-name``, or the key ``kubernetes.io/cluster/<name>``,
+the first tag that matches).
 
 Credentials, as the AWS SDK's default chain reads them here: ``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, else the instance role from EC2
@@ -25,10 +27,11 @@ import aiohttp
 
 from otelpy.processors.resourcedetection.local import DetectionError
 
-__all__ = ["Credentials", "InstanceFacts", "describe_instance", "sign_v4"]
+__all__ = ["Credentials", "InstanceFacts", "describe_instance", "describe_tags", "sign_v4"]
 
 _MAX_BODY = 1024 * 1024
 _API_VERSION = "2016-11-15"
+_MAX_PAGES = 20
 _CLUSTER_TAGS = ("aws:eks:cluster-name", "eks:cluster-name")
 _CLUSTER_PREFIX = "kubernetes.io/cluster/"
 
@@ -124,12 +127,10 @@ def endpoint(environ: Mapping[str, str], region: str) -> str:
             or f"https://ec2.{region}.amazonaws.com").rstrip("/")
 
 
-async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str, str],
-                            creds: Credentials, region: str, instance_id: str,
-                            ) -> InstanceFacts:
-    """DescribeInstances for ``instance_id``; DetectionError on any failure."""
-    query = urllib.parse.urlencode({"Action": "DescribeInstances",
-                                    "InstanceId.1": instance_id, "Version": _API_VERSION})
+async def _call(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                creds: Credentials, region: str, params: dict[str, str], what: str) -> bytes:
+    """One signed EC2 Query API GET; its XML body, DetectionError on any failure."""
+    query = urllib.parse.urlencode({**params, "Version": _API_VERSION})
     url = f"{endpoint(environ, region)}/?{query}"
     amz_date = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     headers = {"host": urllib.parse.urlsplit(url).netloc, "x-amz-date": amz_date}
@@ -142,11 +143,39 @@ async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str
             body = await resp.content.read(_MAX_BODY)
             status = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise DetectionError(f"failed to get instance metadata: {exc}") from None
+        raise DetectionError(f"failed to get {what}: {exc}") from None
     if status != 200:
-        raise DetectionError(f"failed to get instance metadata: DescribeInstances answered "
+        raise DetectionError(f"failed to get {what}: {params['Action']} answered "
                              f"{status}: {body[:200].decode('utf-8', 'replace')}")
+    return body
+
+
+async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                            creds: Credentials, region: str, instance_id: str,
+                            ) -> InstanceFacts:
+    """DescribeInstances for ``instance_id``; DetectionError on any failure."""
+    body = await _call(session, environ, creds, region,
+                       {"Action": "DescribeInstances", "InstanceId.1": instance_id},
+                       "instance metadata")
     return parse_describe_instances(body)
+
+
+async def describe_tags(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                        creds: Credentials, region: str, instance_id: str,
+                        ) -> dict[str, str]:
+    """The instance's tags (DescribeTags filtered on its resource ID, every page up to
+    ``_MAX_PAGES``); DetectionError on any failure."""
+    tags: dict[str, str] = {}
+    params = {"Action": "DescribeTags", "Filter.1.Name": "resource-id",
+              "Filter.1.Value.1": instance_id}
+    for _ in range(_MAX_PAGES):
+        body = await _call(session, environ, creds, region, params, "ec2 instance tags")
+        page, token = parse_describe_tags(body)
+        tags.update(page)
+        if not token:
+            break
+        params = {**params, "NextToken": token}
+    return tags
 
 
 def _local(tag: str) -> str:
@@ -189,3 +218,13 @@ def parse_describe_instances(body: bytes) -> InstanceFacts:
                          image_id=_value(first, "imageId"),
                          instance_type=_value(first, "instanceType"),
                          hostname=_value(first, "privateDnsName"), cluster_name=cluster)
+
+
+def parse_describe_tags(body: bytes) -> tuple[dict[str, str], str]:
+    """A DescribeTags answer's key/value pairs and its ``nextToken`` ("" on the last page)."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise DetectionError(f"failed to get ec2 instance tags: {exc}") from None
+    tags = {_value(item, "key"): _value(item, "value") for item in _items(root, "tagSet")}
+    return tags, _value(root, "nextToken")
