@@ -9,7 +9,7 @@ default ``http://169.254.169.254``), ``GCE_METADATA_HOST`` (host:port, default
 ``169.254.169.254``; when set the metadata server is assumed present, as Go's
 ``metadata.OnGCE``), and for Azure the fixed ``http://169.254.169.254`` (no override in the
 Collector; the detector takes another base URL only from tests). The ec2 detector's ``tags``
-call the EC2 API (:mod:`ec2api`, credentials from the environment or the instance role).
+call the EC2 API (:mod:`ec2api`, credentials from :mod:`awscreds`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from otelpy.processors.resourcedetection import ec2api
+from otelpy.processors.resourcedetection.awscreds import credentials
 from otelpy.processors.resourcedetection.local import DetectionError
 
 __all__ = ["detect_aks", "detect_azure", "detect_ec2", "detect_gcp"]
@@ -117,7 +118,7 @@ async def _ec2_tags(session: aiohttp.ClientSession, base: str, environ: Mapping[
                     doc: Mapping[str, str], patterns: Sequence[re.Pattern[str]],
                     log: logging.Logger) -> dict[str, str]:
     try:
-        creds = await ec2api.credentials(session, environ, base)
+        creds = await credentials(session, environ, base, doc.get("region", ""))
         tags = await ec2api.describe_tags(session, environ, creds, doc.get("region", ""),
                                           doc.get("instanceId", ""))
     except DetectionError as exc:

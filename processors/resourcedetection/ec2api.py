@@ -6,9 +6,7 @@ the instance's image, type, private DNS name and the EKS cluster name from its t
 (``aws:eks:cluster-name``, ``eks:cluster-name``, or the key ``kubernetes.io/cluster/<name>``,
 the first tag that matches).
 
-Credentials, as the AWS SDK's default chain reads them here: ``AWS_ACCESS_KEY_ID`` /
-``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, else the instance role from EC2
-metadata (``/latest/meta-data/iam/security-credentials/``). Endpoint:
+Credentials come from :mod:`awscreds` (the AWS SDK's default chain). Endpoint:
 ``AWS_ENDPOINT_URL_EC2``, else ``AWS_ENDPOINT_URL``, else ``https://ec2.<region>.amazonaws.com``.
 """
 
@@ -17,7 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -25,6 +22,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from otelpy.processors.resourcedetection.awscreds import Credentials
 from otelpy.processors.resourcedetection.local import DetectionError
 
 __all__ = ["Credentials", "InstanceFacts", "describe_instance", "describe_tags", "sign_v4"]
@@ -34,13 +32,6 @@ _API_VERSION = "2016-11-15"
 _MAX_PAGES = 20
 _CLUSTER_TAGS = ("aws:eks:cluster-name", "eks:cluster-name")
 _CLUSTER_PREFIX = "kubernetes.io/cluster/"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key: str
-    secret_key: str
-    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,45 +72,6 @@ def sign_v4(method: str, url: str, headers: Mapping[str, str], body: bytes,
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     return (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
             f"SignedHeaders={signed}, Signature={signature}")
-
-
-async def _imds_headers(session: aiohttp.ClientSession, imds: str) -> dict[str, str]:
-    """IMDSv2 token header, or none when the service only speaks IMDSv1."""
-    url = f"{imds}/latest/api/token"
-    async with session.put(url, headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}
-                           ) as resp:
-        token = (await resp.content.read(_MAX_BODY)).decode("utf-8", "replace")
-        return {"X-aws-ec2-metadata-token": token} if resp.status == 200 else {}
-
-
-async def credentials(session: aiohttp.ClientSession, environ: Mapping[str, str],
-                      imds: str) -> Credentials:
-    """From the environment, else the instance role; DetectionError when neither has any."""
-    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
-        return Credentials(environ["AWS_ACCESS_KEY_ID"], environ["AWS_SECRET_ACCESS_KEY"],
-                           environ.get("AWS_SESSION_TOKEN", ""))
-    imds = imds.rstrip("/")
-    base = f"{imds}/latest/meta-data/iam/security-credentials/"
-    try:
-        imds_headers = await _imds_headers(session, imds)
-        roles = await _text(session, base, imds_headers)
-        role = roles.split()[0] if roles.split() else ""
-        doc = json.loads(await _text(session, base + role, imds_headers)) if role else None
-    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
-        raise DetectionError(f"no AWS credentials: instance role: {exc}") from None
-    if not isinstance(doc, dict) or not doc.get("AccessKeyId"):
-        raise DetectionError("no AWS credentials (environment or instance role)")
-    return Credentials(str(doc["AccessKeyId"]), str(doc.get("SecretAccessKey", "")),
-                       str(doc.get("Token", "")))
-
-
-async def _text(session: aiohttp.ClientSession, url: str,
-                headers: Mapping[str, str]) -> str:
-    async with session.get(url, headers=dict(headers)) as resp:
-        body = await resp.content.read(_MAX_BODY)
-        if resp.status != 200:
-            raise ValueError(f"GET {url} answered {resp.status}")
-        return body.decode("utf-8", "replace")
 
 
 def endpoint(environ: Mapping[str, str], region: str) -> str:

@@ -18,6 +18,10 @@ each provider documents (real aiohttp servers on loopback ports or unix sockets)
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html and
   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html show them
   (DescribeTags pages of two tags with nextToken)
+* STS AssumeRoleWithWebIdentity (Query API 2011-06-15, form POST, XML answer) as
+  https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
+  shows it; container credentials (JSON with AccessKeyId, SecretAccessKey, Token) as
+  https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
 * Docker Engine API: GET /info (SystemInfo: Name, OSType, ...),
   https://docs.docker.com/reference/api/engine/version/v1.45/#tag/System/operation/SystemInfo
 """
@@ -206,6 +210,56 @@ def azure_app(rec: Recorder) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/metadata/instance/compute", _recording(rec, compute))
+    return app
+
+
+STS_CREDENTIALS = {"AccessKeyId": "ASgeIAIOSFODNN7EXAMPLE",
+                   "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+                   "SessionToken": "AQoDYXdzEE0a8ANXXXXXXXXNO1ewxE5TijQyp+IEXAMPLE"}
+
+
+def sts_app(rec: Recorder, token: str) -> web.Application:
+    """AssumeRoleWithWebIdentity: 400 (InvalidIdentityToken) unless the form carries
+    ``token``, a role ARN and a session name."""
+    async def assume(request: web.Request) -> web.Response:
+        form = await request.post()
+        if (form.get("Action") != "AssumeRoleWithWebIdentity" or not form.get("RoleArn")
+                or not form.get("RoleSessionName") or form.get("WebIdentityToken") != token):
+            return web.Response(status=400, text="<ErrorResponse><Error><Code>"
+                                "InvalidIdentityToken</Code></Error></ErrorResponse>")
+        c = STS_CREDENTIALS
+        return web.Response(content_type="text/xml", text=f"""<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>system:serviceaccount:otelpy:otelpy</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>{form["RoleArn"]}/{form["RoleSessionName"]}</Arn>
+      <AssumedRoleId>AROACLKWSDQRAOEXAMPLE:{form["RoleSessionName"]}</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>{c["SessionToken"]}</SessionToken>
+      <SecretAccessKey>{c["SecretAccessKey"]}</SecretAccessKey>
+      <Expiration>2099-10-24T23:00:23Z</Expiration>
+      <AccessKeyId>{c["AccessKeyId"]}</AccessKeyId>
+    </Credentials>
+    <Audience>sts.amazonaws.com</Audience>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>ad4156e9-bce1-11e2-82e6-6b6efEXAMPLE</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>""")
+
+    app = web.Application()
+    app.router.add_post("/", _recording(rec, assume))
+    return app
+
+
+def container_credentials_app(rec: Recorder, token: str) -> web.Application:
+    """The container credentials endpoint: 401 unless Authorization is ``token``."""
+    async def creds(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != token:
+            return web.Response(status=401)
+        return web.json_response({**EC2_ROLE, "RoleArn": "arn:aws:iam::123456789012:role/x"})
+
+    app = web.Application()
+    app.router.add_get("/v1/credentials", _recording(rec, creds))
     return app
 
 
