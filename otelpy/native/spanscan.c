@@ -96,11 +96,13 @@ static int wanted_index(const wanted *w, slice key)
     return -1;
 }
 
-/* One KeyValue: its key and serialized value (the last of each field, as protobuf). */
-static int key_value(wire_cur c, slice *key, slice *value)
+/* One KeyValue: its key (the last one, as protobuf), its serialized value and how many
+ * value fields it has (more than one merge: their concatenation). */
+static int key_value(wire_cur c, slice *key, slice *value, int *nvalues)
 {
     key->p = value->p = c.pos;
     key->n = value->n = 0;
+    *nvalues = 0;
     while (c.pos < c.end) {
         uint32_t f;
         int wt;
@@ -113,25 +115,59 @@ static int key_value(wire_cur c, slice *key, slice *value)
             slice *s = f == 1 ? key : value;
             s->p = sub.pos;
             s->n = (size_t)(sub.end - sub.pos);
-        } else if (wire_skip(&c, wt) < 0) {
+            *nvalues += f == 2;
+        } else if (wire_skip(&c, f, wt) < 0) {
             return -1;
         }
     }
     return 0;
 }
 
-/* The wanted keys among a KeyValue, first occurrence of a key wins. */
+/* The wanted keys among a KeyValue, first occurrence of a key wins. found[i] is 1 when
+ * values[i] is the AnyValue's bytes, 2 when the KeyValue repeats its value field: then
+ * values[i] is the whole KeyValue and the value is the fields' concatenation (merged). */
 static int match_attr(wire_cur kv, const wanted *w, slice *values, int *found)
 {
     slice key, value;
-    if (key_value(kv, &key, &value) < 0)
+    int nvalues;
+    if (key_value(kv, &key, &value, &nvalues) < 0)
         return -1;
     int i = wanted_index(w, key);
     if (i >= 0 && !found[i]) {
-        found[i] = 1;
+        found[i] = nvalues > 1 ? 2 : 1;
         values[i] = value;
+        if (nvalues > 1) {
+            values[i].p = kv.pos;
+            values[i].n = (size_t)(kv.end - kv.pos);
+        }
     }
     return 0;
+}
+
+/* The value of a KeyValue whose value field repeats: the payloads joined. */
+static PyObject *merged_value(slice kv)
+{
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 0);
+    wire_cur c = {kv.p, kv.p + kv.n};
+    while (out && c.pos < c.end) {
+        uint32_t f;
+        int wt;
+        wire_cur sub;
+        if (wire_tag(&c, &f, &wt) < 0 || (wt == WT_LEN ? wire_len(&c, &sub)
+                                                       : wire_skip(&c, f, wt)) < 0) {
+            Py_CLEAR(out);
+            return malformed();
+        }
+        if (f == 2 && wt == WT_LEN) {
+            PyObject *more = PyBytes_FromStringAndSize((const char *)sub.pos,
+                                                       sub.end - sub.pos);
+            if (!more)
+                Py_CLEAR(out);
+            else
+                PyBytes_ConcatAndDel(&out, more);
+        }
+    }
+    return out;
 }
 
 /* --- spans ----------------------------------------------------------------------------- */
@@ -148,7 +184,7 @@ static int status_code(wire_cur c, int32_t *code)
             if (wire_varint(&c, &v) < 0)
                 return -1;
             *code = (int32_t)(uint32_t)v;
-        } else if (wire_skip(&c, wt) < 0) {
+        } else if (wire_skip(&c, f, wt) < 0) {
             return -1;
         }
     }
@@ -191,7 +227,7 @@ static int parse_span(wire_cur c, span_fields *s, const wanted *w)
         } else if ((f == 7 || f == 8) && wt == WT_I64) {
             if (wire_fixed64(&c, f == 7 ? &s->start : &s->end) < 0)
                 return -1;
-        } else if (wire_skip(&c, wt) < 0) {
+        } else if (wire_skip(&c, f, wt) < 0) {
             return -1;
         }
     }
@@ -220,7 +256,7 @@ static int each_field(wire_cur c, uint32_t want, each_fn each, void *ctx)
                 return -1;
             if ((rc = each(ctx, sub)) < 0)
                 return rc;
-        } else if (wire_skip(&c, wt) < 0) {
+        } else if (wire_skip(&c, f, wt) < 0) {
             return -1;
         }
     }
@@ -431,7 +467,7 @@ static int group_scope(void *ctx, wire_cur payload)
                 rc = -1;
             else
                 rc = f == 1 ? append_bytes(&scope, sub) : group_span(g, sub);
-        } else if (wire_skip(&c, wt) < 0) {
+        } else if (wire_skip(&c, f, wt) < 0) {
             rc = -1;
         }
     }
@@ -478,7 +514,7 @@ static int resource_fields(wire_cur c, int (*each)(void *, wire_cur, uint32_t), 
                 return -1;
             if ((rc = each(ctx, sub, f)) < 0)
                 return rc;
-        } else if (wire_skip(&c, wt) < 0) {
+        } else if (wire_skip(&c, f, wt) < 0) {
             return -1;
         }
     }
@@ -593,8 +629,9 @@ static PyObject *attr_dict(const wanted *w, const slice *values, const int *foun
     for (int i = 0; d && i < w->n; i++) {
         if (!found[i])
             continue;
-        PyObject *v = PyBytes_FromStringAndSize((const char *)values[i].p,
-                                                (Py_ssize_t)values[i].n);
+        PyObject *v = found[i] == 2 ? merged_value(values[i])
+                                    : PyBytes_FromStringAndSize((const char *)values[i].p,
+                                                                (Py_ssize_t)values[i].n);
         if (!v || PyDict_SetItem(d, w->str[i], v) < 0) {
             Py_XDECREF(v);
             Py_CLEAR(d);

@@ -80,8 +80,28 @@ static inline int wire_fixed32(wire_cur *c, uint32_t *out)
     return 0;
 }
 
-/* Skips one field of wire type `wtype` (groups are refused: OTLP has none). */
-static inline int wire_skip(wire_cur *c, int wtype)
+#define WIRE_MAX_GROUP_DEPTH 64
+
+static inline int wire_skip_at(wire_cur *c, uint32_t field, int wtype, int depth);
+
+/* Skips a group's contents up to its end-group tag (field number `field`). */
+static inline int wire_skip_group(wire_cur *c, uint32_t field, int depth)
+{
+    if (depth >= WIRE_MAX_GROUP_DEPTH)
+        return -1;
+    for (;;) {
+        uint32_t f;
+        int wt;
+        if (wire_tag(c, &f, &wt) < 0)
+            return -1;
+        if (wt == 4)
+            return f == field ? 0 : -1;
+        if (wire_skip_at(c, f, wt, depth + 1) < 0)
+            return -1;
+    }
+}
+
+static inline int wire_skip_at(wire_cur *c, uint32_t field, int wtype, int depth)
 {
     uint64_t v;
     wire_cur sub;
@@ -96,9 +116,17 @@ static inline int wire_skip(wire_cur *c, int wtype)
         uint32_t w;
         return wire_fixed32(c, &w);
     }
-    default:
+    case 3: /* start group: skipped whole, as protobuf keeps it as an unknown field */
+        return wire_skip_group(c, field, depth);
+    default: /* an end group without its start, or wire types 6 and 7 */
         return -1;
     }
+}
+
+/* Skips the value of field `field` of wire type `wtype` (a group up to its end). */
+static inline int wire_skip(wire_cur *c, uint32_t field, int wtype)
+{
+    return wire_skip_at(c, field, wtype, 0);
 }
 
 /* Bytes needed to write `v` as a varint. */
