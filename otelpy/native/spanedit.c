@@ -585,8 +585,10 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
  * one is present but not a plain scalar. */
 static int resource_values(editor *e, wire_cur rs)
 {
-    for (Py_ssize_t i = 0; i < e->nops; i++)
+    for (Py_ssize_t i = 0; i < e->nops; i++) {
         e->res[i].p = NULL;
+        e->res[i].n = 0;
+    }
     while (rs.pos < rs.end) {
         uint32_t f;
         int wt;
@@ -722,7 +724,17 @@ static int prune_empty(const buf *in, buf *out)
         uint32_t f;
         int wt;
         wire_cur rs;
-        if (wire_tag(&c, &f, &wt) < 0 || wt != WT_LEN || wire_len(&c, &rs) < 0)
+        const uint8_t *start = c.pos;
+        if (wire_tag(&c, &f, &wt) < 0)
+            return -1;
+        if (!(f == 1 && wt == WT_LEN)) { /* another field of the request: kept */
+            if (wire_skip(&c, f, wt) < 0)
+                return -1;
+            if (buf_put(out, start, c.pos - start) < 0)
+                return -2;
+            continue;
+        }
+        if (wire_len(&c, &rs) < 0)
             return -1;
         if (!resource_has_scopes(rs))
             continue;

@@ -18,7 +18,7 @@ from otelpy.native._spanedit import edit
 from otelpy.ottl import ConditionSet, ErrorMode, StatementGroup
 from otelpy.ottl.native import drop_ops, span_ops
 from otelpy.pdata import items
-from otelpy.pdata.values import set_value
+from otelpy.pdata.values import Attributes, set_value
 from tests.fuzz.conftest import budget
 
 BENCHMARK = [  # benchmarks/transform/otelpy-transform.yaml
@@ -125,6 +125,22 @@ def test_the_benchmark_request_takes_the_native_path() -> None:
     filtered = edit(edited[0], drops)
     assert filtered is not None and filtered[1] == general_filter(req, FILTERS[0]) > 0
     assert ExportTraceServiceRequest.FromString(filtered[0]) == req
+
+
+def test_each_resource_gives_its_own_value_and_unknown_fields_survive_a_drop() -> None:
+    resources = [([("env", "a")], [[("OPTIONS /", [], None, "")], [("GET /", [], None, "")]]),
+                 ([], [[("GET /", [], None, "")]]),
+                 ([("env", "c")], [[("GET /", [], None, "")]])]
+    req = build(resources)
+    data = req.SerializeToString() + b"\xa0\x06\x01"  # field 100, varint 1: unknown
+    assert check(resources, OTHERS[:1], FILTERS[0])
+    edited = edit(data, span_ops([("span", OTHERS[:1], [])]) or ())
+    assert edited is not None
+    envs = [[Attributes(s.attributes).get("env") for ss in rs.scope_spans for s in ss.spans]
+            for rs in ExportTraceServiceRequest.FromString(edited[0]).resource_spans]
+    assert envs == [["a", "a"], [None], ["c"]]
+    dropped = edit(edited[0], drop_ops("span", FILTERS[0]) or ())
+    assert dropped is not None and dropped[1] == 1 and dropped[0].endswith(b"\xa0\x06\x01")
 
 
 def test_what_is_left_to_the_general_path() -> None:
