@@ -24,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from otelpy.native._spanedit import edit
 from otelpy.ottl import syntax as s
 from otelpy.ottl.functions import compile_regex
 from otelpy.ottl.parser import parse_condition, parse_statement
 from otelpy.ottl.patterns import replacer
+from otelpy.pdata import Batch
 
-__all__ = ["drop_ops", "span_ops"]
+__all__ = ["drop_ops", "run_ops", "span_ops"]
 
 Op = tuple[Any, ...]
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
@@ -159,3 +161,19 @@ def drop_ops(context: str, conditions: Sequence[str]) -> tuple[Op, ...] | None:
         return None
     ops = [_condition(parse_condition(text)) for text in conditions]
     return None if any(op is None for op in ops) else tuple(op for op in ops if op)
+
+
+def run_ops(batch: Batch, ops: tuple[Op, ...]) -> int | None:
+    """Run ``ops`` over the batch's bytes and put the result in the batch; how many spans
+    were dropped, or None when the request needs the general path (malformed or non-UTF-8
+    bytes are left for it to report, as it always did)."""
+    try:
+        result = edit(batch.data, ops)
+    except ValueError:
+        return None
+    if result is None:
+        return None
+    data, dropped = result
+    if data is not batch.data:
+        batch.set_data(data, dropped)
+    return dropped

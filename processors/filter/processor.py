@@ -9,9 +9,8 @@ from typing import Any
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
-from otelpy.native._spanedit import edit
 from otelpy.ottl import ConditionSet, ErrorMode, StatementFailed
-from otelpy.ottl.native import drop_ops
+from otelpy.ottl.native import drop_ops, run_ops
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch, items
 from otelpy.pdata.items import ResourceItem
@@ -57,21 +56,6 @@ class FilterProcessor(Consumer, ComponentBase):
                         if signal is Signal.TRACES and len(self._sets) == 1
                         and self._legacy is None else None)
 
-    def _drop_natively(self, batch: Batch) -> int | None:
-        """Drop the matching spans in C; how many went, or None when the request needs the
-        general path."""
-        assert self._native is not None
-        try:
-            result = edit(batch.data, self._native)
-        except ValueError:
-            return None  # malformed or not UTF-8: the general path reports it
-        if result is None:
-            return None
-        data, dropped = result
-        if data is not batch.data:
-            batch.set_data(data, dropped)
-        return dropped
-
     def _drop(self, request: Any, conditions: ConditionSet) -> int:
         matches, mode, report = conditions.matches, self._mode, self._report
         if conditions.context == "resource":
@@ -89,7 +73,7 @@ class FilterProcessor(Consumer, ComponentBase):
         if not self._sets and self._legacy is None:
             await self._forward(batch)
             return
-        native = self._drop_natively(batch) if self._native is not None else None
+        native = run_ops(batch, self._native) if self._native is not None else None
         if native is not None:
             if native:
                 self._filtered.inc(native)

@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
-from otelpy.native._spanedit import edit
 from otelpy.ottl import ErrorMode, StatementFailed, StatementGroup
-from otelpy.ottl.native import span_ops
+from otelpy.ottl.native import run_ops, span_ops
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch
 from otelpy.processors.transform.config import TransformConfig
@@ -41,22 +40,8 @@ class TransformProcessor(Consumer, ComponentBase):
                                   [t for t, _ in g.conditions]) for g, _ in self._groups]
                                 ) if signal is Signal.TRACES and self._groups else None
 
-    def _edit_natively(self, batch: Batch) -> bool:
-        """Run the statements in C; False when the request needs the general path."""
-        assert self._native is not None
-        try:
-            result = edit(batch.data, self._native)
-        except ValueError:
-            return False  # malformed or not UTF-8: the general path reports it
-        if result is None:
-            return False
-        data, _ = result
-        if data is not batch.data:
-            batch.set_data(data)
-        return True
-
     async def _apply(self, batch: Batch) -> None:
-        if self._native is not None and self._edit_natively(batch):
+        if self._native is not None and run_ops(batch, self._native) is not None:
             await self._forward(batch)
             return
         if self._groups:
