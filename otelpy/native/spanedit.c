@@ -25,7 +25,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "wire.h"
+#include "otlp.h"
 
 typedef struct {
     uint8_t *p;
@@ -66,6 +66,41 @@ static int buf_field(buf *b, uint32_t field, const void *p, size_t n)
     if (buf_put(b, head, (size_t)(end - head)) < 0)
         return -1;
     return buf_put(b, p, n);
+}
+
+/* Copies message `c` to `out`, but each length-delimited field `field` goes to `each`
+ * (which writes what stands for it, or nothing). */
+typedef int (*rewrite_fn)(void *ctx, wire_cur payload, buf *out);
+
+static int rewrite(wire_cur c, uint32_t field, rewrite_fn each, void *ctx, buf *out)
+{
+    while (c.pos < c.end) {
+        uint32_t f;
+        int wt, rc;
+        wire_cur sub;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
+            return -1;
+        if (f == field && wt == WT_LEN) {
+            if ((rc = each(ctx, sub, out)) < 0)
+                return rc;
+        } else if (buf_put(out, start, c.pos - start) < 0) {
+            return -2;
+        }
+    }
+    return 0;
+}
+
+/* Runs `rewrite` into a buffer of its own and writes it to `out` as field `outer`. */
+static int rewrite_field(wire_cur c, uint32_t field, rewrite_fn each, void *ctx, buf *out,
+                         uint32_t outer)
+{
+    buf inner = {0};
+    int rc = rewrite(c, field, each, ctx, &inner);
+    if (rc == 0 && buf_field(out, outer, inner.p ? inner.p : (const uint8_t *)"", inner.n) < 0)
+        rc = -2;
+    PyMem_Free(inner.p);
+    return rc;
 }
 
 /* --- ops ---------------------------------------------------------------------------- */
@@ -210,30 +245,6 @@ static attr *find(span *s, const char *key, Py_ssize_t n)
             return a;
     }
     return NULL;
-}
-
-/* A KeyValue's key and value (each the last of its field; -2: a repeated value field,
- * which protobuf merges: left to the general path). */
-static int key_value(wire_cur c, wire_cur *key, wire_cur *val)
-{
-    int values = 0;
-    key->pos = key->end = val->pos = val->end = c.pos;
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if ((f == 1 || f == 2) && wt == WT_LEN) {
-            if (wire_len(&c, &sub) < 0)
-                return -1;
-            *(f == 1 ? key : val) = sub;
-            values += f == 2;
-        } else if (wire_skip(&c, f, wt) < 0) {
-            return -1;
-        }
-    }
-    return values > 1 ? -2 : 0;
 }
 
 /* An AnyValue's single scalar: its field (1 string, 2 bool, 3 int, 4 double) and value;
@@ -433,17 +444,13 @@ static int parse_span(wire_cur c, span *s)
     int statuses = 0;
     while (c.pos < c.end) {
         uint32_t f;
-        int wt;
+        int wt, nvalues;
         wire_cur sub, key, val;
-        if (wire_tag(&c, &f, &wt) < 0)
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
             return -1;
-        if (wt != WT_LEN || (f != 5 && f != 9 && f != 15)) {
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
+        if (wt != WT_LEN)
             continue;
-        }
-        if (wire_len(&c, &sub) < 0)
-            return -1;
         if (f == 5) {
             s->name = sub.pos;
             s->name_n = (size_t)(sub.end - sub.pos);
@@ -453,42 +460,69 @@ static int parse_span(wire_cur c, span *s)
             s->status_n = (size_t)(sub.end - sub.pos);
             if (++statuses > 1)
                 return -3; /* merged status messages */
-        } else {
-            int rc = key_value(sub, &key, &val);
-            if (rc < 0)
-                return rc == -2 ? -3 : -1;
-            if (find(s, (const char *)key.pos, key.end - key.pos))
-                return -3; /* a repeated key */
+        } else if (f == 9) {
+            if (otlp_key_value(sub, &key, &val, &nvalues) < 0)
+                return -1;
+            if (nvalues > 1 || find(s, (const char *)key.pos, key.end - key.pos))
+                return -3; /* a merged value, a repeated key */
             wire_cur v = val;
             uint32_t vf;
             int vwt;
-            if (v.pos < v.end && (wire_tag(&v, &vf, &vwt) < 0 || wire_skip(&v, vf, vwt) < 0))
+            if (v.pos < v.end && wire_next(&v, &vf, &vwt, &sub, &start) < 0)
                 return -1;
             if (v.pos < v.end)
                 return -3; /* a value with several fields (protobuf keeps the last) */
             if (span_add_attr(s, key.pos, (size_t)(key.end - key.pos), val.pos,
                               (size_t)(val.end - val.pos)) < 0)
                 return -2;
-            s->a[s->n - 1].owned = NULL;
         }
     }
     return 0;
 }
 
+/* The status payload without its code, then the new code (none when 0). */
+static int write_status(buf *out, const span *s)
+{
+    buf st = {0};
+    wire_cur c = {s->status_p, s->status_p + s->status_n};
+    int rc = 0;
+    while (rc == 0 && c.pos < c.end) {
+        uint32_t f;
+        int wt;
+        wire_cur sub;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
+            rc = -1;
+        else if (!(s->status_changed && f == 3) && buf_put(&st, start, c.pos - start) < 0)
+            rc = -2;
+    }
+    if (rc == 0 && s->status_changed && s->status_code != 0) {
+        uint8_t code[12];
+        code[0] = 0x18;
+        uint8_t *end = wire_put_varint(code + 1, (uint64_t)(uint32_t)s->status_code);
+        rc = buf_put(&st, code, (size_t)(end - code)) < 0 ? -2 : 0;
+    }
+    if (rc == 0)
+        rc = buf_field(out, 15, st.p ? st.p : (const uint8_t *)"", st.n);
+    PyMem_Free(st.p);
+    return rc;
+}
+
 /* The changed span: its other fields as they were, then attributes and status. */
 static int write_span(buf *out, wire_cur c, const span *s)
 {
-    while (c.pos < c.end) {
+    int rc = 0;
+    while (rc == 0 && c.pos < c.end) {
         uint32_t f;
         int wt;
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0 || wire_skip(&c, f, wt) < 0)
-            return -1;
-        if (!(wt == WT_LEN && (f == 9 || f == 15)) && buf_put(out, start, c.pos - start) < 0)
-            return -2;
+        wire_cur field;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &field, &start) < 0)
+            rc = -1;
+        else if (!(wt == WT_LEN && (f == 9 || f == 15)) && buf_put(out, start, c.pos - start) < 0)
+            rc = -2;
     }
     buf kv = {0};
-    int rc = 0;
     for (Py_ssize_t i = 0; i < s->n && rc == 0; i++) {
         const attr *a = &s->a[i];
         if (a->deleted)
@@ -500,28 +534,9 @@ static int write_span(buf *out, wire_cur c, const span *s)
         if (rc == 0)
             rc = buf_field(out, 9, kv.p, kv.n);
     }
-    if (rc == 0 && (s->has_status || s->status_changed)) {
-        kv.n = 0;
-        wire_cur st = {s->status_p, s->status_p + s->status_n};
-        while (rc == 0 && st.pos < st.end) {
-            uint32_t f;
-            int wt;
-            const uint8_t *start = st.pos;
-            if (wire_tag(&st, &f, &wt) < 0 || wire_skip(&st, f, wt) < 0)
-                rc = -1;
-            else if (!(s->status_changed && f == 3) && buf_put(&kv, start, st.pos - start) < 0)
-                rc = -2;
-        }
-        if (rc == 0 && s->status_changed && s->status_code != 0) {
-            uint8_t code[12];
-            code[0] = 0x18;
-            uint8_t *end = wire_put_varint(code + 1, (uint64_t)(uint32_t)s->status_code);
-            rc = buf_put(&kv, code, (size_t)(end - code)) < 0 ? -2 : 0;
-        }
-        if (rc == 0)
-            rc = buf_field(out, 15, kv.p ? kv.p : (const uint8_t *)"", kv.n);
-    }
     PyMem_Free(kv.p);
+    if (rc == 0 && (s->has_status || s->status_changed))
+        rc = write_status(out, s);
     return rc;
 }
 
@@ -536,130 +551,75 @@ typedef struct {
     int changed;
 } editor;
 
-static int edit_scope(editor *e, wire_cur c, buf *out)
+static int edit_span(void *ctx, wire_cur sub, buf *out)
 {
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (!(f == 2 && wt == WT_LEN)) {
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
-            if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
-            continue;
-        }
-        if (wire_len(&c, &sub) < 0)
-            return -1;
-        int rc = parse_span(sub, &e->s);
-        if (rc == 0)
-            rc = run_ops(&e->s, e->ops, e->nops, e->res);
-        if (rc == 1) {
-            e->dropped++;
-            e->changed = 1;
-            continue;
-        }
-        if (rc < 0)
-            return rc == -1 && PyErr_Occurred() ? -2 : rc;
-        if (!e->s.changed) {
-            if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
-            continue;
-        }
+    editor *e = ctx;
+    int rc = parse_span(sub, &e->s);
+    if (rc == 0)
+        rc = run_ops(&e->s, e->ops, e->nops, e->res);
+    if (rc == 1) {
+        e->dropped++;
         e->changed = 1;
-        buf one = {0};
-        rc = write_span(&one, sub, &e->s);
-        if (rc == 0 && buf_field(out, 2, one.p ? one.p : (const uint8_t *)"", one.n) < 0)
-            rc = -2;
-        PyMem_Free(one.p);
-        if (rc < 0)
-            return rc;
+        return 0;
     }
-    return 0;
+    if (rc < 0)
+        return rc == -1 && PyErr_Occurred() ? -2 : rc;
+    if (!e->s.changed)
+        return buf_field(out, 2, sub.pos, (size_t)(sub.end - sub.pos));
+    e->changed = 1;
+    buf one = {0};
+    rc = write_span(&one, sub, &e->s);
+    if (rc == 0 && buf_field(out, 2, one.p ? one.p : (const uint8_t *)"", one.n) < 0)
+        rc = -2;
+    PyMem_Free(one.p);
+    return rc;
+}
+
+static int edit_scope(void *ctx, wire_cur sub, buf *out)
+{
+    return rewrite_field(sub, 2, edit_span, ctx, out, 2);
 }
 
 /* The values the set ops copy from this resource (first occurrence of each key); -3 when
  * one is present but not a plain scalar. */
-static int resource_values(editor *e, wire_cur rs)
+static int resource_attr(void *ctx, wire_cur kvc)
 {
+    editor *e = ctx;
+    wire_cur key, val, str;
+    int nvalues;
+    int64_t iv;
+    double dv;
+    if (otlp_key_value(kvc, &key, &val, &nvalues) < 0)
+        return -1;
     for (Py_ssize_t i = 0; i < e->nops; i++) {
-        e->res[i].p = NULL;
-        e->res[i].n = 0;
-    }
-    while (rs.pos < rs.end) {
-        uint32_t f;
-        int wt;
-        wire_cur res, kvc, key, val;
-        if (wire_tag(&rs, &f, &wt) < 0)
-            return -1;
-        if (!(f == 1 && wt == WT_LEN)) {
-            if (wire_skip(&rs, f, wt) < 0)
-                return -1;
+        const op *o = &e->ops[i];
+        if (o->kind != OP_SET_RES || e->res[i].p || e->res[i].n == 1 ||
+            (size_t)o->other_n != (size_t)(key.end - key.pos) ||
+            memcmp(o->other, key.pos, (size_t)o->other_n) != 0)
             continue;
-        }
-        if (wire_len(&rs, &res) < 0)
-            return -1;
-        while (res.pos < res.end) {
-            if (wire_tag(&res, &f, &wt) < 0)
-                return -1;
-            if (!(f == 1 && wt == WT_LEN)) {
-                if (wire_skip(&res, f, wt) < 0)
-                    return -1;
-                continue;
-            }
-            if (wire_len(&res, &kvc) < 0)
-                return -1;
-            int rc = key_value(kvc, &key, &val);
-            if (rc < 0)
-                return rc == -2 ? -3 : -1;
-            for (Py_ssize_t i = 0; i < e->nops; i++) {
-                const op *o = &e->ops[i];
-                if (o->kind != OP_SET_RES || e->res[i].p || e->res[i].n == 1 ||
-                    (size_t)o->other_n != (size_t)(key.end - key.pos) ||
-                    memcmp(o->other, key.pos, (size_t)o->other_n) != 0)
-                    continue;
-                wire_cur str;
-                int64_t iv;
-                double dv;
-                size_t n = (size_t)(val.end - val.pos);
-                if (n && !scalar(val.pos, n, &str, &iv, &dv))
-                    return -3;
-                e->res[i].p = n ? val.pos : NULL;
-                e->res[i].n = n ? n : 1; /* 1 with NULL: seen, empty (nil) */
-            }
-        }
+        size_t n = (size_t)(val.end - val.pos);
+        if (nvalues > 1 || (n && !scalar(val.pos, n, &str, &iv, &dv)))
+            return -3;
+        e->res[i].p = n ? val.pos : NULL;
+        e->res[i].n = n ? n : 1; /* 1 with NULL: seen, empty (nil) */
     }
     return 0;
 }
 
-static int edit_resource(editor *e, wire_cur c, buf *out)
+static int resource_attrs(void *ctx, wire_cur resource)
 {
-    int rc = resource_values(e, c);
-    while (rc == 0 && c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (!(f == 2 && wt == WT_LEN)) {
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
-            rc = buf_put(out, start, c.pos - start) < 0 ? -2 : 0;
-            continue;
-        }
-        if (wire_len(&c, &sub) < 0)
-            return -1;
-        buf scope = {0};
-        rc = edit_scope(e, sub, &scope);
-        if (rc == 0 && buf_field(out, 2, scope.p ? scope.p : (const uint8_t *)"", scope.n) < 0)
-            rc = -2;
-        PyMem_Free(scope.p);
+    return wire_each(resource, 1, resource_attr, ctx);
+}
+
+static int edit_resource(void *ctx, wire_cur sub, buf *out)
+{
+    editor *e = ctx;
+    for (Py_ssize_t i = 0; i < e->nops; i++) {
+        e->res[i].p = NULL;
+        e->res[i].n = 0;
     }
-    return rc;
+    int rc = wire_each(sub, 1, resource_attrs, ctx);
+    return rc < 0 ? rc : rewrite_field(sub, 2, edit_scope, ctx, out, 1);
 }
 
 /* Whether a message has a length-delimited field `field`. */
@@ -668,7 +628,9 @@ static int has_field(wire_cur c, uint32_t field)
     while (c.pos < c.end) {
         uint32_t f;
         int wt;
-        if (wire_tag(&c, &f, &wt) < 0 || wire_skip(&c, f, wt) < 0)
+        wire_cur sub;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
             return 0;
         if (f == field && wt == WT_LEN)
             return 1;
@@ -676,106 +638,26 @@ static int has_field(wire_cur c, uint32_t field)
     return 0;
 }
 
-/* Copies `c` (a message) without its field-`field` entries whose payload fails `keep`. */
-static int prune(wire_cur c, uint32_t field, int (*keep)(wire_cur), buf *out)
+static int keep_scope(void *ctx, wire_cur scope, buf *out)
 {
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub = {c.pos, c.pos};
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (f == field && wt == WT_LEN ? wire_len(&c, &sub) : wire_skip(&c, f, wt))
-            return -1;
-        if ((f != field || wt != WT_LEN || keep(sub)) && buf_put(out, start, c.pos - start) < 0)
-            return -2;
-    }
-    return 0;
+    return has_field(scope, 2) ? buf_field(out, 2, scope.pos, (size_t)(scope.end - scope.pos))
+                               : 0;
 }
 
-static int scope_has_spans(wire_cur scope) { return has_field(scope, 2); }
+#define FOUND (-5) /* stops wire_each: a scope with spans */
 
-static int resource_has_scopes(wire_cur rs)
+static int scope_with_spans(void *ctx, wire_cur scope)
 {
-    while (rs.pos < rs.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        if (wire_tag(&rs, &f, &wt) < 0)
-            return 0;
-        if (f == 2 && wt == WT_LEN) {
-            if (wire_len(&rs, &sub) < 0)
-                return 0;
-            if (has_field(sub, 2))
-                return 1;
-        } else if (wire_skip(&rs, f, wt) < 0) {
-            return 0;
-        }
-    }
-    return 0;
+    return has_field(scope, 2) ? FOUND : 0;
 }
 
-/* Every ResourceSpans with its empty scopes removed, those left without scopes removed. */
-static int prune_empty(const buf *in, buf *out)
+/* A ResourceSpans without its empty scopes, or nothing when none has spans. */
+static int keep_resource(void *ctx, wire_cur rs, buf *out)
 {
-    wire_cur c = {in->p, in->p + in->n};
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur rs;
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (!(f == 1 && wt == WT_LEN)) { /* another field of the request: kept */
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
-            if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
-            continue;
-        }
-        if (wire_len(&c, &rs) < 0)
-            return -1;
-        if (!resource_has_scopes(rs))
-            continue;
-        buf kept = {0};
-        int rc = prune(rs, 2, scope_has_spans, &kept);
-        if (rc == 0 && buf_field(out, 1, kept.p ? kept.p : (const uint8_t *)"", kept.n) < 0)
-            rc = -2;
-        PyMem_Free(kept.p);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int edit_request(editor *e, wire_cur c, buf *out)
-{
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        const uint8_t *start = c.pos;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (!(f == 1 && wt == WT_LEN)) {
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
-            if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
-            continue;
-        }
-        if (wire_len(&c, &sub) < 0)
-            return -1;
-        buf res = {0};
-        int rc = edit_resource(e, sub, &res);
-        if (rc == 0 && buf_field(out, 1, res.p ? res.p : (const uint8_t *)"", res.n) < 0)
-            rc = -2;
-        PyMem_Free(res.p);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    int rc = wire_each(rs, 2, scope_with_spans, NULL);
+    if (rc != FOUND)
+        return rc;
+    return rewrite_field(rs, 2, keep_scope, NULL, out, 1);
 }
 
 static PyObject *edit(PyObject *self, PyObject *args)
@@ -798,9 +680,11 @@ static PyObject *edit(PyObject *self, PyObject *args)
     }
     buf out = {0}, pruned = {0};
     wire_cur c = {view.buf, (const uint8_t *)view.buf + view.len};
-    int rc = edit_request(&e, c, &out);
-    if (rc == 0 && e.dropped)
-        rc = prune_empty(&out, &pruned);
+    int rc = rewrite(c, 1, edit_resource, &e, &out);
+    if (rc == 0 && e.dropped) {
+        wire_cur edited = {out.p, out.p + out.n};
+        rc = rewrite(edited, 1, keep_resource, NULL, &pruned);
+    }
     PyObject *result = NULL;
     if (rc == 0) {
         const buf *final = e.dropped ? &pruned : &out;

@@ -25,7 +25,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "wire.h"
+#include "otlp.h"
 
 #define MAX_KEYS 64
 
@@ -96,46 +96,21 @@ static int wanted_index(const wanted *w, slice key)
     return -1;
 }
 
-/* One KeyValue: its key (the last one, as protobuf), its serialized value and how many
- * value fields it has (more than one merge: their concatenation). */
-static int key_value(wire_cur c, slice *key, slice *value, int *nvalues)
-{
-    key->p = value->p = c.pos;
-    key->n = value->n = 0;
-    *nvalues = 0;
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if ((f == 1 || f == 2) && wt == WT_LEN) {
-            if (wire_len(&c, &sub) < 0)
-                return -1;
-            slice *s = f == 1 ? key : value;
-            s->p = sub.pos;
-            s->n = (size_t)(sub.end - sub.pos);
-            *nvalues += f == 2;
-        } else if (wire_skip(&c, f, wt) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* The wanted keys among a KeyValue, first occurrence of a key wins. found[i] is 1 when
  * values[i] is the AnyValue's bytes, 2 when the KeyValue repeats its value field: then
  * values[i] is the whole KeyValue and the value is the fields' concatenation (merged). */
 static int match_attr(wire_cur kv, const wanted *w, slice *values, int *found)
 {
-    slice key, value;
+    wire_cur key_c, value_c;
     int nvalues;
-    if (key_value(kv, &key, &value, &nvalues) < 0)
+    if (otlp_key_value(kv, &key_c, &value_c, &nvalues) < 0)
         return -1;
+    slice key = {key_c.pos, (size_t)(key_c.end - key_c.pos)};
     int i = wanted_index(w, key);
     if (i >= 0 && !found[i]) {
         found[i] = nvalues > 1 ? 2 : 1;
-        values[i] = value;
+        values[i].p = value_c.pos;
+        values[i].n = (size_t)(value_c.end - value_c.pos);
         if (nvalues > 1) {
             values[i].p = kv.pos;
             values[i].n = (size_t)(kv.end - kv.pos);
@@ -153,8 +128,8 @@ static PyObject *merged_value(slice kv)
         uint32_t f;
         int wt;
         wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0 || (wt == WT_LEN ? wire_len(&c, &sub)
-                                                       : wire_skip(&c, f, wt)) < 0) {
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0) {
             Py_CLEAR(out);
             return malformed();
         }
@@ -239,29 +214,8 @@ static double duration(const span_fields *s, double divider)
     return s->end > s->start ? (double)(s->end - s->start) / divider : 0.0;
 }
 
-/* Calls `each(ctx, field, payload)` for every length-delimited field `want` of a message. */
-typedef int (*each_fn)(void *ctx, wire_cur payload);
-
-static int each_field(wire_cur c, uint32_t want, each_fn each, void *ctx)
-{
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (f == want && wt == WT_LEN) {
-            int rc;
-            if (wire_len(&c, &sub) < 0)
-                return -1;
-            if ((rc = each(ctx, sub)) < 0)
-                return rc;
-        } else if (wire_skip(&c, f, wt) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
+typedef wire_each_fn each_fn;
+#define each_field wire_each
 
 /* --- span_groups ------------------------------------------------------------------------- */
 
@@ -460,16 +414,11 @@ static int group_scope(void *ctx, wire_cur payload)
         uint32_t f;
         int wt;
         wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0) {
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
             rc = -1;
-        } else if ((f == 1 || f == 2) && wt == WT_LEN) {
-            if (wire_len(&c, &sub) < 0)
-                rc = -1;
-            else
-                rc = f == 1 ? append_bytes(&scope, sub) : group_span(g, sub);
-        } else if (wire_skip(&c, f, wt) < 0) {
-            rc = -1;
-        }
+        else if ((f == 1 || f == 2) && wt == WT_LEN)
+            rc = f == 1 ? append_bytes(&scope, sub) : group_span(g, sub);
     }
     PyObject *groups = rc == 0 ? PyList_New(g->n) : NULL;
     for (Py_ssize_t i = 0; groups && i < g->n; i++) {
@@ -504,19 +453,13 @@ static int resource_fields(wire_cur c, int (*each)(void *, wire_cur, uint32_t), 
 {
     while (c.pos < c.end) {
         uint32_t f;
-        int wt;
+        int wt, rc;
         wire_cur sub;
-        if (wire_tag(&c, &f, &wt) < 0)
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
             return -1;
-        if ((f == 1 || f == 2) && wt == WT_LEN) {
-            int rc;
-            if (wire_len(&c, &sub) < 0)
-                return -1;
-            if ((rc = each(ctx, sub, f)) < 0)
-                return rc;
-        } else if (wire_skip(&c, f, wt) < 0) {
-            return -1;
-        }
+        if ((f == 1 || f == 2) && wt == WT_LEN && (rc = each(ctx, sub, f)) < 0)
+            return rc;
     }
     return 0;
 }

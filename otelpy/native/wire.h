@@ -129,6 +129,40 @@ static inline int wire_skip(wire_cur *c, uint32_t field, int wtype)
     return wire_skip_at(c, field, wtype, 0);
 }
 
+/* Reads one field: its number, wire type, where it starts (its tag) and, when it is
+ * length-delimited, its payload (otherwise an empty cursor where the value was); the
+ * cursor moves past it. */
+static inline int wire_next(wire_cur *c, uint32_t *field, int *wtype, wire_cur *payload,
+                            const uint8_t **start)
+{
+    *start = c->pos;
+    if (wire_tag(c, field, wtype) < 0)
+        return -1;
+    if (*wtype == WT_LEN)
+        return wire_len(c, payload);
+    payload->pos = payload->end = c->pos;
+    return wire_skip(c, *field, *wtype);
+}
+
+/* Calls `each(ctx, payload)` for every length-delimited field `field` of a message, in
+ * order; stops at the first negative answer and returns it. */
+typedef int (*wire_each_fn)(void *ctx, wire_cur payload);
+
+static inline int wire_each(wire_cur c, uint32_t field, wire_each_fn each, void *ctx)
+{
+    while (c.pos < c.end) {
+        uint32_t f;
+        int wt, rc;
+        wire_cur sub;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
+            return -1;
+        if (f == field && wt == WT_LEN && (rc = each(ctx, sub)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Bytes needed to write `v` as a varint. */
 static inline size_t wire_varint_size(uint64_t v)
 {
