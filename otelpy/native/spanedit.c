@@ -1,31 +1,39 @@
-/* otelpy.native._spanedit: OTTL span statements of a few common shapes run over the bytes of
- * an ExportTraceServiceRequest, rewriting only the spans they change (the transform and
- * filter processors' native path; otelpy/ottl/native.py decides which statements map here).
+/* otelpy.native._spanedit: OTTL span statements and conditions of common shapes run over the
+ * bytes of an ExportTraceServiceRequest, rewriting only the spans they change (the transform
+ * and filter processors' native path; otelpy/ottl/native.py decides what maps here).
  *
  * edit(data, ops) -> (bytes, dropped) or None
- *     runs `ops` on every span in order and returns the new request and how many spans a
- *     drop op removed (scopes and resources left without spans are removed too, as
- *     otelpy.pdata.items.retain_spans does). None when the request holds what the native
- *     path leaves to the general one: a span with a repeated attribute key, a resource
- *     value to copy that is not a plain string, int, double or bool. ValueError when the
- *     bytes are not a well-formed request.
+ *     runs `ops` on every span in order and returns the new request (`data` itself when no
+ *     span changed) and how many spans a drop op removed (then scopes and resources left
+ *     without spans are removed, as otelpy.pdata.items.retain_spans does). None when the
+ *     request holds what the general path must do: a span with a repeated attribute key or
+ *     status, a KeyValue or AnyValue that protobuf would merge or that has unknown fields, a
+ *     value to copy that is an array or a map. ValueError when the bytes are not a
+ *     well-formed request or a string read here is not UTF-8.
  *
- * ops, a tuple of tuples, each on span attributes (first occurrence of a key):
- *     (0, key, resource_key)      set(attributes[key], resource.attributes[resource_key])
- *     (1, key, swap)              a string value -> swap(value) when it differs
- *     (2, key)                    delete_key(attributes, key)
- *     (3, code, key, cmp, number) set(status.code, code) where attributes[key] <cmp> number
- *                                 (cmp 0..5: == != < <= > >=; only int and double values
- *                                 compare, anything else is only != the number, as OTTL)
- *     (4, limit)                  truncate_all(attributes, limit): UTF-8 safe byte cut
- *     (5, key, text)              drop the span when attributes[key] == text (a string)
- *     (6, test)                   drop the span when test(name) is true
+ * ops, a tuple of tuples; `where` is None or a condition; keys are span attribute keys and
+ * name their first occurrence, as the general path's key index:
+ *     (0, where, key, 0, resource_key)   set(attributes[key], resource.attributes[resource_key])
+ *     (0, where, key, 1, anyvalue)       set(attributes[key], <literal>): its AnyValue bytes
+ *     (0, where, key, 2, other_key)      set(attributes[key], attributes[other_key])
+ *     (1, where, key, swap)              a string value -> swap(value) when it differs
+ *     (2, where, key)                    delete_key(attributes, key)
+ *     (3, where, code)                   set(status.code, code)
+ *     (4, where, limit)                  truncate_all(attributes, limit): UTF-8 safe byte cut
+ *     (5, condition)                     drop the span when the condition holds
+ *     (6, condition, count)              unless the condition holds, skip the next count ops
+ * conditions, with OTTL's comparison rules (anyvalue.h; cmp 0..5: == != < <= > >=):
+ *     (0, key, cmp, literal)    attributes[key] cmp literal (None, bool, int, float, str, bytes)
+ *     (1, cmp, literal)         name cmp literal
+ *     (2, text) / (3, text)     name starts with / contains text
+ *     (4, test)                 test(name) is true
+ *     (5, (c, ...)) / (6, (c, ...)) / (7, c)     and / or / not
  * swap and test are Python callables; what they raise propagates.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "wire.h"
+#include "anyvalue.h"
 
 typedef struct {
     uint8_t *p;
@@ -53,7 +61,8 @@ static int buf_put(buf *b, const void *p, size_t n)
 {
     if (buf_reserve(b, n) < 0)
         return -1;
-    memcpy(b->p + b->n, p, n);
+    if (n)
+        memcpy(b->p + b->n, p, n);
     b->n += n;
     return 0;
 }
@@ -68,77 +77,213 @@ static int buf_field(buf *b, uint32_t field, const void *p, size_t n)
     return buf_put(b, p, n);
 }
 
-/* --- ops ---------------------------------------------------------------------------- */
+/* Result codes inside: 0 fine (1: drop the span), -1 malformed bytes, -2 a Python error is
+ * set, -3 the request is for the general path. */
+enum { MALFORMED = -1, PYERR = -2, GENERAL = -3 };
 
-enum { OP_SET_RES, OP_SWAP, OP_DELETE, OP_STATUS_WHERE, OP_TRUNCATE, OP_DROP_EQ, OP_DROP_NAME };
+/* --- conditions and ops, read from their tuples ------------------------------------- */
+
+enum { C_ATTR, C_NAME, C_PREFIX, C_CONTAINS, C_CALL, C_AND, C_OR, C_NOT };
+
+typedef struct cond {
+    int kind, cmp;
+    const char *text; /* C_ATTR: the key; C_PREFIX, C_CONTAINS: the text */
+    Py_ssize_t text_n;
+    value lit;
+    PyObject *call;
+    struct cond *kids;
+    Py_ssize_t nkids;
+} cond;
+
+static void cond_free(cond *c)
+{
+    for (Py_ssize_t i = 0; c->kids && i < c->nkids; i++)
+        cond_free(&c->kids[i]);
+    PyMem_Free(c->kids);
+    c->kids = NULL;
+}
+
+static int read_literal(PyObject *o, value *v)
+{
+    memset(v, 0, sizeof *v);
+    Py_ssize_t n;
+    if (o == Py_None) {
+        v->kind = V_NIL;
+    } else if (PyBool_Check(o)) {
+        v->kind = V_BOOL;
+        v->i = o == Py_True;
+    } else if (PyLong_Check(o)) {
+        v->kind = V_INT;
+        v->i = PyLong_AsLongLong(o);
+        if (v->i == -1 && PyErr_Occurred())
+            return -1;
+    } else if (PyFloat_Check(o)) {
+        v->kind = V_DOUBLE;
+        v->d = PyFloat_AS_DOUBLE(o);
+    } else if (PyUnicode_Check(o)) {
+        v->kind = V_STR;
+        if (!(v->s = (const uint8_t *)PyUnicode_AsUTF8AndSize(o, &n)))
+            return -1;
+        v->n = (size_t)n;
+    } else if (PyBytes_Check(o)) {
+        v->kind = V_BYTES;
+        v->s = (const uint8_t *)PyBytes_AS_STRING(o);
+        v->n = (size_t)PyBytes_GET_SIZE(o);
+    } else {
+        PyErr_SetString(PyExc_TypeError, "a literal is None, bool, int, float, str or bytes");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_cond(PyObject *t, cond *c, int depth)
+{
+    memset(c, 0, sizeof *c);
+    Py_ssize_t size = PyTuple_Check(t) ? PyTuple_GET_SIZE(t) : 0;
+    if (size < 2 || depth > 64) {
+        PyErr_SetString(PyExc_ValueError, "not a known condition");
+        return -1;
+    }
+    c->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 0));
+    PyObject *a1 = PyTuple_GET_ITEM(t, 1), *a2 = size > 2 ? PyTuple_GET_ITEM(t, 2) : NULL;
+    PyObject *a3 = size > 3 ? PyTuple_GET_ITEM(t, 3) : NULL;
+    switch (c->kind) {
+    case C_ATTR:
+        if (!a3 || !(c->text = PyUnicode_AsUTF8AndSize(a1, &c->text_n)))
+            break;
+        c->cmp = (int)PyLong_AsLong(a2);
+        return c->cmp < 0 || c->cmp > 5 || PyErr_Occurred() ? -1 : read_literal(a3, &c->lit);
+    case C_NAME:
+        if (!a2)
+            break;
+        c->cmp = (int)PyLong_AsLong(a1);
+        return c->cmp < 0 || c->cmp > 5 || PyErr_Occurred() ? -1 : read_literal(a2, &c->lit);
+    case C_PREFIX:
+    case C_CONTAINS:
+        return (c->text = PyUnicode_AsUTF8AndSize(a1, &c->text_n)) ? 0 : -1;
+    case C_CALL:
+        c->call = a1;
+        if (PyCallable_Check(a1))
+            return 0;
+        break;
+    case C_NOT:
+        a1 = PyTuple_Pack(1, a1);
+        if (!a1)
+            return -1;
+        /* fall through: one operand */
+    case C_AND:
+    case C_OR: {
+        int packed = c->kind == C_NOT;
+        c->nkids = PyTuple_Check(a1) ? PyTuple_GET_SIZE(a1) : -1;
+        if (c->nkids >= 0)
+            c->kids = PyMem_Calloc((size_t)c->nkids + 1, sizeof(cond));
+        int rc = c->kids ? 0 : -1;
+        for (Py_ssize_t i = 0; rc == 0 && i < c->nkids; i++)
+            rc = read_cond(PyTuple_GET_ITEM(a1, i), &c->kids[i], depth + 1);
+        if (packed)
+            Py_DECREF(a1);
+        if (rc < 0 && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "not a known condition");
+        return rc;
+    }
+    default:
+        break;
+    }
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "not a known condition");
+    return -1;
+}
+
+enum { OP_SET, OP_SWAP, OP_DELETE, OP_STATUS, OP_TRUNCATE, OP_DROP, OP_GATE };
+enum { FROM_RESOURCE, FROM_LITERAL, FROM_ATTR };
 
 typedef struct {
-    int kind;
-    const char *key, *other; /* other: resource key or the text to compare */
+    int kind, from;
+    cond *where; /* NULL: always */
+    cond test;   /* the storage of `where` */
+    const char *key, *other; /* other: resource key, literal AnyValue bytes, other key */
     Py_ssize_t key_n, other_n;
+    value literal;
     PyObject *call;
-    long code, limit;
-    int cmp;
-    double number;
+    long long code, limit, count;
 } op;
+
+static int read_where(PyObject *o, op *out)
+{
+    if (o == Py_None)
+        return 0;
+    out->where = &out->test;
+    return read_cond(o, &out->test, 0);
+}
+
+static int read_op(PyObject *t, op *o)
+{
+    Py_ssize_t size = PyTuple_Check(t) ? PyTuple_GET_SIZE(t) : 0;
+    o->kind = size >= 2 ? (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 0)) : -1;
+    PyObject *a[5] = {NULL};
+    for (Py_ssize_t i = 1; i < size && i < 5; i++)
+        a[i] = PyTuple_GET_ITEM(t, i);
+    if (o->kind == OP_DROP || o->kind == OP_GATE) {
+        if (read_where(a[1], o) < 0 || !o->where)
+            return -1;
+        o->count = o->kind == OP_GATE && a[2] ? PyLong_AsLongLong(a[2]) : 0;
+        return (o->kind == OP_GATE && (!a[2] || o->count < 0)) || PyErr_Occurred() ? -1 : 0;
+    }
+    if (o->kind < 0 || o->kind > OP_TRUNCATE || !a[2] || read_where(a[1], o) < 0)
+        return -1;
+    if (o->kind == OP_STATUS || o->kind == OP_TRUNCATE) {
+        long long v = PyLong_AsLongLong(a[2]);
+        *(o->kind == OP_STATUS ? &o->code : &o->limit) = v;
+        return PyErr_Occurred() || (o->kind == OP_TRUNCATE && v < 0) ||
+               (o->kind == OP_STATUS && (v < INT32_MIN || v > INT32_MAX)) ? -1 : 0;
+    }
+    if (!(o->key = PyUnicode_AsUTF8AndSize(a[2], &o->key_n)))
+        return -1;
+    if (o->kind == OP_SWAP) {
+        o->call = a[3];
+        return a[3] && PyCallable_Check(a[3]) ? 0 : -1;
+    }
+    if (o->kind == OP_DELETE)
+        return 0;
+    o->from = a[3] && a[4] ? (int)PyLong_AsLong(a[3]) : -1;
+    if (o->from == FROM_LITERAL) { /* AnyValue bytes of a scalar */
+        char *p;
+        if (PyBytes_AsStringAndSize(a[4], &p, &o->other_n) < 0)
+            return -1;
+        o->other = p;
+        int rc = any_value((const uint8_t *)p, (size_t)o->other_n, &o->literal);
+        return rc < 0 || o->literal.kind == V_NIL || o->literal.kind == V_ARRAY ||
+               o->literal.kind == V_KVLIST ? -1 : 0;
+    }
+    if (o->from != FROM_RESOURCE && o->from != FROM_ATTR)
+        return -1;
+    return (o->other = PyUnicode_AsUTF8AndSize(a[4], &o->other_n)) ? 0 : -1;
+}
+
+static void free_ops(op *ops, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; ops && i < n; i++)
+        if (ops[i].where)
+            cond_free(ops[i].where);
+    PyMem_Free(ops);
+}
 
 static int read_ops(PyObject *tuple, op **out, Py_ssize_t *n)
 {
-    *n = PyTuple_Check(tuple) ? PyTuple_GET_SIZE(tuple) : -1;
-    if (*n < 0) {
-        PyErr_SetString(PyExc_TypeError, "ops must be a tuple");
-        return -1;
-    }
+    *n = PyTuple_GET_SIZE(tuple);
     *out = PyMem_Calloc((size_t)*n + 1, sizeof(op));
     if (!*out) {
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < *n; i++) {
-        PyObject *t = PyTuple_GET_ITEM(tuple, i);
-        op *o = &(*out)[i];
-        int ok = PyTuple_Check(t) && PyTuple_GET_SIZE(t) >= 2;
-        o->kind = ok ? (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 0)) : -1;
-        PyObject *a1 = ok ? PyTuple_GET_ITEM(t, 1) : NULL;
-        PyObject *a2 = ok && PyTuple_GET_SIZE(t) > 2 ? PyTuple_GET_ITEM(t, 2) : NULL;
-        switch (o->kind) {
-        case OP_SET_RES:
-        case OP_DROP_EQ:
-            ok = a2 && (o->key = PyUnicode_AsUTF8AndSize(a1, &o->key_n)) &&
-                 (o->other = PyUnicode_AsUTF8AndSize(a2, &o->other_n));
-            break;
-        case OP_SWAP:
-            ok = a2 && (o->key = PyUnicode_AsUTF8AndSize(a1, &o->key_n)) && PyCallable_Check(a2);
-            o->call = a2;
-            break;
-        case OP_DELETE:
-            ok = (o->key = PyUnicode_AsUTF8AndSize(a1, &o->key_n)) != NULL;
-            break;
-        case OP_STATUS_WHERE:
-            ok = PyTuple_GET_SIZE(t) == 5;
-            if (ok) {
-                o->code = PyLong_AsLong(a1);
-                o->key = PyUnicode_AsUTF8AndSize(a2, &o->key_n);
-                o->cmp = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 3));
-                o->number = PyFloat_AsDouble(PyTuple_GET_ITEM(t, 4));
-                ok = o->key && !PyErr_Occurred() && o->cmp >= 0 && o->cmp <= 5;
-            }
-            break;
-        case OP_TRUNCATE:
-            o->limit = PyLong_AsLong(a1);
-            ok = o->limit >= 0 && !PyErr_Occurred();
-            break;
-        case OP_DROP_NAME:
-            ok = PyCallable_Check(a1);
-            o->call = a1;
-            break;
-        default:
-            ok = 0;
-        }
-        if (!ok) {
-            if (!PyErr_Occurred())
+        if (read_op(PyTuple_GET_ITEM(tuple, i), &(*out)[i]) < 0) {
+            if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError) ||
+                PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                PyErr_Clear();
                 PyErr_Format(PyExc_ValueError, "op %zd is not a known op", i);
-            PyMem_Free(*out);
+            }
+            free_ops(*out, *n);
             return -1;
         }
     }
@@ -148,17 +293,18 @@ static int read_ops(PyObject *tuple, op **out, Py_ssize_t *n)
 /* --- one span ---------------------------------------------------------------------------- */
 
 typedef struct {
-    const uint8_t *key, *val; /* val: the AnyValue's bytes */
-    size_t key_n, val_n;
-    PyObject *owned; /* a replaced value's AnyValue bytes, or NULL */
-    int deleted;
+    const uint8_t *key, *kv; /* kv: the KeyValue as received, NULL for one added here */
+    size_t key_n, kv_n;
+    value v;          /* the value now */
+    PyObject *owned;  /* holds v.s when it is a string made here */
+    int changed, deleted;
 } attr;
 
 typedef struct {
     attr *a;
     Py_ssize_t n, cap;
     int32_t status_code;
-    int has_status, status_changed;
+    int has_status, status_changed, name_checked;
     const uint8_t *status_p; /* the status payload (message, code) */
     size_t status_n;
     const uint8_t *name;
@@ -171,7 +317,7 @@ static void span_clear(span *s)
     for (Py_ssize_t i = 0; i < s->n; i++)
         Py_CLEAR(s->a[i].owned);
     s->n = 0;
-    s->has_status = s->status_changed = s->changed = 0;
+    s->has_status = s->status_changed = s->changed = s->name_checked = 0;
     s->status_code = 0;
     s->status_p = NULL;
     s->status_n = 0;
@@ -179,41 +325,36 @@ static void span_clear(span *s)
     s->name_n = 0;
 }
 
-static int span_add_attr(span *s, const uint8_t *key, size_t key_n, const uint8_t *val,
-                         size_t val_n)
+static attr *span_add_attr(span *s)
 {
     if (s->n == s->cap) {
         Py_ssize_t cap = s->cap ? s->cap * 2 : 16;
         attr *a = PyMem_Realloc(s->a, (size_t)cap * sizeof(attr));
         if (!a) {
             PyErr_NoMemory();
-            return -1;
+            return NULL;
         }
         s->a = a;
         s->cap = cap;
     }
     attr *at = &s->a[s->n++];
-    at->key = key;
-    at->key_n = key_n;
-    at->val = val;
-    at->val_n = val_n;
-    at->owned = NULL;
-    at->deleted = 0;
-    return 0;
+    memset(at, 0, sizeof *at);
+    return at;
 }
 
-static attr *find(span *s, const char *key, Py_ssize_t n)
+static attr *find(span *s, const void *key, size_t n)
 {
     for (Py_ssize_t i = 0; i < s->n; i++) {
         attr *a = &s->a[i];
-        if (!a->deleted && a->key_n == (size_t)n && memcmp(a->key, key, (size_t)n) == 0)
+        if (!a->deleted && a->key_n == n && (n == 0 || memcmp(a->key, key, n) == 0))
             return a;
     }
     return NULL;
 }
 
-/* A KeyValue's key and value (each the last of its field; -2: a repeated value field,
- * which protobuf merges: left to the general path). */
+/* A KeyValue's key and value (the last of each field, as protobuf). GENERAL for a repeated
+ * value field (protobuf merges them) or any other field (kept by protobuf when it
+ * rewrites a value). */
 static int key_value(wire_cur c, wire_cur *key, wire_cur *val)
 {
     int values = 0;
@@ -223,256 +364,353 @@ static int key_value(wire_cur c, wire_cur *key, wire_cur *val)
         int wt;
         wire_cur sub;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if ((f == 1 || f == 2) && wt == WT_LEN) {
             if (wire_len(&c, &sub) < 0)
-                return -1;
+                return MALFORMED;
             *(f == 1 ? key : val) = sub;
             values += f == 2;
-        } else if (wire_skip(&c, f, wt) < 0) {
-            return -1;
+        } else {
+            return wire_skip(&c, f, wt) < 0 ? MALFORMED : GENERAL;
         }
     }
-    return values > 1 ? -2 : 0;
+    if (!utf8_valid(key->pos, (size_t)(key->end - key->pos)))
+        return MALFORMED;
+    return values > 1 ? GENERAL : 0;
 }
 
-/* An AnyValue's single scalar: its field (1 string, 2 bool, 3 int, 4 double) and value;
- * 0 when it is anything else (empty, several fields, array, map, bytes). */
-static int scalar(const uint8_t *p, size_t n, wire_cur *str, int64_t *i, double *d)
+/* Reads a span's attributes, name and status. */
+static int parse_span(wire_cur c, span *s)
 {
-    wire_cur c = {p, p + n};
-    uint32_t f;
-    int wt;
-    uint64_t v;
-    if (n == 0 || wire_tag(&c, &f, &wt) < 0)
-        return 0;
-    if (f == 1 && wt == WT_LEN && wire_len(&c, str) == 0 && c.pos == c.end)
-        return 1;
-    if ((f == 2 || f == 3) && wt == WT_VARINT && wire_varint(&c, &v) == 0 && c.pos == c.end) {
-        *i = (int64_t)v;
-        return (int)f;
-    }
-    if (f == 4 && wt == WT_I64 && wire_fixed64(&c, &v) == 0 && c.pos == c.end) {
-        memcpy(d, &v, sizeof *d);
-        return 4;
+    span_clear(s);
+    while (c.pos < c.end) {
+        uint32_t f;
+        int wt;
+        wire_cur sub, key, val;
+        if (wire_tag(&c, &f, &wt) < 0)
+            return MALFORMED;
+        if (wt != WT_LEN || (f != 5 && f != 9 && f != 15)) {
+            if (wire_skip(&c, f, wt) < 0)
+                return MALFORMED;
+            continue;
+        }
+        if (wire_len(&c, &sub) < 0)
+            return MALFORMED;
+        if (f == 5) {
+            s->name = sub.pos;
+            s->name_n = (size_t)(sub.end - sub.pos);
+        } else if (f == 15) {
+            if (s->has_status)
+                return GENERAL; /* merged status messages */
+            s->has_status = 1;
+            s->status_p = sub.pos;
+            s->status_n = (size_t)(sub.end - sub.pos);
+        } else {
+            int rc = key_value(sub, &key, &val);
+            if (rc < 0)
+                return rc;
+            if (find(s, key.pos, (size_t)(key.end - key.pos)))
+                return GENERAL; /* a repeated key */
+            attr *a = span_add_attr(s);
+            if (!a)
+                return PYERR;
+            a->key = key.pos;
+            a->key_n = (size_t)(key.end - key.pos);
+            a->kv = sub.pos;
+            a->kv_n = (size_t)(sub.end - sub.pos);
+            rc = any_value(val.pos, (size_t)(val.end - val.pos), &a->v);
+            if (rc < 0)
+                return rc;
+        }
     }
     return 0;
 }
 
-static int compare(int cmp, double a, double b)
+static int name_value(span *s, value *v)
 {
-    switch (cmp) {
-    case 0: return a == b;
-    case 1: return a != b;
-    case 2: return a < b;
-    case 3: return a <= b;
-    case 4: return a > b;
-    default: return a >= b;
+    if (!s->name_checked && !utf8_valid(s->name, s->name_n))
+        return MALFORMED;
+    s->name_checked = 1;
+    memset(v, 0, sizeof *v);
+    v->kind = V_STR;
+    v->s = s->name;
+    v->n = s->name_n;
+    return 0;
+}
+
+static int contains(const uint8_t *p, size_t n, const char *text, size_t m)
+{
+    if (m == 0)
+        return 1;
+    for (size_t i = 0; i + m <= n; i++) {
+        const uint8_t *hit = memchr(p + i, text[0], n - i - m + 1);
+        if (!hit)
+            return 0;
+        i = (size_t)(hit - p);
+        if (memcmp(hit, text, m) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when the condition holds, 0 when not, or an error code. */
+static int holds(span *s, const cond *c)
+{
+    value v;
+    attr *a;
+    int rc;
+    switch (c->kind) {
+    case C_ATTR:
+        a = find(s, c->text, (size_t)c->text_n);
+        if (a)
+            return value_compare(&a->v, c->cmp, &c->lit);
+        memset(&v, 0, sizeof v);
+        return value_compare(&v, c->cmp, &c->lit);
+    case C_NAME:
+        return (rc = name_value(s, &v)) < 0 ? rc : value_compare(&v, c->cmp, &c->lit);
+    case C_PREFIX:
+    case C_CONTAINS:
+        if ((rc = name_value(s, &v)) < 0)
+            return rc;
+        if (c->kind == C_CONTAINS)
+            return contains(v.s, v.n, c->text, (size_t)c->text_n);
+        return v.n >= (size_t)c->text_n && memcmp(v.s, c->text, (size_t)c->text_n) == 0;
+    case C_CALL: {
+        if ((rc = name_value(s, &v)) < 0)
+            return rc;
+        PyObject *name = PyUnicode_DecodeUTF8((const char *)v.s, (Py_ssize_t)v.n, NULL);
+        PyObject *got = name ? PyObject_CallOneArg(c->call, name) : NULL;
+        Py_XDECREF(name);
+        int truth = got ? PyObject_IsTrue(got) : -1;
+        Py_XDECREF(got);
+        return truth < 0 ? PYERR : truth;
+    }
+    case C_NOT:
+        return (rc = holds(s, &c->kids[0])) < 0 ? rc : !rc;
+    default: /* C_AND, C_OR */
+        for (Py_ssize_t i = 0; i < c->nkids; i++) {
+            if ((rc = holds(s, &c->kids[i])) < 0)
+                return rc;
+            if (rc == (c->kind == C_OR))
+                return rc;
+        }
+        return c->kind == C_AND;
     }
 }
 
-static int compare_int(int cmp, int64_t a, double literal)
+/* attributes[key] = v (kept alive by `owned`, which gains a reference): the first
+ * occurrence changes in place, or the key is appended, as pcommon.Map.Put. */
+static int put(span *s, const char *key, size_t key_n, const value *v, PyObject *owned)
 {
-    /* an int with an int literal compares as ints (the literal is whole, |x| < 2^53) */
-    int64_t b = (int64_t)literal;
-    switch (cmp) {
-    case 0: return a == b;
-    case 1: return a != b;
-    case 2: return a < b;
-    case 3: return a <= b;
-    case 4: return a > b;
-    default: return a >= b;
+    attr *a = find(s, key, key_n);
+    if (!a) {
+        if (!(a = span_add_attr(s)))
+            return PYERR;
+        a->key = (const uint8_t *)key;
+        a->key_n = key_n;
     }
-}
-
-static PyObject *string_value(PyObject *text)
-{
-    Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
-    if (!s)
-        return NULL;
-    uint8_t head[16];
-    head[0] = 0x0a;
-    uint8_t *end = wire_put_varint(head + 1, (uint64_t)n);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (end - head) + n);
-    if (!out)
-        return NULL;
-    memcpy(PyBytes_AS_STRING(out), head, (size_t)(end - head));
-    memcpy(PyBytes_AS_STRING(out) + (end - head), s, (size_t)n);
-    return out;
-}
-
-static int set_owned(span *s, attr *a, PyObject *value_bytes)
-{
-    if (!value_bytes)
-        return -1;
-    Py_XSETREF(a->owned, value_bytes);
-    a->val = (const uint8_t *)PyBytes_AS_STRING(value_bytes);
-    a->val_n = (size_t)PyBytes_GET_SIZE(value_bytes);
-    s->changed = 1;
+    Py_XINCREF(owned);
+    Py_XSETREF(a->owned, owned);
+    a->v = *v;
+    a->changed = s->changed = 1;
     return 0;
 }
 
 typedef struct {
     const uint8_t *p;
     size_t n;
-} rvalue; /* a resource value to copy, per op (NULL: the resource lacks it) */
+    int seen;
+} rvalue; /* a resource value to copy, per op: its AnyValue bytes */
 
-/* Runs the ops on one span: 1 to drop it, 0 to keep it, -1 error, -3 general path. */
+static int set_op(span *s, const op *o, const rvalue *res)
+{
+    value v;
+    PyObject *owned = NULL;
+    if (o->from == FROM_LITERAL) {
+        v = o->literal;
+    } else if (o->from == FROM_RESOURCE) {
+        if (!res->seen)
+            return 0;
+        int rc = any_value(res->p, res->n, &v);
+        if (rc < 0)
+            return rc;
+    } else {
+        attr *src = find(s, o->other, (size_t)o->other_n);
+        if (!src)
+            return 0;
+        v = src->v; /* copied: adding an attribute may move the array */
+        owned = src->owned;
+    }
+    if (v.kind == V_NIL)
+        return 0; /* set ignores nil */
+    if (v.kind == V_ARRAY || v.kind == V_KVLIST)
+        return GENERAL; /* through Python lists and dicts on the general path */
+    Py_XINCREF(owned);
+    int rc = put(s, o->key, (size_t)o->key_n, &v, owned);
+    Py_XDECREF(owned);
+    return rc;
+}
+
+static int swap_op(span *s, const op *o)
+{
+    attr *a = find(s, o->key, (size_t)o->key_n);
+    if (!a || a->v.kind != V_STR)
+        return 0;
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)a->v.s, (Py_ssize_t)a->v.n, NULL);
+    if (!text)
+        return PYERR;
+    PyObject *got = PyObject_CallOneArg(o->call, text);
+    Py_DECREF(text);
+    if (!got)
+        return PYERR;
+    Py_ssize_t n;
+    const char *p = PyUnicode_Check(got) ? PyUnicode_AsUTF8AndSize(got, &n) : NULL;
+    if (!p) {
+        Py_DECREF(got);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "swap must return a str");
+        return PYERR;
+    }
+    int rc = 0;
+    if ((size_t)n != a->v.n || memcmp(p, a->v.s, (size_t)n) != 0) {
+        value v = {V_STR, 0, 0, (const uint8_t *)p, (size_t)n};
+        rc = put(s, o->key, (size_t)o->key_n, &v, got);
+    }
+    Py_DECREF(got);
+    return rc;
+}
+
+static void truncate_op(span *s, size_t limit)
+{
+    for (Py_ssize_t j = 0; j < s->n; j++) {
+        attr *t = &s->a[j];
+        if (t->deleted || t->v.kind != V_STR || t->v.n <= limit)
+            continue;
+        size_t cut = limit; /* back to the start of a cut character */
+        while (cut > 0 && (t->v.s[cut] & 0xC0) == 0x80)
+            cut--;
+        t->v.n = cut;
+        t->changed = s->changed = 1;
+    }
+}
+
+/* Runs the ops on one span: 1 to drop it, 0 to keep it, or an error code. */
 static int run_ops(span *s, const op *ops, Py_ssize_t nops, const rvalue *res)
 {
     for (Py_ssize_t i = 0; i < nops; i++) {
         const op *o = &ops[i];
-        attr *a = NULL;
-        wire_cur str;
-        int64_t iv = 0;
-        double dv = 0;
-        int kind;
+        int rc = o->where ? holds(s, o->where) : 1;
+        if (rc < 0)
+            return rc;
+        if (o->kind == OP_GATE) {
+            if (!rc)
+                i += o->count;
+            continue;
+        }
+        if (!rc)
+            continue;
+        attr *a;
         switch (o->kind) {
-        case OP_SET_RES:
-            if (!res[i].p)
-                break; /* set ignores nil */
-            a = find(s, o->key, o->key_n);
-            if (!a) {
-                if (span_add_attr(s, (const uint8_t *)o->key, (size_t)o->key_n, NULL, 0) < 0)
-                    return -1;
-                a = &s->a[s->n - 1];
-            }
-            Py_CLEAR(a->owned);
-            a->val = res[i].p;
-            a->val_n = res[i].n;
-            s->changed = 1;
+        case OP_SET:
+            rc = set_op(s, o, &res[i]);
             break;
         case OP_SWAP:
-            a = find(s, o->key, o->key_n);
-            if (!a || scalar(a->val, a->val_n, &str, &iv, &dv) != 1)
-                break;
-            {
-                PyObject *text = PyUnicode_DecodeUTF8((const char *)str.pos, str.end - str.pos,
-                                                      NULL);
-                if (!text)
-                    return -1;
-                PyObject *got = PyObject_CallOneArg(o->call, text);
-                int same = got ? PyObject_RichCompareBool(got, text, Py_EQ) : -1;
-                Py_DECREF(text);
-                if (same < 0 || !PyUnicode_Check(got)) {
-                    Py_XDECREF(got);
-                    if (!PyErr_Occurred())
-                        PyErr_SetString(PyExc_TypeError, "swap must return a str");
-                    return -1;
-                }
-                int rc = same ? 0 : set_owned(s, a, string_value(got));
-                Py_DECREF(got);
-                if (rc < 0)
-                    return -1;
-            }
+            rc = swap_op(s, o);
             break;
         case OP_DELETE:
-            a = find(s, o->key, o->key_n);
-            if (a) {
-                a->deleted = 1;
-                s->changed = 1;
-            }
+            if ((a = find(s, o->key, (size_t)o->key_n)))
+                a->deleted = s->changed = 1;
             break;
-        case OP_STATUS_WHERE:
-            a = find(s, o->key, o->key_n);
-            kind = a ? scalar(a->val, a->val_n, &str, &iv, &dv) : 0;
-            /* OTTL: only ints and doubles compare with a number; anything else (nil, a
-             * string, a bool) is unequal to it and neither less nor greater */
-            if (kind == 3 ? compare_int(o->cmp, iv, o->number)
-                          : kind == 4 ? compare(o->cmp, dv, o->number) : o->cmp == 1) {
-                s->status_code = (int32_t)o->code;
-                s->status_changed = s->changed = 1;
-            }
+        case OP_STATUS:
+            s->status_code = (int32_t)o->code;
+            s->status_changed = s->changed = 1;
             break;
         case OP_TRUNCATE:
-            for (Py_ssize_t j = 0; j < s->n; j++) {
-                attr *t = &s->a[j];
-                if (t->deleted || scalar(t->val, t->val_n, &str, &iv, &dv) != 1 ||
-                    (size_t)(str.end - str.pos) <= (size_t)o->limit)
-                    continue;
-                size_t cut = (size_t)o->limit; /* back to the start of a cut character */
-                while (cut > 0 && (str.pos[cut] & 0xC0) == 0x80)
-                    cut--;
-                PyObject *text = PyUnicode_DecodeUTF8((const char *)str.pos, (Py_ssize_t)cut,
-                                                      NULL);
-                PyObject *value = text ? string_value(text) : NULL;
-                Py_XDECREF(text);
-                if (set_owned(s, t, value) < 0)
-                    return -1;
-            }
+            truncate_op(s, (size_t)o->limit);
             break;
-        case OP_DROP_EQ:
-            a = find(s, o->key, o->key_n);
-            if (a && scalar(a->val, a->val_n, &str, &iv, &dv) == 1 &&
-                (size_t)(str.end - str.pos) == (size_t)o->other_n &&
-                memcmp(str.pos, o->other, (size_t)o->other_n) == 0)
-                return 1;
-            break;
-        default: { /* OP_DROP_NAME */
-            PyObject *name = PyUnicode_DecodeUTF8((const char *)s->name, (Py_ssize_t)s->name_n,
-                                                  NULL);
-            PyObject *got = name ? PyObject_CallOneArg(o->call, name) : NULL;
-            Py_XDECREF(name);
-            int truth = got ? PyObject_IsTrue(got) : -1;
-            Py_XDECREF(got);
-            if (truth < 0)
-                return -1;
-            if (truth)
-                return 1;
+        default: /* OP_DROP: its condition held */
+            return 1;
         }
-        }
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
 
-/* Reads a span's attributes, name and status; -3 for what the general path must do. */
-static int parse_span(wire_cur c, span *s)
+/* A value as AnyValue bytes (a scalar: what the ops store). */
+static int put_value(buf *b, const value *v)
 {
-    span_clear(s);
-    int statuses = 0;
-    while (c.pos < c.end) {
-        uint32_t f;
-        int wt;
-        wire_cur sub, key, val;
-        if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
-        if (wt != WT_LEN || (f != 5 && f != 9 && f != 15)) {
-            if (wire_skip(&c, f, wt) < 0)
-                return -1;
+    uint8_t head[16];
+    uint8_t *end = head;
+    *end++ = (uint8_t)(v->kind << 3 | (v->kind == V_DOUBLE ? WT_I64
+                                      : v->kind == V_BOOL || v->kind == V_INT ? WT_VARINT
+                                                                              : WT_LEN));
+    if (v->kind == V_DOUBLE) {
+        uint64_t u;
+        memcpy(&u, &v->d, 8);
+        for (int k = 0; k < 8; k++)
+            *end++ = (uint8_t)(u >> (8 * k));
+    } else if (v->kind == V_BOOL || v->kind == V_INT) {
+        end = wire_put_varint(end, (uint64_t)v->i);
+    } else {
+        end = wire_put_varint(end, v->n);
+    }
+    if (buf_put(b, head, (size_t)(end - head)) < 0)
+        return -1;
+    return v->kind == V_STR || v->kind == V_BYTES ? buf_put(b, v->s, v->n) : 0;
+}
+
+static int write_attrs(buf *out, const span *s)
+{
+    buf kv = {0}, any = {0};
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < s->n && rc == 0; i++) {
+        const attr *a = &s->a[i];
+        if (a->deleted)
+            continue;
+        if (!a->changed) {
+            rc = buf_field(out, 9, a->kv, a->kv_n);
             continue;
         }
-        if (wire_len(&c, &sub) < 0)
-            return -1;
-        if (f == 5) {
-            s->name = sub.pos;
-            s->name_n = (size_t)(sub.end - sub.pos);
-        } else if (f == 15) {
-            s->has_status = 1;
-            s->status_p = sub.pos;
-            s->status_n = (size_t)(sub.end - sub.pos);
-            if (++statuses > 1)
-                return -3; /* merged status messages */
-        } else {
-            int rc = key_value(sub, &key, &val);
-            if (rc < 0)
-                return rc == -2 ? -3 : -1;
-            if (find(s, (const char *)key.pos, key.end - key.pos))
-                return -3; /* a repeated key */
-            wire_cur v = val;
-            uint32_t vf;
-            int vwt;
-            if (v.pos < v.end && (wire_tag(&v, &vf, &vwt) < 0 || wire_skip(&v, vf, vwt) < 0))
-                return -1;
-            if (v.pos < v.end)
-                return -3; /* a value with several fields (protobuf keeps the last) */
-            if (span_add_attr(s, key.pos, (size_t)(key.end - key.pos), val.pos,
-                              (size_t)(val.end - val.pos)) < 0)
-                return -2;
-            s->a[s->n - 1].owned = NULL;
-        }
+        kv.n = any.n = 0;
+        rc = buf_field(&kv, 1, a->key, a->key_n);
+        if (rc == 0)
+            rc = put_value(&any, &a->v);
+        if (rc == 0)
+            rc = buf_field(&kv, 2, any.p, any.n);
+        if (rc == 0)
+            rc = buf_field(out, 9, kv.p, kv.n);
     }
-    return 0;
+    PyMem_Free(kv.p);
+    PyMem_Free(any.p);
+    return rc < 0 ? PYERR : 0;
+}
+
+static int write_status(buf *out, const span *s)
+{
+    buf st = {0};
+    wire_cur c = {s->status_p, s->status_p + s->status_n};
+    int rc = 0;
+    while (rc == 0 && c.pos < c.end) {
+        uint32_t f;
+        int wt;
+        const uint8_t *start = c.pos;
+        if (wire_tag(&c, &f, &wt) < 0 || wire_skip(&c, f, wt) < 0)
+            rc = MALFORMED;
+        else if (!(s->status_changed && f == 3 && wt == WT_VARINT) &&
+                 buf_put(&st, start, (size_t)(c.pos - start)) < 0)
+            rc = PYERR;
+    }
+    if (rc == 0 && s->status_changed && s->status_code != 0) {
+        uint8_t code[12];
+        code[0] = 0x18;
+        uint8_t *end = wire_put_varint(code + 1, (uint64_t)(int64_t)s->status_code);
+        rc = buf_put(&st, code, (size_t)(end - code)) < 0 ? PYERR : 0;
+    }
+    if (rc == 0 && buf_field(out, 15, st.p, st.n) < 0)
+        rc = PYERR;
+    PyMem_Free(st.p);
+    return rc;
 }
 
 /* The changed span: its other fields as they were, then attributes and status. */
@@ -483,45 +721,14 @@ static int write_span(buf *out, wire_cur c, const span *s)
         int wt;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0 || wire_skip(&c, f, wt) < 0)
-            return -1;
-        if (!(wt == WT_LEN && (f == 9 || f == 15)) && buf_put(out, start, c.pos - start) < 0)
-            return -2;
+            return MALFORMED;
+        if (!(wt == WT_LEN && (f == 9 || f == 15)) &&
+            buf_put(out, start, (size_t)(c.pos - start)) < 0)
+            return PYERR;
     }
-    buf kv = {0};
-    int rc = 0;
-    for (Py_ssize_t i = 0; i < s->n && rc == 0; i++) {
-        const attr *a = &s->a[i];
-        if (a->deleted)
-            continue;
-        kv.n = 0;
-        rc = buf_field(&kv, 1, a->key, a->key_n);
-        if (rc == 0 && (a->val_n || a->owned))
-            rc = buf_field(&kv, 2, a->val, a->val_n);
-        if (rc == 0)
-            rc = buf_field(out, 9, kv.p, kv.n);
-    }
-    if (rc == 0 && (s->has_status || s->status_changed)) {
-        kv.n = 0;
-        wire_cur st = {s->status_p, s->status_p + s->status_n};
-        while (rc == 0 && st.pos < st.end) {
-            uint32_t f;
-            int wt;
-            const uint8_t *start = st.pos;
-            if (wire_tag(&st, &f, &wt) < 0 || wire_skip(&st, f, wt) < 0)
-                rc = -1;
-            else if (!(s->status_changed && f == 3) && buf_put(&kv, start, st.pos - start) < 0)
-                rc = -2;
-        }
-        if (rc == 0 && s->status_changed && s->status_code != 0) {
-            uint8_t code[12];
-            code[0] = 0x18;
-            uint8_t *end = wire_put_varint(code + 1, (uint64_t)(uint32_t)s->status_code);
-            rc = buf_put(&kv, code, (size_t)(end - code)) < 0 ? -2 : 0;
-        }
-        if (rc == 0)
-            rc = buf_field(out, 15, kv.p ? kv.p : (const uint8_t *)"", kv.n);
-    }
-    PyMem_Free(kv.p);
+    int rc = write_attrs(out, s);
+    if (rc == 0 && (s->has_status || s->status_changed))
+        rc = write_status(out, s);
     return rc;
 }
 
@@ -544,16 +751,16 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
         wire_cur sub;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (!(f == 2 && wt == WT_LEN)) {
             if (wire_skip(&c, f, wt) < 0)
-                return -1;
+                return MALFORMED;
             if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
+                return PYERR;
             continue;
         }
         if (wire_len(&c, &sub) < 0)
-            return -1;
+            return MALFORMED;
         int rc = parse_span(sub, &e->s);
         if (rc == 0)
             rc = run_ops(&e->s, e->ops, e->nops, e->res);
@@ -563,17 +770,17 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
             continue;
         }
         if (rc < 0)
-            return rc == -1 && PyErr_Occurred() ? -2 : rc;
+            return rc;
         if (!e->s.changed) {
             if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
+                return PYERR;
             continue;
         }
         e->changed = 1;
         buf one = {0};
         rc = write_span(&one, sub, &e->s);
         if (rc == 0 && buf_field(out, 2, one.p ? one.p : (const uint8_t *)"", one.n) < 0)
-            rc = -2;
+            rc = PYERR;
         PyMem_Free(one.p);
         if (rc < 0)
             return rc;
@@ -581,54 +788,46 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
     return 0;
 }
 
-/* The values the set ops copy from this resource (first occurrence of each key); -3 when
- * one is present but not a plain scalar. */
+/* The values the set ops copy from this resource (first occurrence of each key; a resource
+ * field given twice is one merged message, as protobuf reads it). */
 static int resource_values(editor *e, wire_cur rs)
 {
-    for (Py_ssize_t i = 0; i < e->nops; i++) {
-        e->res[i].p = NULL;
-        e->res[i].n = 0;
-    }
+    memset(e->res, 0, (size_t)e->nops * sizeof(rvalue));
     while (rs.pos < rs.end) {
         uint32_t f;
         int wt;
         wire_cur res, kvc, key, val;
         if (wire_tag(&rs, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (!(f == 1 && wt == WT_LEN)) {
             if (wire_skip(&rs, f, wt) < 0)
-                return -1;
+                return MALFORMED;
             continue;
         }
         if (wire_len(&rs, &res) < 0)
-            return -1;
+            return MALFORMED;
         while (res.pos < res.end) {
             if (wire_tag(&res, &f, &wt) < 0)
-                return -1;
+                return MALFORMED;
             if (!(f == 1 && wt == WT_LEN)) {
                 if (wire_skip(&res, f, wt) < 0)
-                    return -1;
+                    return MALFORMED;
                 continue;
             }
             if (wire_len(&res, &kvc) < 0)
-                return -1;
+                return MALFORMED;
             int rc = key_value(kvc, &key, &val);
             if (rc < 0)
-                return rc == -2 ? -3 : -1;
+                return rc;
             for (Py_ssize_t i = 0; i < e->nops; i++) {
                 const op *o = &e->ops[i];
-                if (o->kind != OP_SET_RES || e->res[i].p || e->res[i].n == 1 ||
+                if (o->kind != OP_SET || o->from != FROM_RESOURCE || e->res[i].seen ||
                     (size_t)o->other_n != (size_t)(key.end - key.pos) ||
                     memcmp(o->other, key.pos, (size_t)o->other_n) != 0)
                     continue;
-                wire_cur str;
-                int64_t iv;
-                double dv;
-                size_t n = (size_t)(val.end - val.pos);
-                if (n && !scalar(val.pos, n, &str, &iv, &dv))
-                    return -3;
-                e->res[i].p = n ? val.pos : NULL;
-                e->res[i].n = n ? n : 1; /* 1 with NULL: seen, empty (nil) */
+                e->res[i].p = val.pos;
+                e->res[i].n = (size_t)(val.end - val.pos);
+                e->res[i].seen = 1;
             }
         }
     }
@@ -644,19 +843,19 @@ static int edit_resource(editor *e, wire_cur c, buf *out)
         wire_cur sub;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (!(f == 2 && wt == WT_LEN)) {
             if (wire_skip(&c, f, wt) < 0)
-                return -1;
-            rc = buf_put(out, start, c.pos - start) < 0 ? -2 : 0;
+                return MALFORMED;
+            rc = buf_put(out, start, (size_t)(c.pos - start)) < 0 ? PYERR : 0;
             continue;
         }
         if (wire_len(&c, &sub) < 0)
-            return -1;
+            return MALFORMED;
         buf scope = {0};
         rc = edit_scope(e, sub, &scope);
         if (rc == 0 && buf_field(out, 2, scope.p ? scope.p : (const uint8_t *)"", scope.n) < 0)
-            rc = -2;
+            rc = PYERR;
         PyMem_Free(scope.p);
     }
     return rc;
@@ -685,11 +884,11 @@ static int prune(wire_cur c, uint32_t field, int (*keep)(wire_cur), buf *out)
         wire_cur sub = {c.pos, c.pos};
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (f == field && wt == WT_LEN ? wire_len(&c, &sub) : wire_skip(&c, f, wt))
-            return -1;
+            return MALFORMED;
         if ((f != field || wt != WT_LEN || keep(sub)) && buf_put(out, start, c.pos - start) < 0)
-            return -2;
+            return PYERR;
     }
     return 0;
 }
@@ -726,22 +925,22 @@ static int prune_empty(const buf *in, buf *out)
         wire_cur rs;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (!(f == 1 && wt == WT_LEN)) { /* another field of the request: kept */
             if (wire_skip(&c, f, wt) < 0)
-                return -1;
+                return MALFORMED;
             if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
+                return PYERR;
             continue;
         }
         if (wire_len(&c, &rs) < 0)
-            return -1;
+            return MALFORMED;
         if (!resource_has_scopes(rs))
             continue;
         buf kept = {0};
         int rc = prune(rs, 2, scope_has_spans, &kept);
         if (rc == 0 && buf_field(out, 1, kept.p ? kept.p : (const uint8_t *)"", kept.n) < 0)
-            rc = -2;
+            rc = PYERR;
         PyMem_Free(kept.p);
         if (rc < 0)
             return rc;
@@ -757,20 +956,20 @@ static int edit_request(editor *e, wire_cur c, buf *out)
         wire_cur sub;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
-            return -1;
+            return MALFORMED;
         if (!(f == 1 && wt == WT_LEN)) {
             if (wire_skip(&c, f, wt) < 0)
-                return -1;
+                return MALFORMED;
             if (buf_put(out, start, c.pos - start) < 0)
-                return -2;
+                return PYERR;
             continue;
         }
         if (wire_len(&c, &sub) < 0)
-            return -1;
+            return MALFORMED;
         buf res = {0};
         int rc = edit_resource(e, sub, &res);
         if (rc == 0 && buf_field(out, 1, res.p ? res.p : (const uint8_t *)"", res.n) < 0)
-            rc = -2;
+            rc = PYERR;
         PyMem_Free(res.p);
         if (rc < 0)
             return rc;
@@ -792,7 +991,7 @@ static PyObject *edit(PyObject *self, PyObject *args)
     e.res = PyMem_Calloc((size_t)e.nops + 1, sizeof(rvalue));
     Py_buffer view;
     if (!e.res || PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
-        PyMem_Free(ops);
+        free_ops(ops, e.nops);
         PyMem_Free(e.res);
         return e.res ? NULL : PyErr_NoMemory();
     }
@@ -807,10 +1006,10 @@ static PyObject *edit(PyObject *self, PyObject *args)
         PyObject *bytes = !e.changed ? (Py_INCREF(data), data)
                           : PyBytes_FromStringAndSize((const char *)final->p, (Py_ssize_t)final->n);
         result = bytes ? Py_BuildValue("(Nn)", bytes, e.dropped) : NULL;
-    } else if (rc == -3) {
+    } else if (rc == GENERAL) {
         result = Py_None;
         Py_INCREF(result);
-    } else if (rc == -1) {
+    } else if (rc == MALFORMED) {
         PyErr_Clear();
         PyErr_SetString(PyExc_ValueError, "malformed ExportTraceServiceRequest");
     }
@@ -820,7 +1019,7 @@ static PyObject *edit(PyObject *self, PyObject *args)
     PyMem_Free(out.p);
     PyMem_Free(pruned.p);
     PyMem_Free(e.res);
-    PyMem_Free(ops);
+    free_ops(ops, e.nops);
     return result;
 }
 

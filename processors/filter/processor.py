@@ -9,9 +9,7 @@ from typing import Any
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
-from otelpy.native._spanedit import edit
-from otelpy.ottl import ConditionSet, ErrorMode, StatementFailed
-from otelpy.ottl.native import drop_ops
+from otelpy.ottl import ConditionSet, ErrorMode, StatementFailed, native
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch, items
 from otelpy.pdata.items import ResourceItem
@@ -53,18 +51,16 @@ class FilterProcessor(Consumer, ComponentBase):
         ).labels(**labels)
         self._report = FailureLog(settings.logger, errors.inc)
         # one span condition set, every condition a C op over the request's bytes
-        self._native = (drop_ops(self._sets[0].context, [t for t, _ in self._sets[0].conditions])
-                        if signal is Signal.TRACES and len(self._sets) == 1
+        first = self._sets[0] if self._sets else None
+        self._native = (native.drop_ops(first.context, [t for t, _ in first.conditions])
+                        if first is not None and signal is Signal.TRACES and len(self._sets) == 1
                         and self._legacy is None else None)
 
     def _drop_natively(self, batch: Batch) -> int | None:
         """Drop the matching spans in C; how many went, or None when the request needs the
         general path."""
         assert self._native is not None
-        try:
-            result = edit(batch.data, self._native)
-        except ValueError:
-            return None  # malformed or not UTF-8: the general path reports it
+        result = native.run(batch.data, self._native)
         if result is None:
             return None
         data, dropped = result

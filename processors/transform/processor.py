@@ -7,9 +7,7 @@ from collections.abc import Awaitable, Callable
 from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
-from otelpy.native._spanedit import edit
-from otelpy.ottl import ErrorMode, StatementFailed, StatementGroup
-from otelpy.ottl.native import span_ops
+from otelpy.ottl import ErrorMode, StatementFailed, StatementGroup, native
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch
 from otelpy.processors.transform.config import TransformConfig
@@ -37,17 +35,14 @@ class TransformProcessor(Consumer, ComponentBase):
         self._report = FailureLog(settings.logger, failures.inc)
         self._failures = failures
         # the statements as C ops over the request's bytes, when every one maps
-        self._native = span_ops([(g.context, [t for t, _ in g.statements],
-                                  [t for t, _ in g.conditions]) for g, _ in self._groups]
-                                ) if signal is Signal.TRACES and self._groups else None
+        self._native = native.span_ops([(g.context, [t for t, _ in g.statements],
+                                         [t for t, _ in g.conditions]) for g, _ in self._groups]
+                                       ) if signal is Signal.TRACES and self._groups else None
 
     def _edit_natively(self, batch: Batch) -> bool:
         """Run the statements in C; False when the request needs the general path."""
         assert self._native is not None
-        try:
-            result = edit(batch.data, self._native)
-        except ValueError:
-            return False  # malformed or not UTF-8: the general path reports it
+        result = native.run(batch.data, self._native)
         if result is None:
             return False
         data, _ = result
