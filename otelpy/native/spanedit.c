@@ -81,6 +81,55 @@ static int buf_field(buf *b, uint32_t field, const void *p, size_t n)
  * set, -3 the request is for the general path. */
 enum { MALFORMED = -1, PYERR = -2, GENERAL = -3 };
 
+/* --- results of Python callables per input, for one request --------------------------- */
+
+/* swap and test are pure functions of their text: a request's repeated values (routes,
+ * names) call them once. Direct-mapped on an FNV-1a hash; a slot holds the text and result. */
+#define MEMO_SLOTS 128
+
+typedef struct {
+    uint64_t hash[MEMO_SLOTS];
+    PyObject *key[MEMO_SLOTS], *val[MEMO_SLOTS];
+} memo;
+
+static void memo_free(memo *m)
+{
+    for (int i = 0; m && i < MEMO_SLOTS; i++) {
+        Py_XDECREF(m->key[i]);
+        Py_XDECREF(m->val[i]);
+    }
+    PyMem_Free(m);
+}
+
+/* call(text of s[0:n]) as a new reference, or NULL with the error set. */
+static PyObject *memo_call(memo **mp, PyObject *call, const uint8_t *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ULL;
+    if (!*mp && !(*mp = PyMem_Calloc(1, sizeof(memo))))
+        return PyErr_NoMemory();
+    memo *m = *mp;
+    size_t slot = (size_t)(h % MEMO_SLOTS);
+    if (m->key[slot] && m->hash[slot] == h) {
+        Py_ssize_t kn;
+        const char *kp = PyUnicode_AsUTF8AndSize(m->key[slot], &kn);
+        if (kp && (size_t)kn == n && memcmp(kp, s, n) == 0)
+            return Py_NewRef(m->val[slot]);
+        PyErr_Clear();
+    }
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, NULL);
+    PyObject *got = text ? PyObject_CallOneArg(call, text) : NULL;
+    if (!got) {
+        Py_XDECREF(text);
+        return NULL;
+    }
+    Py_XSETREF(m->key[slot], text);
+    Py_XSETREF(m->val[slot], Py_NewRef(got));
+    m->hash[slot] = h;
+    return got;
+}
+
 /* --- conditions and ops, read from their tuples ------------------------------------- */
 
 enum { C_ATTR, C_NAME, C_PREFIX, C_CONTAINS, C_CALL, C_AND, C_OR, C_NOT };
@@ -91,6 +140,7 @@ typedef struct cond {
     Py_ssize_t text_n;
     value lit;
     PyObject *call;
+    memo *memo;
     struct cond *kids;
     Py_ssize_t nkids;
 } cond;
@@ -101,6 +151,8 @@ static void cond_free(cond *c)
         cond_free(&c->kids[i]);
     PyMem_Free(c->kids);
     c->kids = NULL;
+    memo_free(c->memo);
+    c->memo = NULL;
 }
 
 static int read_literal(PyObject *o, value *v)
@@ -205,6 +257,7 @@ typedef struct {
     Py_ssize_t key_n, other_n;
     value literal;
     PyObject *call;
+    memo *memo;
     long long code, limit, count;
 } op;
 
@@ -262,9 +315,11 @@ static int read_op(PyObject *t, op *o)
 
 static void free_ops(op *ops, Py_ssize_t n)
 {
-    for (Py_ssize_t i = 0; ops && i < n; i++)
+    for (Py_ssize_t i = 0; ops && i < n; i++) {
         if (ops[i].where)
             cond_free(ops[i].where);
+        memo_free(ops[i].memo);
+    }
     PyMem_Free(ops);
 }
 
@@ -293,8 +348,8 @@ static int read_ops(PyObject *tuple, op **out, Py_ssize_t *n)
 /* --- one span ---------------------------------------------------------------------------- */
 
 typedef struct {
-    const uint8_t *key, *kv; /* kv: the KeyValue as received, NULL for one added here */
-    size_t key_n, kv_n;
+    const uint8_t *key, *raw; /* raw: the span's field as received, NULL for one added here */
+    size_t key_n, raw_n;
     value v;          /* the value now */
     PyObject *owned;  /* holds v.s when it is a string made here */
     int changed, deleted;
@@ -387,6 +442,7 @@ static int parse_span(wire_cur c, span *s)
         uint32_t f;
         int wt;
         wire_cur sub, key, val;
+        const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0)
             return MALFORMED;
         if (wt != WT_LEN || (f != 5 && f != 9 && f != 15)) {
@@ -409,15 +465,13 @@ static int parse_span(wire_cur c, span *s)
             int rc = key_value(sub, &key, &val);
             if (rc < 0)
                 return rc;
-            if (find(s, key.pos, (size_t)(key.end - key.pos)))
-                return GENERAL; /* a repeated key */
-            attr *a = span_add_attr(s);
+            attr *a = span_add_attr(s); /* a repeated key too: the ops find the first */
             if (!a)
                 return PYERR;
             a->key = key.pos;
             a->key_n = (size_t)(key.end - key.pos);
-            a->kv = sub.pos;
-            a->kv_n = (size_t)(sub.end - sub.pos);
+            a->raw = start;
+            a->raw_n = (size_t)(sub.end - start);
             rc = any_value(val.pos, (size_t)(val.end - val.pos), &a->v);
             if (rc < 0)
                 return rc;
@@ -454,7 +508,7 @@ static int contains(const uint8_t *p, size_t n, const char *text, size_t m)
 }
 
 /* 1 when the condition holds, 0 when not, or an error code. */
-static int holds(span *s, const cond *c)
+static int holds(span *s, cond *c)
 {
     value v;
     attr *a;
@@ -478,9 +532,7 @@ static int holds(span *s, const cond *c)
     case C_CALL: {
         if ((rc = name_value(s, &v)) < 0)
             return rc;
-        PyObject *name = PyUnicode_DecodeUTF8((const char *)v.s, (Py_ssize_t)v.n, NULL);
-        PyObject *got = name ? PyObject_CallOneArg(c->call, name) : NULL;
-        Py_XDECREF(name);
+        PyObject *got = memo_call(&c->memo, c->call, v.s, v.n);
         int truth = got ? PyObject_IsTrue(got) : -1;
         Py_XDECREF(got);
         return truth < 0 ? PYERR : truth;
@@ -551,16 +603,12 @@ static int set_op(span *s, const op *o, const rvalue *res)
     return rc;
 }
 
-static int swap_op(span *s, const op *o)
+static int swap_op(span *s, op *o)
 {
     attr *a = find(s, o->key, (size_t)o->key_n);
     if (!a || a->v.kind != V_STR)
         return 0;
-    PyObject *text = PyUnicode_DecodeUTF8((const char *)a->v.s, (Py_ssize_t)a->v.n, NULL);
-    if (!text)
-        return PYERR;
-    PyObject *got = PyObject_CallOneArg(o->call, text);
-    Py_DECREF(text);
+    PyObject *got = memo_call(&o->memo, o->call, a->v.s, a->v.n);
     if (!got)
         return PYERR;
     Py_ssize_t n;
@@ -595,10 +643,10 @@ static void truncate_op(span *s, size_t limit)
 }
 
 /* Runs the ops on one span: 1 to drop it, 0 to keep it, or an error code. */
-static int run_ops(span *s, const op *ops, Py_ssize_t nops, const rvalue *res)
+static int run_ops(span *s, op *ops, Py_ssize_t nops, const rvalue *res)
 {
     for (Py_ssize_t i = 0; i < nops; i++) {
-        const op *o = &ops[i];
+        op *o = &ops[i];
         int rc = o->where ? holds(s, o->where) : 1;
         if (rc < 0)
             return rc;
@@ -637,53 +685,77 @@ static int run_ops(span *s, const op *ops, Py_ssize_t nops, const rvalue *res)
     return 0;
 }
 
-/* A value as AnyValue bytes (a scalar: what the ops store). */
-static int put_value(buf *b, const value *v)
+/* The size of a scalar value's AnyValue bytes (what the ops store). */
+static size_t value_size(const value *v)
 {
-    uint8_t head[16];
-    uint8_t *end = head;
-    *end++ = (uint8_t)(v->kind << 3 | (v->kind == V_DOUBLE ? WT_I64
-                                      : v->kind == V_BOOL || v->kind == V_INT ? WT_VARINT
-                                                                              : WT_LEN));
+    if (v->kind == V_DOUBLE)
+        return 9;
+    if (v->kind == V_BOOL || v->kind == V_INT)
+        return 1 + wire_varint_size((uint64_t)v->i);
+    return 1 + wire_varint_size(v->n) + v->n;
+}
+
+/* A changed attribute as a span's field 9: KeyValue{key, AnyValue}. */
+static int put_attr(buf *out, const attr *a)
+{
+    size_t any = value_size(&a->v);
+    size_t kv = 1 + wire_varint_size(a->key_n) + a->key_n + 1 + wire_varint_size(any) + any;
+    if (buf_reserve(out, 1 + wire_varint_size(kv) + kv) < 0)
+        return -1;
+    uint8_t *p = out->p + out->n;
+    *p++ = 9 << 3 | WT_LEN;
+    p = wire_put_varint(p, kv);
+    *p++ = 1 << 3 | WT_LEN;
+    p = wire_put_varint(p, a->key_n);
+    memcpy(p, a->key, a->key_n);
+    p += a->key_n;
+    *p++ = 2 << 3 | WT_LEN;
+    p = wire_put_varint(p, any);
+    const value *v = &a->v;
     if (v->kind == V_DOUBLE) {
         uint64_t u;
         memcpy(&u, &v->d, 8);
+        *p++ = V_DOUBLE << 3 | WT_I64;
         for (int k = 0; k < 8; k++)
-            *end++ = (uint8_t)(u >> (8 * k));
+            *p++ = (uint8_t)(u >> (8 * k));
     } else if (v->kind == V_BOOL || v->kind == V_INT) {
-        end = wire_put_varint(end, (uint64_t)v->i);
-    } else {
-        end = wire_put_varint(end, v->n);
+        *p++ = (uint8_t)(v->kind << 3 | WT_VARINT);
+        p = wire_put_varint(p, (uint64_t)v->i);
+    } else { /* string or bytes */
+        *p++ = (uint8_t)(v->kind << 3 | WT_LEN);
+        p = wire_put_varint(p, v->n);
+        if (v->n)
+            memcpy(p, v->s, v->n);
+        p += v->n;
     }
-    if (buf_put(b, head, (size_t)(end - head)) < 0)
-        return -1;
-    return v->kind == V_STR || v->kind == V_BYTES ? buf_put(b, v->s, v->n) : 0;
+    out->n = (size_t)(p - out->p);
+    return 0;
 }
 
+/* Attributes in order: unchanged ones as received (adjacent fields copied at once). */
 static int write_attrs(buf *out, const span *s)
 {
-    buf kv = {0}, any = {0};
-    int rc = 0;
-    for (Py_ssize_t i = 0; i < s->n && rc == 0; i++) {
+    const uint8_t *run = NULL;
+    size_t run_n = 0;
+    for (Py_ssize_t i = 0; i < s->n; i++) {
         const attr *a = &s->a[i];
+        if (!a->deleted && !a->changed && run && a->raw == run + run_n) {
+            run_n += a->raw_n;
+            continue;
+        }
+        if (run && buf_put(out, run, run_n) < 0)
+            return PYERR;
+        run = NULL;
         if (a->deleted)
             continue;
         if (!a->changed) {
-            rc = buf_field(out, 9, a->kv, a->kv_n);
-            continue;
+            run = a->raw;
+            run_n = a->raw_n;
+        } else if (put_attr(out, a) < 0) {
+            return PYERR;
         }
-        kv.n = any.n = 0;
-        rc = buf_field(&kv, 1, a->key, a->key_n);
-        if (rc == 0)
-            rc = put_value(&any, &a->v);
-        if (rc == 0)
-            rc = buf_field(&kv, 2, any.p, any.n);
-        if (rc == 0)
-            rc = buf_field(out, 9, kv.p, kv.n);
     }
-    PyMem_Free(kv.p);
-    PyMem_Free(any.p);
-    return rc < 0 ? PYERR : 0;
+    return run && buf_put(out, run, run_n) < 0 ? PYERR : 0;
 }
 
 static int write_status(buf *out, const span *s)
@@ -716,16 +788,21 @@ static int write_status(buf *out, const span *s)
 /* The changed span: its other fields as they were, then attributes and status. */
 static int write_span(buf *out, wire_cur c, const span *s)
 {
+    const uint8_t *run = c.pos; /* the fields kept since the last attribute or status */
     while (c.pos < c.end) {
         uint32_t f;
         int wt;
         const uint8_t *start = c.pos;
         if (wire_tag(&c, &f, &wt) < 0 || wire_skip(&c, f, wt) < 0)
             return MALFORMED;
-        if (!(wt == WT_LEN && (f == 9 || f == 15)) &&
-            buf_put(out, start, (size_t)(c.pos - start)) < 0)
-            return PYERR;
+        if (wt == WT_LEN && (f == 9 || f == 15)) {
+            if (buf_put(out, run, (size_t)(start - run)) < 0)
+                return PYERR;
+            run = c.pos;
+        }
     }
+    if (buf_put(out, run, (size_t)(c.pos - run)) < 0)
+        return PYERR;
     int rc = write_attrs(out, s);
     if (rc == 0 && (s->has_status || s->status_changed))
         rc = write_status(out, s);
@@ -735,12 +812,13 @@ static int write_span(buf *out, wire_cur c, const span *s)
 /* --- requests ------------------------------------------------------------------------------ */
 
 typedef struct {
-    const op *ops;
+    op *ops;
     Py_ssize_t nops;
     rvalue *res;
     span s;
     Py_ssize_t dropped;
     int changed;
+    buf one, scope, res_buf; /* scratch for a span, a scope, a resource: kept across them */
 } editor;
 
 static int edit_scope(editor *e, wire_cur c, buf *out)
@@ -777,11 +855,10 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
             continue;
         }
         e->changed = 1;
-        buf one = {0};
-        rc = write_span(&one, sub, &e->s);
-        if (rc == 0 && buf_field(out, 2, one.p ? one.p : (const uint8_t *)"", one.n) < 0)
+        e->one.n = 0;
+        rc = write_span(&e->one, sub, &e->s);
+        if (rc == 0 && buf_field(out, 2, e->one.p, e->one.n) < 0)
             rc = PYERR;
-        PyMem_Free(one.p);
         if (rc < 0)
             return rc;
     }
@@ -852,11 +929,10 @@ static int edit_resource(editor *e, wire_cur c, buf *out)
         }
         if (wire_len(&c, &sub) < 0)
             return MALFORMED;
-        buf scope = {0};
-        rc = edit_scope(e, sub, &scope);
-        if (rc == 0 && buf_field(out, 2, scope.p ? scope.p : (const uint8_t *)"", scope.n) < 0)
+        e->scope.n = 0;
+        rc = edit_scope(e, sub, &e->scope);
+        if (rc == 0 && buf_field(out, 2, e->scope.p, e->scope.n) < 0)
             rc = PYERR;
-        PyMem_Free(scope.p);
     }
     return rc;
 }
@@ -966,11 +1042,10 @@ static int edit_request(editor *e, wire_cur c, buf *out)
         }
         if (wire_len(&c, &sub) < 0)
             return MALFORMED;
-        buf res = {0};
-        int rc = edit_resource(e, sub, &res);
-        if (rc == 0 && buf_field(out, 1, res.p ? res.p : (const uint8_t *)"", res.n) < 0)
+        e->res_buf.n = 0;
+        int rc = edit_resource(e, sub, &e->res_buf);
+        if (rc == 0 && buf_field(out, 1, e->res_buf.p, e->res_buf.n) < 0)
             rc = PYERR;
-        PyMem_Free(res.p);
         if (rc < 0)
             return rc;
     }
@@ -997,7 +1072,7 @@ static PyObject *edit(PyObject *self, PyObject *args)
     }
     buf out = {0}, pruned = {0};
     wire_cur c = {view.buf, (const uint8_t *)view.buf + view.len};
-    int rc = edit_request(&e, c, &out);
+    int rc = buf_reserve(&out, (size_t)view.len + 64) < 0 ? PYERR : edit_request(&e, c, &out);
     if (rc == 0 && e.dropped)
         rc = prune_empty(&out, &pruned);
     PyObject *result = NULL;
@@ -1018,6 +1093,9 @@ static PyObject *edit(PyObject *self, PyObject *args)
     PyMem_Free(e.s.a);
     PyMem_Free(out.p);
     PyMem_Free(pruned.p);
+    PyMem_Free(e.one.p);
+    PyMem_Free(e.scope.p);
+    PyMem_Free(e.res_buf.p);
     PyMem_Free(e.res);
     free_ops(ops, e.nops);
     return result;

@@ -95,7 +95,8 @@ CASES = {
     "AnyValue unknown field": (request(span(kv(b"a", b"\x48\x01"))), None),
     "AnyValue string as a varint": (request(span(kv(b"a", b"\x08\x01"))), None),
     "repeated status (merged)": (request(span(tail=field(15, b"\x18\x01") * 2)), None),
-    "repeated key": (request(span(kv(b"a", STRING), kv(b"a", STRING))), None),
+    "repeated key (the first counts)": (request(span(
+        kv(b"a", b"\x18\x01"), kv(b"a", STRING), *[kv(b"server.address", STRING)] * 2)), "ok"),
     "key field twice (last wins)": (request(span(field(1, b"zz") + kv(b"b", STRING))), "ok"),
     "empty value kept": (request(span(kv(b"e", b""), kv(b"http.route", b"\x0a\x09/users/42"))),
                          "ok"),
