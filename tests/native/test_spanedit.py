@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf.internal.encoder import _VarintBytes as varint
 from google.protobuf.message import DecodeError
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,15 +30,6 @@ STATEMENTS = BENCHMARK + [
 ]
 FILTER = BENCHMARK_FILTER + ['attributes["b"] == 0x00ff or IsMatch(name, "[0-9]$")']
 TRANSFORM_OPS, DROP_OPS = span_ops([("span", STATEMENTS, [])]), drop_ops("span", FILTER)
-
-
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def field(number: int, payload: bytes) -> bytes:
