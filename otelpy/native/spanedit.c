@@ -24,6 +24,7 @@
  *     (6, condition, count)              unless the condition holds, skip the next count ops
  * conditions, with OTTL's comparison rules (anyvalue.h; cmp 0..5: == != < <= > >=):
  *     (0, key, cmp, literal)    attributes[key] cmp literal (None, bool, int, float, str, bytes)
+ *     (8, key, cmp, literal)    resource.attributes[key] cmp literal
  *     (1, cmp, literal)         name cmp literal
  *     (2, text) / (3, text)     name starts with / contains text
  *     (4, test)                 test(name) is true
@@ -91,54 +92,28 @@ static int edit_scope(editor *e, wire_cur c, buf *out)
     return 0;
 }
 
-/* The values the set ops copy from this resource (first occurrence of each key; a resource
- * field given twice is one merged message, as protobuf reads it). */
+/* The values the set ops copy from this resource (first occurrence of each key). */
 static int resource_values(editor *e, wire_cur rs)
 {
     memset(e->res, 0, (size_t)e->nops * sizeof(rvalue));
-    while (rs.pos < rs.end) {
-        uint32_t f;
-        int wt;
-        wire_cur res, kvc, key, val;
-        if (wire_tag(&rs, &f, &wt) < 0)
-            return MALFORMED;
-        if (!(f == 1 && wt == WT_LEN)) {
-            if (wire_skip(&rs, f, wt) < 0)
-                return MALFORMED;
+    for (Py_ssize_t i = 0; i < e->nops; i++) {
+        const op *o = &e->ops[i];
+        wire_cur val;
+        if (o->kind != OP_SET || o->from != FROM_RESOURCE)
             continue;
-        }
-        if (wire_len(&rs, &res) < 0)
-            return MALFORMED;
-        while (res.pos < res.end) {
-            if (wire_tag(&res, &f, &wt) < 0)
-                return MALFORMED;
-            if (!(f == 1 && wt == WT_LEN)) {
-                if (wire_skip(&res, f, wt) < 0)
-                    return MALFORMED;
-                continue;
-            }
-            if (wire_len(&res, &kvc) < 0)
-                return MALFORMED;
-            int rc = key_value(kvc, &key, &val);
-            if (rc < 0)
-                return rc;
-            for (Py_ssize_t i = 0; i < e->nops; i++) {
-                const op *o = &e->ops[i];
-                if (o->kind != OP_SET || o->from != FROM_RESOURCE || e->res[i].seen ||
-                    (size_t)o->other_n != (size_t)(key.end - key.pos) ||
-                    memcmp(o->other, key.pos, (size_t)o->other_n) != 0)
-                    continue;
-                e->res[i].p = val.pos;
-                e->res[i].n = (size_t)(val.end - val.pos);
-                e->res[i].seen = 1;
-            }
-        }
+        int rc = resource_attr(rs, o->other, (size_t)o->other_n, &val);
+        if (rc < 0)
+            return rc;
+        e->res[i].p = val.pos;
+        e->res[i].n = rc ? (size_t)(val.end - val.pos) : 0;
+        e->res[i].seen = rc;
     }
     return 0;
 }
 
 static int edit_resource(editor *e, wire_cur c, buf *out)
 {
+    e->s.rs = c;
     int rc = resource_values(e, c);
     while (rc == 0 && c.pos < c.end) {
         uint32_t f;

@@ -26,6 +26,7 @@ typedef struct {
     const uint8_t *name;
     size_t name_n;
     int changed;
+    wire_cur rs; /* the ResourceSpans the span is in */
 } span;
 
 static void span_clear(span *s)
@@ -93,6 +94,43 @@ static int key_value(wire_cur c, wire_cur *key, wire_cur *val)
     if (!utf8_valid(key->pos, (size_t)(key->end - key->pos)))
         return MALFORMED;
     return values > 1 ? GENERAL : 0;
+}
+
+/* The first value of `key` in a ResourceSpans' resource (a resource field given twice is
+ * one merged message, as protobuf reads it): 1 with *val set, 0 when absent, or an error. */
+static int resource_attr(wire_cur rs, const char *key, size_t n, wire_cur *val)
+{
+    while (rs.pos < rs.end) {
+        uint32_t f;
+        int wt;
+        wire_cur res, kvc, k;
+        if (wire_tag(&rs, &f, &wt) < 0)
+            return MALFORMED;
+        if (!(f == 1 && wt == WT_LEN)) {
+            if (wire_skip(&rs, f, wt) < 0)
+                return MALFORMED;
+            continue;
+        }
+        if (wire_len(&rs, &res) < 0)
+            return MALFORMED;
+        while (res.pos < res.end) {
+            if (wire_tag(&res, &f, &wt) < 0)
+                return MALFORMED;
+            if (!(f == 1 && wt == WT_LEN)) {
+                if (wire_skip(&res, f, wt) < 0)
+                    return MALFORMED;
+                continue;
+            }
+            if (wire_len(&res, &kvc) < 0)
+                return MALFORMED;
+            int rc = key_value(kvc, &k, val);
+            if (rc < 0)
+                return rc;
+            if ((size_t)(k.end - k.pos) == n && (n == 0 || memcmp(k.pos, key, n) == 0))
+                return 1;
+        }
+    }
+    return 0;
 }
 
 /* Reads a span's attributes, name and status. */
@@ -183,6 +221,18 @@ static int holds(span *s, cond *c)
         return value_compare(&v, c->cmp, &c->lit);
     case C_NAME:
         return (rc = name_value(s, &v)) < 0 ? rc : value_compare(&v, c->cmp, &c->lit);
+    case C_RESOURCE:
+        if (c->res_for != s->rs.pos) { /* read once per resource */
+            wire_cur val;
+            memset(&c->res_value, 0, sizeof c->res_value);
+            rc = resource_attr(s->rs, c->text, (size_t)c->text_n, &val);
+            if (rc > 0)
+                rc = any_value(val.pos, (size_t)(val.end - val.pos), &c->res_value);
+            if (rc < 0)
+                return rc;
+            c->res_for = s->rs.pos;
+        }
+        return value_compare(&c->res_value, c->cmp, &c->lit);
     case C_PREFIX:
     case C_CONTAINS:
         if ((rc = name_value(s, &v)) < 0)

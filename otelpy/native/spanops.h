@@ -64,7 +64,7 @@ static PyObject *memo_call(memo **mp, PyObject *call, const uint8_t *s, size_t n
 
 /* --- conditions and ops, read from their tuples ------------------------------------- */
 
-enum { C_ATTR, C_NAME, C_PREFIX, C_CONTAINS, C_CALL, C_AND, C_OR, C_NOT };
+enum { C_ATTR, C_NAME, C_PREFIX, C_CONTAINS, C_CALL, C_AND, C_OR, C_NOT, C_RESOURCE };
 
 typedef struct cond {
     int kind, cmp;
@@ -75,6 +75,8 @@ typedef struct cond {
     memo *memo;
     struct cond *kids;
     Py_ssize_t nkids;
+    const uint8_t *res_for; /* C_RESOURCE: the resource whose value res_value is */
+    value res_value;
 } cond;
 
 static void cond_free(cond *c)
@@ -133,6 +135,7 @@ static int read_cond(PyObject *t, cond *c, int depth)
     PyObject *a3 = size > 3 ? PyTuple_GET_ITEM(t, 3) : NULL;
     switch (c->kind) {
     case C_ATTR:
+    case C_RESOURCE:
         if (!a3 || !(c->text = PyUnicode_AsUTF8AndSize(a1, &c->text_n)))
             break;
         c->cmp = (int)PyLong_AsLong(a2);

@@ -12,10 +12,11 @@ nil, OTTL's comparison rules):
 * ``set(status.code, STATUS_CODE_... | <int>)``
 * ``replace_pattern(attributes["k"], "regex", "replacement"[, SHA256[, "format"]])``
 * ``delete_key(attributes, "k")``, ``truncate_all(attributes, N)``
-* each with a ``where`` clause, and group ``conditions``, made of: ``attributes["k"]`` or
-  ``name`` compared (``== != < <= > >=``) with a literal (nil, bool, int, float, string,
-  bytes), ``IsMatch(name, "regex")`` (a regex that is a literal, optionally after ``^``,
-  is a byte search in C; any other calls ``re``), ``true``/``false``, ``and``/``or``/``not``
+* each with a ``where`` clause, and group ``conditions``, made of: ``attributes["k"]``,
+  ``resource.attributes["k"]`` or ``name`` compared (``== != < <= > >=``) with a literal
+  (nil, bool, int, float, string, bytes), ``IsMatch(name, "regex")`` (a regex that is a
+  literal, optionally after ``^``, is a byte search in C; any other calls ``re``),
+  ``true``/``false``, ``and``/``or``/``not``
 * filter conditions of the same kinds.
 
 None of these can fail on an item, so ``error_mode`` makes no difference. At run time the
@@ -51,7 +52,7 @@ _INT32 = (-(2**31), 2**31 - 1)
 # op and condition codes of spanedit.c
 _SET, _SWAP, _DELETE, _STATUS, _TRUNCATE, _DROP, _GATE = range(7)
 _FROM_RESOURCE, _FROM_LITERAL, _FROM_ATTR = range(3)
-_C_ATTR, _C_NAME, _C_PREFIX, _C_CONTAINS, _C_CALL, _C_AND, _C_OR, _C_NOT = range(8)
+_C_ATTR, _C_NAME, _C_PREFIX, _C_CONTAINS, _C_CALL, _C_AND, _C_OR, _C_NOT, _C_RESOURCE = range(9)
 
 
 def _fields(path: Any) -> tuple[s.PathField, ...] | None:
@@ -121,6 +122,8 @@ def _comparison(tree: s.Comparison) -> Op | None:
     key = _span_attr(left)
     if key is not None:
         return (_C_ATTR, key, _CMP[op], literal)
+    if (res_key := _resource_attr(left)) is not None:
+        return (_C_RESOURCE, res_key, _CMP[op], literal)
     return (_C_NAME, _CMP[op], literal) if _span_field(left, "name") else None
 
 

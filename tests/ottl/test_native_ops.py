@@ -46,7 +46,8 @@ def _key(draw: Any) -> str:
 def conditions(draw: Any, depth: int = 0) -> str:
     kind = draw(st.integers(0, 5 if depth < 2 else 2))
     if kind == 0:
-        left = draw(st.sampled_from([_key(draw), "name", "span.name"]))
+        left = draw(st.sampled_from([_key(draw), "name", "span.name",
+                                     f'resource.attributes["{draw(st.sampled_from(KEYS))}"]']))
         lit, op = draw(st.sampled_from(LITERALS)), draw(st.sampled_from(OPS))
         flip = draw(st.booleans()) and not lit.startswith("-")  # "-1 == x" does not parse
         return f"{lit} {op} {left}" if flip else f"{left} {op} {lit}"
@@ -227,6 +228,8 @@ def test_what_maps_and_what_is_left_to_the_general_path() -> None:
     assert drop_ops("spanevent", BENCHMARK_FILTER) is None
     assert drop_ops("span", ['kind == SPAN_KIND_SERVER']) is None
     assert drop_ops("span", ['IsMatch(name, "^a.b")']) is not None  # through re
+    assert drop_ops("span", ['resource.attributes["a"] >= 2']) is not None
+    assert drop_ops("span", ['resource.attributes["a"]["b"] == 2']) is None
     assert span_ops([("span", ['set(status.code, "x")', 'set(attributes["a"], nil)'], [])]) \
         == ()  # statements that never change anything
 
