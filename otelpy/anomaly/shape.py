@@ -17,9 +17,10 @@ series unlike every stretch seen before. Per series:
   recurs about once per ``m`` blocks, so false detections would grow linearly with length;
   against a memory proportional to the age they grow only logarithmically (records of a
   sequence of ``n`` exchangeable values number ~ ln n);
-- during a rest (below) novelty enters the record memory capped at the bar it was measured
-  against (``rest_cap``): an anomaly does not raise the bar the next anomaly must beat (the
-  same reason HTM's anomaly likelihood is computed against a long history of ordinary scores);
+- during a rest (below) the novelty of the incident's following blocks enters the record
+  memory capped at the bar it was measured against (``rest_cap``; the detection's own novelty
+  enters unchanged): an incident's tail does not raise the bar the next incident must beat
+  (HTM's anomaly likelihood likewise measures against a long history of ordinary scores);
 - a value beyond the range seen so far by more than ``spatial_tolerance`` of that range
   scores ``spatial_score`` at once (the *spatial anomaly* of Numenta's HTM detector, with its
   published 5% tolerance): a new extreme is news even when the shape around it is not;
