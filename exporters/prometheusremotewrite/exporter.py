@@ -23,7 +23,7 @@ from yarl import URL
 from otelpy import __version__
 from otelpy.component import Host, Settings, Signal
 from otelpy.config.redact import redact_url_userinfo
-from otelpy.errors import ConsumerError, PermanentError, RetryableError
+from otelpy.errors import ConsumerError, PermanentError, RetryableError, SendProgress, send_progress
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.prometheusremotewrite.config import PRWConfig
@@ -166,10 +166,15 @@ class PRWExporter(ExporterHelper):
 
     async def _post_once(self, body: bytes) -> None:
         timeout = self.cfg.timeout
+        progress = SendProgress()  # the client tells whether it wrote a byte
+        token = send_progress.set(progress)
         try:
             async with asyncio.timeout(timeout if timeout > 0 else None):
                 reply = await self._client.request("POST", self.url, body, self._headers)
         except TimeoutError:
-            raise RetryableError(f"POST {self._shown} timed out after {timeout:g}s") from None
+            raise RetryableError(f"POST {self._shown} timed out after {timeout:g}s",
+                                 may_have_arrived=progress.may_have_arrived) from None
+        finally:
+            send_progress.reset(token)
         if not 200 <= reply.status < 300:
             raise status_error(f"POST {self._shown}", reply)

@@ -14,6 +14,7 @@ from otelpy.errors import RetryableError
 from otelpy.exporters.otlphttp import OTLPHTTPConfig, OTLPHTTPExporter, factory
 from otelpy.pdata import Batch
 from otelpy.telemetry import Telemetry
+from otelpy.testing.process import hanging_connects
 from otelpy.testing.samples import traces_request
 from otelpy.testing.servers import HttpSink
 from otelpy.testing.sink import FakeHost
@@ -95,23 +96,7 @@ async def test_connection_reset_after_the_request_may_have_arrived() -> None:
 
 
 async def test_timeout_while_still_connecting_did_not_arrive() -> None:
-    # a listener whose accept queue is full: Linux drops further SYNs, so a connect hangs
-    # until the attempt's timeout (no byte of the request can have been written)
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        address = listener.getsockname()
-        fillers = []
-        try:
-            for _ in range(8):  # more than the queue holds; the rest stay in SYN_SENT
-                s = socket.socket()
-                s.setblocking(False)
-                s.connect_ex(address)
-                fillers.append(s)
-            await asyncio.sleep(0.05)
-            err = await refusal(f"http://127.0.0.1:{address[1]}", timeout="200ms")
-        finally:
-            for s in fillers:
-                s.close()
+    with hanging_connects() as port:
+        err = await refusal(f"http://127.0.0.1:{port}", timeout="200ms")
     assert "timed out" in str(err)
     assert err.may_have_arrived is False

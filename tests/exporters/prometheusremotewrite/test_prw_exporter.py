@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from otelpy.component import ComponentID, Kind, Settings, Signal
-from otelpy.errors import PermanentError
+from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporters.prometheusremotewrite import PRWConfig, PRWExporter, factory
 from otelpy.pdata import Batch
 from otelpy.prometheus.prompb import (
@@ -26,6 +26,7 @@ from otelpy.prometheus.prompb import (
 )
 from otelpy.telemetry import Telemetry
 from otelpy.testing.metrics import DELTA, request
+from otelpy.testing.process import hanging_connects
 from otelpy.testing.sink import FakeHost
 
 T = 1_700_000_000_000_000_000
@@ -221,3 +222,24 @@ async def test_connection_refused_is_retryable_until_max_elapsed() -> None:
         await asyncio.wait_for(ex.consume_metrics(_gauges(1)), 60)
     await ex.shutdown()
     assert tel.value("otelcol_exporter_send_failed_metric_points_total", LABELS) == 1
+
+
+@pytest.mark.parametrize(("hang", "arrived"), [(False, True), (True, False)])
+async def test_a_timeout_may_have_arrived_only_once_the_request_was_written(
+        hang: bool, arrived: bool) -> None:
+    # hang=False: a server that reads the request and never answers; hang=True: the connect
+    # itself never completes, so no byte of the request can have been written
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await asyncio.sleep(5)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    with hanging_connects() as hanging:
+        port = hanging if hang else server.sockets[0].getsockname()[1]
+        ex = await _exporter(Telemetry(), f"http://127.0.0.1:{port}/api/v1/write",
+                             timeout="200ms", retry_on_failure={"enabled": False})
+        with pytest.raises(RetryableError, match="timed out after 0.2s") as info:
+            await ex.consume_metrics(_gauges(1))
+        await ex.shutdown()
+    server.close()
+    assert info.value.may_have_arrived is arrived
