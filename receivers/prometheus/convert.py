@@ -12,6 +12,7 @@ points flagged ``NoRecordedValue``. Start times of cumulative points come from
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 from collections.abc import Hashable
@@ -27,10 +28,12 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 
 from otelpy import __version__
 from otelpy.component import Signal
+from otelpy.native import _promtext
 from otelpy.pdata import Batch
 from otelpy.prometheus.labels import labels_key
-from otelpy.prometheus.scrape import ScrapeResult
+from otelpy.prometheus.scrape import ScrapeResult, Steady
 from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.receivers.prometheus import plan as plans
 from otelpy.receivers.prometheus import wire
 from otelpy.receivers.prometheus.adjust import StartTimes
 from otelpy.receivers.prometheus.families import (
@@ -93,9 +96,11 @@ class _Memo:
     """What is remembered of one target's label sets (the same objects from one scrape to
     the next): keyed by their id, each entry holding the labels so the id stays theirs."""
 
-    __slots__ = ("encoded", "keys", "series", "resources")
+    __slots__ = ("encoded", "keys", "series", "resources", "plan")
 
     def __init__(self) -> None:
+        # the plan of the last layout (None in it: the layout is not covered)
+        self.plan: tuple[object, plans.Plan | None] | None = None
         self.encoded: dict[int, Encoded] = {}  # point attributes
         self.keys: KeyMemo = {}  # group keys by family kind
         # (labels, (job, instance), group key of a gauge or sum)
@@ -107,6 +112,7 @@ class _Memo:
         if len(self.encoded) > limit or len(self.series) > limit or \
                 sum(len(m) for m in self.keys.values()) > limit:
             self.encoded, self.keys, self.series, self.resources = {}, {}, {}, {}
+            self.plan = None
 
 
 class _Resource:
@@ -141,12 +147,18 @@ class Converter:
         if result.families:
             self._metadata[url] = result.families
         metadata = self._metadata.get(url, {})
-        resources: dict[tuple[str, str], _Resource] = {}
-        ts = result.timestamp_ms
-        stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
         memo = self._memos.get(url)
         if memo is None:
             memo = self._memos[url] = _Memo()
+        if result.steady is not None:
+            batch = self._steady(result, result.steady, metadata, memo)
+            if batch is not None:
+                return batch
+            result = dataclasses.replace(
+                result, samples=result.steady.samples(result.timestamp_ms), steady=None)
+        resources: dict[tuple[str, str], _Resource] = {}
+        ts = result.timestamp_ms
+        stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
         memo.bound(2 * (len(result.samples) + len(stale)) + 100)
         self._numbers_fast(resources, result.samples, metadata, memo)
         for sample in (*stale, *result.report):
@@ -167,6 +179,60 @@ class Converter:
             self._metadata.pop(url, None)
             self._memos.pop(url, None)
         return Batch(Signal.METRICS, b"".join(parts), count=count) if parts else None
+
+    def _steady(self, result: ScrapeResult, steady: Steady,
+                 metadata: dict[str, FamilyMeta], memo: _Memo) -> Batch | None:
+        """The request of a steady scrape written from its layout's plan (None when the
+        layout has no plan or a value cannot be written that way)."""
+        memo.bound(2 * len(steady.template) + 100)
+        ts_ns = result.timestamp_ms * 1_000_000
+        if memo.plan is None or memo.plan[0] is not steady.layout:
+            memo.plan = (steady.layout, self._plan(steady, result.timestamp_ms, metadata, memo))
+        plan = memo.plan[1]
+        if plan is None or ts_ns <= 0:
+            return None
+        chunks = _promtext.write(plan.families, steady.values, ts_ns,
+                                 self.start_times.generation)
+        if chunks is None:
+            return None
+        by_resource: dict[tuple[str, str], list[bytes]] = {key: [] for key in plan.resources}
+        count = 0
+        for (key, name, help_, unit, field, monotonic, points), chunk in zip(
+                plan.metrics, chunks, strict=True):
+            by_resource[key].append(wire.metric(name, help_, unit, field, [chunk], monotonic))
+            count += points
+        report: dict[tuple[str, str], _Resource] = {}
+        for sample in result.report:
+            self._add(report, sample, metadata, memo.keys)
+        for key, res in report.items():
+            for family in res.order:
+                metric, points = self._metric(family, key, memo.encoded)
+                if points:
+                    by_resource.setdefault(key, []).append(metric)
+                    count += points
+        parts = []
+        for (job, instance), metrics in by_resource.items():
+            attrs = resource_attributes(job, instance, result.target.scheme)
+            attrs.update(plan.resources.get((job, instance), {}))
+            parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
+        return Batch(Signal.METRICS, b"".join(parts), count=count)
+
+    def _plan(self, steady: Steady, ts: int, metadata: dict[str, FamilyMeta],
+              memo: _Memo) -> plans.Plan | None:
+        """The plan of a layout: its samples grouped as the Python path does, each with
+        its position plus one as value (see :mod:`plan`)."""
+        samples = [Sample(t.name, t.labels, float(i + 1), ts)
+                   for i, t in enumerate(steady.template)]
+        problems = self.problems
+        resources: dict[tuple[str, str], _Resource] = {}
+        self._numbers_fast(resources, samples, metadata, memo)
+        if self.problems != problems:
+            return None
+        return plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
+                           self.start_times, self._name)
+
+    def _name(self, family: Family) -> str:
+        return _trim(family.name, family) if self.trim_suffixes else family.name
 
     def _numbers_fast(self, resources: dict[tuple[str, str], _Resource],
                       samples: list[Sample], metadata: dict[str, FamilyMeta],
@@ -234,7 +300,7 @@ class Converter:
     def _metric(self, family: Family, resource: tuple[str, str],
                 encoded: dict[int, Encoded]) -> tuple[bytes, int]:
         """The encoded Metric of ``family`` and its number of points."""
-        name = _trim(family.name, family) if self.trim_suffixes else family.name
+        name = self._name(family)
         kind = family.kind
         if kind in ("histogram", "summary"):
             data: Any = Histogram() if kind == "histogram" else Summary()
