@@ -26,12 +26,12 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
+from otelpy.native import _rwencode
 from otelpy.pdata import items
 from otelpy.pdata.asstring import format_float_fixed
 from otelpy.prometheus.exphist import downscale
@@ -63,10 +63,6 @@ _CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started
 
 # (context token, metric name) -> the point's encoded attributes -> its label set
 _FastKey = tuple[int, str]
-# a NumberDataPoint's head as the protobuf runtime writes it (field order): start, time, value
-_START_TIME_DOUBLE = struct.Struct("<10xQxd")
-_START_TIME_INT = struct.Struct("<10xQxq")
-_TIME_DOUBLE = struct.Struct("<xQxd")
 
 
 @dataclass(frozen=True)
@@ -151,53 +147,21 @@ class RemoteWriteTranslator:
     def _numbers(self, out: Translation, data: Any, name: str, ctx: LabelContext,
                  token: int) -> int:
         """Add the points of a Gauge or Sum ``data``; the latest time of those added (-1
-        when none). Read from the message's bytes: a point laid out as the protobuf
-        runtime writes it (start, time, value, then attributes whose bytes were seen
-        before) costs an unpack and a lookup; any other is decoded."""
+        when none). Read from the message's bytes in C (``otelpy.native._rwencode``): a
+        point laid out as the protobuf runtime writes it (start, time, value, then
+        attributes whose bytes were seen before) costs a lookup; any other is decoded
+        here (:meth:`_slow_point`)."""
         fast = self._fast.get((token, name))
         if fast is None:
             fast = self._fast[(token, name)] = {}
-        latest, added = -1, 0
-        add_to, entries = out.add_to, out.entries
         raw = data.SerializeToString()
-        pos, end = 0, len(raw)
-        while pos < end:
-            if raw[pos] != 0x0A:  # aggregation_temporality, is_monotonic, unknown fields
-                pos = _skip_field(raw, pos)
-                continue
-            size = raw[pos + 1]
-            if size < 0x80:
-                pos += 2
-            else:
-                size, pos = _varint_at(raw, pos + 1)
-            stop = pos + size
-            labelset = _MISS
-            if size >= 27 and raw[pos] == 0x11 and raw[pos + 9] == 0x19:
-                tag = raw[pos + 18]
-                if tag == 0x21:
-                    when, value = _START_TIME_DOUBLE.unpack_from(raw, pos)
-                    labelset = fast.get(raw[pos + 27:stop], _MISS)
-                elif tag == 0x31:
-                    when, value = _START_TIME_INT.unpack_from(raw, pos)
-                    value = float(value)
-                    labelset = fast.get(raw[pos + 27:stop], _MISS)
-            elif size >= 18 and raw[pos] == 0x19 and raw[pos + 9] == 0x21:
-                when, value = _TIME_DOUBLE.unpack_from(raw, pos)
-                labelset = fast.get(raw[pos + 18:stop], _MISS)
-            if labelset is _MISS:
-                body = raw[pos:stop]
-                labelset, value, when = self._slow_point(
-                    out, NumberDataPoint.FromString(body), name, fast, body, ctx)
-            pos = stop
-            if labelset is None:
-                continue
-            if labelset in entries:
-                add_to(labelset, value, when // 1_000_000)
-            else:
-                entries[labelset] = (value, when // 1_000_000)
-            if when > latest:
-                latest = when
-            added += 1
+
+        def slow(start: int, stop: int) -> tuple[Any, float, int]:
+            body = raw[start:stop]
+            return self._slow_point(out, NumberDataPoint.FromString(body), name, fast, body,
+                                    ctx)
+
+        latest, added = _rwencode.numbers(raw, fast, out.entries, slow, out.add_to)
         out.points += added
         return latest
 
@@ -314,34 +278,6 @@ class RemoteWriteTranslator:
 
 
 _MISS: Any = object()
-
-
-def _skip_field(data: bytes, pos: int) -> int:
-    """The position after the field at ``pos``."""
-    tag, pos = _varint_at(data, pos)
-    wire = tag & 7
-    if wire == 0:
-        return _varint_at(data, pos)[1]
-    if wire == 1:
-        return pos + 8
-    if wire == 5:
-        return pos + 4
-    size, pos = _varint_at(data, pos)
-    return pos + size
-
-
-def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
-    byte = data[pos]
-    if byte < 0x80:
-        return byte, pos + 1
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
 
 
 def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:

@@ -12,10 +12,10 @@ as :class:`~otelpy.prometheus.prompb.TimeSeries` objects, for tests and slow con
 
 from __future__ import annotations
 
-import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
+from otelpy.native import _rwencode
 from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.prompb import (
     Histogram,
@@ -34,7 +34,6 @@ __all__ = ["LabelKey", "LabelSet", "LabelSets", "Translation", "split_requests"]
 
 LabelKey = tuple[tuple[str, str], ...]
 Entry = tuple[float, int] | list[tuple[float, int] | Histogram]
-_DOUBLE = struct.Struct("<d")
 
 
 class LabelSet:
@@ -158,53 +157,19 @@ class Translation:
     def requests(self, max_bytes: int) -> list[tuple[bytes, int]]:
         """Serialized WriteRequests of every series then the metadata, each at most
         ``max_bytes`` long unless one entry alone is longer (it then travels alone); with
-        the number of series in each."""
-        out: list[tuple[bytes, int]] = []
-        parts: list[bytes] = []
-        heads: dict[int, tuple[bytes, bytes, int]] = {}
-        pack = _DOUBLE.pack
-        size = count = 0
-        for labelset, found in self.entries.items():
-            if type(found) is tuple:
-                value, ts = found
-                head = heads.get(ts)
-                if head is None:
-                    head = heads[ts] = _sample_head(ts)
-                prefix = labelset.prefix if labelset.prefix_for == head[2] else \
-                    labelset.entry_prefix(head[2])
-                length = len(prefix) + head[2]
-                if parts and size + length > max_bytes:
-                    out.append((b"".join(parts), count))
-                    parts, size, count = [], 0, 0
-                parts += (prefix, head[0], pack(value), head[1])
-            else:
-                body = _series_body(labelset, found)
-                entry = b"\x0a" + varint(len(body)) + body
-                length = len(entry)
-                if parts and size + length > max_bytes:
-                    out.append((b"".join(parts), count))
-                    parts, size, count = [], 0, 0
-                parts.append(entry)
-            size += length
-            count += 1
-        for md in self.metadata.values():
-            entry = request_entry(encode_metadata(md), metadata=True)
-            if parts and size + len(entry) > max_bytes:
-                out.append((b"".join(parts), count))
-                parts, size, count = [], 0, 0
-            parts.append(entry)
-            size += len(entry)
-        if parts:
-            out.append((b"".join(parts), count))
-        return out
+        the number of series in each. Written in C (``otelpy.native._rwencode``): a
+        series of one sample from its label set's cached bytes, others through
+        :func:`_series_entry`."""
+        tail = [request_entry(encode_metadata(md), metadata=True)
+                for md in self.metadata.values()]
+        return _rwencode.requests(self.entries, max_bytes, _series_entry, tail)
 
 
-def _sample_head(ts: int) -> tuple[bytes, bytes, int]:
-    """The bytes of a ``samples`` entry around its double, for timestamp ``ts``, and the
-    entry's whole size."""
-    tail = b"\x10" + varint(ts)
-    head = b"\x12" + varint(9 + len(tail)) + b"\x09"
-    return head, tail, len(head) + 8 + len(tail)
+def _series_entry(labelset: LabelSet, entry: Entry) -> bytes:
+    body = _series_body(labelset, entry)
+    return b"\x0a" + varint(len(body)) + body
+
+
 def _series_body(labelset: LabelSet, entry: Entry) -> bytes:
     found = entry if isinstance(entry, list) else [entry]
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])

@@ -12,7 +12,7 @@ previous scrape stale and reports ``up`` 0. The report series are ``up``,
 ``scrape_duration_seconds``, ``scrape_samples_scraped``,
 ``scrape_samples_post_metric_relabeling`` and ``scrape_series_added``.
 
-Once two scrapes in a row had the same series, every known, the body's layout (its lines
+Once a scrape's series were all known (seen in an earlier scrape), the body's layout (its lines
 without their values) is kept in C (``otelpy.native._promtext.Layout``): a body with the
 same lines but for their values is then read without a Python object per sample, as a
 :class:`Steady` result (the values, the labelled samples they belong to); any difference
@@ -241,10 +241,10 @@ class ScrapeLoop:
         if len(self._known) > 2 * scraped + 100:
             self._known = {}
         previous = self._previous
+        if self._layout is None and self._last_refs is not None:  # every series known
+            self._layout = self._new_layout(body, openmetrics, samples, parsed)
         if current is previous:
             added, stale = 0, []
-            if self._layout is None:
-                self._layout = self._new_layout(body, openmetrics, samples, parsed)
         else:
             added = sum(1 for key in current if key not in previous)
             stale = [s for key, s in previous.items() if key not in current]

@@ -229,7 +229,7 @@ class Converter:
         if self.problems != problems:
             return None
         return plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
-                           self.start_times, self._name)
+                           self.start_times, self._name, memo.encoded)
 
     def _name(self, family: Family) -> str:
         return _trim(family.name, family) if self.trim_suffixes else family.name

@@ -56,9 +56,11 @@ class Plan:
 
 
 def build(layout: object, resources: dict[tuple[str, str], _Resource], ts_ns: int,
-          start_times: StartTimes, name_of: Callable[[Family], str]) -> Plan | None:
+          start_times: StartTimes, name_of: Callable[[Family], str],
+          encoded: dict[int, Any]) -> Plan | None:
     """The plan of grouped samples whose values are their positions plus one (None when
-    a family is not covered)."""
+    a family is not covered). ``encoded`` holds the encoded attributes of label sets
+    met before (by id, as the converter keeps them; the Python path fills it)."""
     plan = Plan(layout)
     for key, res in resources.items():
         plan.resources[key] = dict(res.info)
@@ -74,8 +76,8 @@ def build(layout: object, resources: dict[tuple[str, str], _Resource], ts_ns: in
             elif family.kind in ("gauge", "sum"):
                 kind = _SUM if family.kind == "sum" else _GAUGE
                 table = start_times.table((key, name))
-                points = [_number(g, kind, ts_ns, table, k, start_times.generation)
-                          for k, g in family.groups.items()]
+                points = [_number(g, kind, ts_ns, table, k, start_times.generation,
+                                  encoded) for k, g in family.groups.items()]
             else:
                 return None
             if any(p is None for p in points):
@@ -98,12 +100,16 @@ def _entry(table: dict[Hashable, list[float]], key: Hashable, ts_ns: int,
 
 
 def _number(group: Group, kind: int, ts_ns: int, table: dict[Hashable, list[float]],
-            key: str, generation: int) -> tuple[Any, ...] | None:
+            key: str, generation: int, encoded: dict[int, Any]) -> tuple[Any, ...] | None:
     if group.created or group.exemplars:
         return None
     labels = group.labels
-    attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
-                            if k not in DROPPED_OTHER and labels[k])
+    found = encoded.get(id(labels))
+    if found is not None and found[0] is labels:
+        attrs = found[1]
+    else:
+        attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
+                                if k not in DROPPED_OTHER and labels[k])
     info = _entry(table, key, ts_ns, generation) if kind == _SUM else None
     return attrs, int(group.value) - 1, info
 

@@ -127,14 +127,14 @@ def test_a_steady_run_takes_the_c_path_and_counter_resets_restart() -> None:
     families = [("counter", 3), ("gauge", 2), ("histogram", 2)]
     ups = [(["5", "6", "7", "8", "9", "10", "11", "12"], 9, False)] * 4
     down = [(["1", "1", "1", "1", "1", "1", "1", "1"], 9, False)] * 2
-    assert asyncio.run(_run(families, ups + down + ups, LabelSettings(), False)) == 7
+    assert asyncio.run(_run(families, ups + down + ups, LabelSettings(), False)) == 8
     assert plans[-1][1] is not None and len(plans[-1][1].families) == 3
-    # and the C path was taken: a loop's steady result after two equal scrapes
+    # and the C path is taken once every series was known (from the third scrape)
     clock = FakeClock()
     fetcher = _Fetcher()
     fetcher.body = "\n".join(_family("counter", "c", 2, ["1"], 0)) + "\n"
     loop = ScrapeLoop(TARGET, fetcher, LabelSettings(), _noop, clock, LOG)  # type: ignore
     results: list[Any] = [asyncio.run(loop.scrape_once()) for _ in range(5)]
-    assert [r.steady is not None for r in results] == [False, False, False, True, True]
+    assert [r.steady is not None for r in results] == [False, False, True, True, True]
     steady = results[-1].steady
     assert list(memoryview(steady.values).cast("d")) == [1.0, 5.0]

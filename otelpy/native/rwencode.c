@@ -1,0 +1,318 @@
+/* otelpy.native._rwencode: the per-point loops of remote write translation and encoding.
+ *
+ * numbers(raw, fast, entries, slow, add_to) reads the data points of a Gauge or Sum
+ * message (its bytes) as RemoteWriteTranslator._numbers does: a point laid out as the
+ * protobuf runtime writes it (start, time, value, then attributes) whose attribute bytes
+ * are a key of `fast` gives its label set (or None: dropped) without decoding; any other
+ * point is handed to slow(start, stop) -> (label set or None, value, time ns). A label set
+ * new to `entries` gets (value, ms); one already there goes through add_to(label set,
+ * value, ms). Returns (latest time ns or -1, points added).
+ *
+ * requests(entries, max_bytes, other, tail) writes WriteRequest bodies as
+ * Translation.requests does: an entry (value, ms) is written from its label set's encoded
+ * labels (`prefix[start:]`), any other through other(label set, entry) -> its request
+ * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
+ * take it past max_bytes. Returns [(body, series)].
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "wire.h"
+
+static PyObject *str_prefix, *str_start;
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Adds one point; 0, or -1 with an exception. */
+static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
+                     uint64_t when, long long *latest, Py_ssize_t *added)
+{
+    if (labelset == Py_None)
+        return 0;
+    PyObject *ms = PyLong_FromUnsignedLongLong(when / 1000000);
+    PyObject *v = PyFloat_FromDouble(value);
+    if (!ms || !v) {
+        Py_XDECREF(ms);
+        Py_XDECREF(v);
+        return -1;
+    }
+    int rc;
+    PyObject *found = PyDict_GetItemWithError(entries, labelset);
+    if (found) {
+        PyObject *r = PyObject_CallFunctionObjArgs(add_to, labelset, v, ms, NULL);
+        rc = r ? 0 : -1;
+        Py_XDECREF(r);
+    } else if (PyErr_Occurred()) {
+        rc = -1;
+    } else {
+        PyObject *pair = PyTuple_Pack(2, v, ms);
+        rc = pair ? PyDict_SetItem(entries, labelset, pair) : -1;
+        Py_XDECREF(pair);
+    }
+    Py_DECREF(ms);
+    Py_DECREF(v);
+    if (rc == 0) {
+        if ((long long)when > *latest)
+            *latest = (long long)when;
+        (*added)++;
+    }
+    return rc;
+}
+
+static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ssize_t start,
+                      Py_ssize_t stop, long long *latest, Py_ssize_t *added)
+{
+    PyObject *r = PyObject_CallFunction(slow, "nn", start, stop);
+    if (!r)
+        return -1;
+    PyObject *labelset;
+    double value;
+    unsigned long long when;
+    if (!PyArg_ParseTuple(r, "OdK", &labelset, &value, &when)) {
+        Py_DECREF(r);
+        return -1;
+    }
+    int rc = add_point(entries, add_to, labelset, value, when, latest, added);
+    Py_DECREF(r);
+    return rc;
+}
+
+static PyObject *numbers(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    PyObject *fast, *entries, *slow, *add_to;
+    if (!PyArg_ParseTuple(args, "y*O!O!OO:numbers", &view, &PyDict_Type, &fast, &PyDict_Type,
+                          &entries, &slow, &add_to))
+        return NULL;
+    const uint8_t *base = view.buf;
+    wire_cur c = {base, base + view.len};
+    long long latest = -1;
+    Py_ssize_t added = 0;
+    while (c.pos < c.end) {
+        uint32_t field;
+        int wtype;
+        if (wire_tag(&c, &field, &wtype) < 0)
+            goto malformed;
+        if (field != 1 || wtype != WT_LEN) {
+            if (wire_skip(&c, wtype) < 0)
+                goto malformed;
+            continue;
+        }
+        wire_cur pt;
+        if (wire_len(&c, &pt) < 0)
+            goto malformed;
+        const uint8_t *p = pt.pos;
+        Py_ssize_t size = pt.end - pt.pos, head = 0;
+        double value = 0.0;
+        uint64_t when = 0;
+        if (size >= 27 && p[0] == 0x11 && p[9] == 0x19 && (p[18] == 0x21 || p[18] == 0x31)) {
+            when = le64(p + 10);
+            uint64_t bits = le64(p + 19);
+            if (p[18] == 0x21)
+                memcpy(&value, &bits, 8);
+            else
+                value = (double)(int64_t)bits;
+            head = 27;
+        } else if (size >= 18 && p[0] == 0x19 && p[9] == 0x21) {
+            when = le64(p + 1);
+            uint64_t bits = le64(p + 10);
+            memcpy(&value, &bits, 8);
+            head = 18;
+        }
+        PyObject *labelset = NULL;
+        if (head) {
+            PyObject *key = PyBytes_FromStringAndSize((const char *)p + head, size - head);
+            if (!key)
+                goto fail;
+            labelset = PyDict_GetItemWithError(fast, key);
+            Py_DECREF(key);
+            if (!labelset && PyErr_Occurred())
+                goto fail;
+        }
+        int rc = labelset ? add_point(entries, add_to, labelset, value, when, &latest, &added)
+                          : slow_point(slow, entries, add_to, p - base, pt.end - base, &latest,
+                                       &added);
+        if (rc < 0)
+            goto fail;
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(Ln)", latest, added);
+malformed:
+    PyErr_Format(PyExc_ValueError, "malformed data points at byte %zd",
+                 (Py_ssize_t)(c.pos - base));
+fail:
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
+/* ---- requests ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint8_t *buf;
+    Py_ssize_t len, cap, count;
+    PyObject *out;
+} body_t;
+
+static int reserve(body_t *b, Py_ssize_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 65536;
+    while (cap < b->len + more)
+        cap *= 2;
+    uint8_t *n = PyMem_Realloc(b->buf, cap);
+    if (!n) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->buf = n;
+    b->cap = cap;
+    return 0;
+}
+
+static int flush(body_t *b)
+{
+    PyObject *t = Py_BuildValue("(y#n)", (const char *)b->buf, b->len, b->count);
+    if (!t || PyList_Append(b->out, t) < 0) {
+        Py_XDECREF(t);
+        return -1;
+    }
+    Py_DECREF(t);
+    b->len = b->count = 0;
+    return 0;
+}
+
+/* Room for an entry of `length` bytes: the body is cut first when it would grow too long. */
+static int room(body_t *b, Py_ssize_t length, Py_ssize_t max_bytes)
+{
+    if (b->len && b->len + length > max_bytes && flush(b) < 0)
+        return -1;
+    return reserve(b, length);
+}
+
+static int sample_entry(body_t *b, PyObject *labelset, PyObject *pair, Py_ssize_t max_bytes)
+{
+    double value = PyFloat_AsDouble(PyTuple_GET_ITEM(pair, 0));
+    long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(pair, 1));
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *prefix = PyObject_GetAttr(labelset, str_prefix);
+    PyObject *start_obj = prefix ? PyObject_GetAttr(labelset, str_start) : NULL;
+    if (!start_obj) {
+        Py_XDECREF(prefix);
+        return -1;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(start_obj);
+    Py_DECREF(start_obj);
+    if (!PyBytes_Check(prefix) || start < 0 || start > PyBytes_GET_SIZE(prefix)) {
+        Py_DECREF(prefix);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a label set's prefix is bytes, start within");
+        return -1;
+    }
+    Py_ssize_t block = PyBytes_GET_SIZE(prefix) - start;
+    size_t tsize = wire_varint_size((uint64_t)ts);
+    Py_ssize_t sample = 1 + 1 + 1 + 8 + 1 + (Py_ssize_t)tsize; /* 0x12 len 0x09 d 0x10 ts */
+    Py_ssize_t body = block + sample;
+    Py_ssize_t length = 1 + (Py_ssize_t)wire_varint_size((uint64_t)body) + body;
+    if (room(b, length, max_bytes) < 0) {
+        Py_DECREF(prefix);
+        return -1;
+    }
+    uint8_t *o = b->buf + b->len;
+    *o++ = 0x0A;
+    o = wire_put_varint(o, (uint64_t)body);
+    memcpy(o, PyBytes_AS_STRING(prefix) + start, block);
+    o += block;
+    Py_DECREF(prefix);
+    *o++ = 0x12;
+    *o++ = (uint8_t)(10 + tsize);
+    *o++ = 0x09;
+    uint64_t bits;
+    memcpy(&bits, &value, 8);
+    for (int i = 0; i < 8; i++)
+        *o++ = (uint8_t)(bits >> (8 * i));
+    *o++ = 0x10;
+    o = wire_put_varint(o, (uint64_t)ts);
+    b->len = o - b->buf;
+    return 0;
+}
+
+static int bytes_entry(body_t *b, PyObject *entry, Py_ssize_t max_bytes)
+{
+    if (!PyBytes_Check(entry)) {
+        PyErr_SetString(PyExc_TypeError, "an encoded entry must be bytes");
+        return -1;
+    }
+    Py_ssize_t length = PyBytes_GET_SIZE(entry);
+    if (room(b, length, max_bytes) < 0)
+        return -1;
+    memcpy(b->buf + b->len, PyBytes_AS_STRING(entry), length);
+    b->len += length;
+    return 0;
+}
+
+static PyObject *requests(PyObject *self, PyObject *args)
+{
+    PyObject *entries, *other, *tail;
+    Py_ssize_t max_bytes;
+    if (!PyArg_ParseTuple(args, "O!nOO!:requests", &PyDict_Type, &entries, &max_bytes, &other,
+                          &PyList_Type, &tail))
+        return NULL;
+    body_t b = {NULL, 0, 0, 0, PyList_New(0)};
+    if (!b.out)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *labelset, *entry;
+    while (PyDict_Next(entries, &pos, &labelset, &entry)) {
+        int rc;
+        if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 2) {
+            rc = sample_entry(&b, labelset, entry, max_bytes);
+        } else {
+            Py_INCREF(labelset);
+            Py_INCREF(entry);
+            PyObject *encoded = PyObject_CallFunctionObjArgs(other, labelset, entry, NULL);
+            Py_DECREF(labelset);
+            Py_DECREF(entry);
+            rc = encoded ? bytes_entry(&b, encoded, max_bytes) : -1;
+            Py_XDECREF(encoded);
+        }
+        if (rc < 0)
+            goto fail;
+        b.count++;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(tail); i++)
+        if (bytes_entry(&b, PyList_GET_ITEM(tail, i), max_bytes) < 0)
+            goto fail;
+    if (b.len && flush(&b) < 0)
+        goto fail;
+    PyMem_Free(b.buf);
+    return b.out;
+fail:
+    PyMem_Free(b.buf);
+    Py_DECREF(b.out);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"numbers", numbers, METH_VARARGS, "Translate the points of a Gauge or Sum message."},
+    {"requests", requests, METH_VARARGS, "WriteRequest bodies of a translation's entries."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rwencode", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__rwencode(void)
+{
+    str_prefix = PyUnicode_InternFromString("prefix");
+    str_start = PyUnicode_InternFromString("start");
+    if (!str_prefix || !str_start)
+        return NULL;
+    return PyModule_Create(&module);
+}
