@@ -73,7 +73,7 @@ async def run(args: argparse.Namespace) -> None:
             batch = converter.convert(result)
             if stop < 2 or batch is None:
                 continue
-            out = translator.translate(batch.message)
+            out = translator.translate_bytes(batch.data)
             if stop < 3:
                 continue
             for data, _ in out.requests(2_000_000):

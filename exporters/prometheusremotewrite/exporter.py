@@ -113,7 +113,7 @@ class PRWExporter(ExporterHelper):
 
     # -- sending -------------------------------------------------------------------------
     def _plan(self, batch: Batch) -> _Plan:
-        out = self._translator.translate(batch.message)
+        out = self._translator.translate_bytes(batch.data)
         for reason, n in out.dropped.items():
             self._dropped.labels(self._exporter, reason).inc(n)
             self._drop_log.log("%d data points not sent (reason %s); counted in "

@@ -1,9 +1,10 @@
 /* otelpy.native._rwencode: the per-point loops of remote write translation and encoding.
  *
  * numbers(raw, fast, entries, slow, add_to) reads the data points of a Gauge or Sum
- * message (its bytes) as RemoteWriteTranslator._numbers does: a point laid out as the
- * protobuf runtime writes it (start, time, value, then attributes) whose attribute bytes
- * are a key of `fast` gives its label set (or None: dropped) without decoding; any other
+ * message (its bytes) for RemoteWriteTranslator._numbers: a point laid out as the
+ * protobuf runtime writes it (start, time, value, then attributes) or as otelpy's
+ * receivers do (attributes, then start, time, value) whose attribute bytes are a key of
+ * `fast` gives its label set (or None: dropped) without decoding; any other
  * point is handed to slow(start, stop) -> (label set or None, value, time ns). A label set
  * new to `entries` gets (value, ms); one already there goes through add_to(label set,
  * value, ms). Returns (latest time ns or -1, points added).
@@ -13,6 +14,12 @@
  * labels (`prefix[start:]`), any other through other(label set, entry) -> its request
  * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
  * take it past max_bytes. Returns [(body, series)].
+ *
+ * split(request) -> (skeleton, spans): an ExportMetricsServiceRequest's bytes without the
+ * data points of its Gauge and Sum metrics (everything else kept, in order), and per such
+ * metric, in order, (start, stop, points): where its Gauge / Sum message lies in the
+ * request, so the translator decodes only the envelopes and reads number points from the
+ * request's own bytes. ValueError when the request is malformed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -125,9 +132,28 @@ static PyObject *numbers(PyObject *self, PyObject *args)
             memcpy(&value, &bits, 8);
             head = 18;
         }
+        const uint8_t *attrs = p + head;
+        if (!head) { /* attributes first, then the numbers (as otelpy's receivers write) */
+            const uint8_t *t = p + size;
+            if (size >= 27 && t[-27] == 0x11 && t[-18] == 0x19 && (t[-9] == 0x21 || t[-9] == 0x31)) {
+                when = le64(t - 17);
+                uint64_t bits = le64(t - 8);
+                if (t[-9] == 0x21)
+                    memcpy(&value, &bits, 8);
+                else
+                    value = (double)(int64_t)bits;
+                head = 27;
+            } else if (size >= 18 && t[-18] == 0x19 && t[-9] == 0x21) {
+                when = le64(t - 17);
+                uint64_t bits = le64(t - 8);
+                memcpy(&value, &bits, 8);
+                head = 18;
+            }
+            attrs = p;
+        }
         PyObject *labelset = NULL;
         if (head) {
-            PyObject *key = PyBytes_FromStringAndSize((const char *)p + head, size - head);
+            PyObject *key = PyBytes_FromStringAndSize((const char *)attrs, size - head);
             if (!key)
                 goto fail;
             labelset = PyDict_GetItemWithError(fast, key);
@@ -300,9 +326,127 @@ fail:
     return NULL;
 }
 
+
+/* ---- split ---------------------------------------------------------------------------- */
+
+/* The fields recursed into, by depth: ExportMetricsServiceRequest.resource_metrics,
+ * ResourceMetrics.scope_metrics, ScopeMetrics.metrics, Metric.gauge / Metric.sum; inside a
+ * Gauge or Sum (depth 4) the data points (field 1) are left out. */
+static int recursed(int depth, uint32_t field)
+{
+    switch (depth) {
+    case 0:
+        return field == 1;
+    case 1:
+    case 2:
+        return field == 2;
+    case 3:
+        return field == 5 || field == 7;
+    default:
+        return 0;
+    }
+}
+
+typedef struct {
+    uint8_t *out;        /* NULL: sizes only */
+    const uint8_t *base;
+    PyObject *spans;     /* appended to while writing */
+} split_t;
+
+/* The size of the message at `c` without its number data points; written at s->out
+ * (advanced) when it is set. -1 with ValueError when malformed, -2 on another error. */
+static Py_ssize_t strip(split_t *s, wire_cur c, int depth)
+{
+    Py_ssize_t size = 0, points = 0;
+    const uint8_t *whole = c.pos, *end = c.end;
+    while (c.pos < c.end) {
+        const uint8_t *start = c.pos;
+        uint32_t field;
+        int wtype;
+        if (wire_tag(&c, &field, &wtype) < 0)
+            return -1;
+        if (wtype == WT_LEN && (recursed(depth, field) || (depth == 4 && field == 1))) {
+            wire_cur sub;
+            if (wire_len(&c, &sub) < 0)
+                return -1;
+            if (depth == 4) { /* a data point: left out */
+                points++;
+                continue;
+            }
+            split_t sizes = {NULL, s->base, NULL};
+            Py_ssize_t inner = strip(&sizes, sub, depth + 1);
+            if (inner < 0)
+                return inner;
+            uint64_t tag = ((uint64_t)field << 3) | WT_LEN;
+            size += (Py_ssize_t)(wire_varint_size(tag) + wire_varint_size((uint64_t)inner)) +
+                    inner;
+            if (s->out) {
+                s->out = wire_put_varint(s->out, tag);
+                s->out = wire_put_varint(s->out, (uint64_t)inner);
+                Py_ssize_t written = strip(s, sub, depth + 1);
+                if (written < 0)
+                    return written;
+            }
+            continue;
+        }
+        if (wire_skip(&c, wtype) < 0)
+            return -1;
+        size += c.pos - start;
+        if (s->out) {
+            memcpy(s->out, start, c.pos - start);
+            s->out += c.pos - start;
+        }
+    }
+    if (depth == 4 && s->out) {
+        PyObject *t = Py_BuildValue("(nnn)", (Py_ssize_t)(whole - s->base),
+                                    (Py_ssize_t)(end - s->base), points);
+        if (!t || PyList_Append(s->spans, t) < 0) {
+            Py_XDECREF(t);
+            return -2;
+        }
+        Py_DECREF(t);
+    }
+    return size;
+}
+
+static PyObject *split(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const uint8_t *base = view.buf;
+    wire_cur c = {base, base + view.len};
+    split_t sizes = {NULL, base, NULL};
+    Py_ssize_t size = strip(&sizes, c, 0);
+    PyObject *skeleton = NULL, *spans = NULL;
+    if (size == -1) {
+        PyErr_SetString(PyExc_ValueError, "malformed metrics request");
+        goto done;
+    }
+    skeleton = PyBytes_FromStringAndSize(NULL, size);
+    spans = PyList_New(0);
+    if (!skeleton || !spans)
+        goto fail;
+    split_t s = {(uint8_t *)PyBytes_AS_STRING(skeleton), base, spans};
+    if (strip(&s, c, 0) < 0)
+        goto fail;
+    PyObject *out = PyTuple_Pack(2, skeleton, spans);
+    Py_DECREF(skeleton);
+    Py_DECREF(spans);
+    PyBuffer_Release(&view);
+    return out;
+fail:
+    Py_XDECREF(skeleton);
+    Py_XDECREF(spans);
+done:
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"numbers", numbers, METH_VARARGS, "Translate the points of a Gauge or Sum message."},
     {"requests", requests, METH_VARARGS, "WriteRequest bodies of a translation's entries."},
+    {"split", split, METH_O, "A metrics request without its number points, and their spans."},
     {NULL, NULL, 0, NULL},
 };
 

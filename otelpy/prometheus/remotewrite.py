@@ -26,9 +26,13 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from otelpy.native import _rwencode
@@ -59,6 +63,7 @@ _MAX_SCALE, _MIN_SCALE = 8, -4
 _STALE_COUNT = 0x7FF0000000000002  # the stale marker's bits, as a native histogram's count
 _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataType.GAUGE,
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
+_NUMBERS = ("gauge", "sum")
 _CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
 # (context token, metric name) -> the point's encoded attributes -> its label set
@@ -103,7 +108,25 @@ class RemoteWriteTranslator:
         self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
     def translate(self, request: Any) -> Translation:
-        """The series of ``request``; dropped points are counted in the result."""
+        """The series of ``request`` (decoded); dropped points are counted in the result."""
+        return self._translate(request, None)
+
+    def translate_bytes(self, data: bytes) -> Translation:
+        """The series of a request's bytes: only its envelopes and the points of other
+        metrics than gauges and sums are decoded; number points are read from ``data``
+        (see :func:`otelpy.native._rwencode.split`)."""
+        try:
+            skeleton, spans = _rwencode.split(data)
+        except ValueError:
+            return self.translate(ExportMetricsServiceRequest.FromString(data))
+        request = ExportMetricsServiceRequest.FromString(skeleton)
+        if sum(1 for m in items.metrics(request) if m.kind in _NUMBERS) != len(spans):
+            # a metric with more than one data field: decoded as the runtime merges it
+            return self.translate(ExportMetricsServiceRequest.FromString(data))
+        return self._translate(request, (data, iter(spans)))
+
+    def _translate(self, request: Any,
+                   raw: tuple[bytes, Iterator[tuple[int, int, int]]] | None) -> Translation:
         if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
@@ -123,13 +146,22 @@ class RemoteWriteTranslator:
                 token = self._token(ctx)
             assert ctx is not None
             named = self._name(item, out)
-            points = getattr(item.metric, kind).data_points
-            if isinstance(named, str):
-                out.dropped[named] += len(points)
-                continue
-            if kind in ("gauge", "sum"):
-                latest = self._numbers(out, getattr(item.metric, kind), named[0], ctx, token)
+            if kind in _NUMBERS:
+                if raw is None:
+                    body = getattr(item.metric, kind).SerializeToString()
+                    count = len(getattr(item.metric, kind).data_points)
+                else:
+                    start, stop, count = next(raw[1])
+                    body = raw[0][start:stop]
+                if isinstance(named, str):
+                    out.dropped[named] += count
+                    continue
+                latest = self._numbers(out, body, named[0], ctx, token)
             else:
+                points = getattr(item.metric, kind).data_points
+                if isinstance(named, str):
+                    out.dropped[named] += len(points)
+                    continue
                 latest = self._others(out, points, kind, named[0], ctx, token)
             seen = targets.get(id(item.resource))
             if latest >= 0 and (seen is None or latest > seen[1]):
@@ -144,18 +176,15 @@ class RemoteWriteTranslator:
         key = (tuple(ctx.base), tuple(ctx.resource_attrs.items()))
         return self._contexts.setdefault(key, len(self._contexts))
 
-    def _numbers(self, out: Translation, data: Any, name: str, ctx: LabelContext,
+    def _numbers(self, out: Translation, raw: bytes, name: str, ctx: LabelContext,
                  token: int) -> int:
-        """Add the points of a Gauge or Sum ``data``; the latest time of those added (-1
-        when none). Read from the message's bytes in C (``otelpy.native._rwencode``): a
-        point laid out as the protobuf runtime writes it (start, time, value, then
-        attributes whose bytes were seen before) costs a lookup; any other is decoded
-        here (:meth:`_slow_point`)."""
+        """Add the points of a Gauge or Sum message (its bytes ``raw``); the latest time
+        of those added (-1 when none). Read in C (``otelpy.native._rwencode``): a point
+        of attributes seen before and start, time and value (before or after them)
+        costs a lookup; any other is decoded here (:meth:`_slow_point`)."""
         fast = self._fast.get((token, name))
         if fast is None:
             fast = self._fast[(token, name)] = {}
-        raw = data.SerializeToString()
-
         def slow(start: int, stop: int) -> tuple[Any, float, int]:
             body = raw[start:stop]
             return self._slow_point(out, NumberDataPoint.FromString(body), name, fast, body,
@@ -170,7 +199,7 @@ class RemoteWriteTranslator:
                     ctx: LabelContext) -> tuple[Any, float, int]:
         """(label set or None when dropped, value, time) of a decoded number point;
         remembers the label set under the point's attribute bytes when they are all the
-        point holds after its time and value."""
+        point holds besides its times and value (after or before them)."""
         labelset = self._labelset(out, point, name, ctx)
         if labelset is None:
             out.dropped["invalid_label"] += 1
@@ -183,7 +212,7 @@ class RemoteWriteTranslator:
             value = point.as_double
         if not point.flags and not point.exemplars and point.WhichOneof("value"):
             attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
-            if body.endswith(attrs) and len(fast) < _CACHE_LIMIT:
+            if (body.endswith(attrs) or body.startswith(attrs)) and len(fast) < _CACHE_LIMIT:
                 fast[attrs] = labelset
         return labelset, value, point.time_unix_nano
 
