@@ -1,13 +1,15 @@
 /* otelpy.native._rwencode: the per-point loops of remote write translation and encoding.
  *
- * numbers(raw, fast, entries, slow, add_to) reads the data points of a Gauge or Sum
+ * numbers(raw, fast, entries, slow, add_to, memo) reads the data points of a Gauge or Sum
  * message (its bytes) for RemoteWriteTranslator._numbers: a point laid out as the
  * protobuf runtime writes it (start, time, value, then attributes) or as otelpy's
  * receivers do (attributes, then start, time, value) whose attribute bytes are a key of
  * `fast` gives its label set (or None: dropped) without decoding; any other
  * point is handed to slow(start, stop) -> (label set or None, value, time ns). A label set
  * new to `entries` gets (value, ms); one already there goes through add_to(label set,
- * value, ms). Returns (latest time ns or -1, points added).
+ * value, ms). `memo` (a list kept with `fast`, cleared with it) remembers the attribute
+ * bytes and label set of each fast point by position: a point whose bytes are those of the
+ * same position last time needs no lookup. Returns (latest time ns or -1, points added).
  *
  * requests(entries, max_bytes, other, tail) writes WriteRequest bodies as
  * Translation.requests does: an entry (value, ms) is written from its label set's encoded
@@ -36,13 +38,26 @@ static uint64_t le64(const uint8_t *p)
     return v;
 }
 
+typedef struct {
+    PyObject *ms;     /* the last millisecond time made, for the points that share it */
+    uint64_t ms_value;
+} ms_cache;
+
 /* Adds one point; 0, or -1 with an exception. */
 static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
-                     uint64_t when, long long *latest, Py_ssize_t *added)
+                     uint64_t when, long long *latest, Py_ssize_t *added, ms_cache *cache)
 {
     if (labelset == Py_None)
         return 0;
-    PyObject *ms = PyLong_FromUnsignedLongLong(when / 1000000);
+    if (!cache->ms || cache->ms_value != when / 1000000) {
+        Py_XDECREF(cache->ms);
+        cache->ms_value = when / 1000000;
+        cache->ms = PyLong_FromUnsignedLongLong(cache->ms_value);
+        if (!cache->ms)
+            return -1;
+    }
+    PyObject *ms = cache->ms;
+    Py_INCREF(ms);
     PyObject *v = PyFloat_FromDouble(value);
     if (!ms || !v) {
         Py_XDECREF(ms);
@@ -73,7 +88,7 @@ static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, do
 }
 
 static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ssize_t start,
-                      Py_ssize_t stop, long long *latest, Py_ssize_t *added)
+                      Py_ssize_t stop, long long *latest, Py_ssize_t *added, ms_cache *cache)
 {
     PyObject *r = PyObject_CallFunction(slow, "nn", start, stop);
     if (!r)
@@ -85,18 +100,53 @@ static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ss
         Py_DECREF(r);
         return -1;
     }
-    int rc = add_point(entries, add_to, labelset, value, when, latest, added);
+    int rc = add_point(entries, add_to, labelset, value, when, latest, added, cache);
     Py_DECREF(r);
     return rc;
+}
+
+/* The label set remembered for the k-th fast point of the previous call when its attribute
+ * bytes are the same (a new reference), else NULL. */
+static PyObject *memo_get(PyObject *memo, Py_ssize_t k, const uint8_t *attrs, Py_ssize_t n)
+{
+    if (k >= PyList_GET_SIZE(memo))
+        return NULL;
+    PyObject *m = PyList_GET_ITEM(memo, k);
+    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 2 || !PyBytes_Check(PyTuple_GET_ITEM(m, 0)))
+        return NULL;
+    PyObject *b = PyTuple_GET_ITEM(m, 0);
+    if (PyBytes_GET_SIZE(b) != n || memcmp(PyBytes_AS_STRING(b), attrs, n) != 0)
+        return NULL;
+    PyObject *labelset = PyTuple_GET_ITEM(m, 1);
+    Py_INCREF(labelset);
+    return labelset;
+}
+
+static int memo_set(PyObject *memo, Py_ssize_t k, PyObject *key, PyObject *labelset)
+{
+    Py_ssize_t size = PyList_GET_SIZE(memo);
+    if (k > size)
+        return 0;
+    PyObject *m = PyTuple_Pack(2, key, labelset);
+    if (!m)
+        return -1;
+    if (k == size) {
+        int rc = PyList_Append(memo, m);
+        Py_DECREF(m);
+        return rc;
+    }
+    return PyList_SetItem(memo, k, m);
 }
 
 static PyObject *numbers(PyObject *self, PyObject *args)
 {
     Py_buffer view;
-    PyObject *fast, *entries, *slow, *add_to;
-    if (!PyArg_ParseTuple(args, "y*O!O!OO:numbers", &view, &PyDict_Type, &fast, &PyDict_Type,
-                          &entries, &slow, &add_to))
+    PyObject *fast, *entries, *slow, *add_to, *memo;
+    if (!PyArg_ParseTuple(args, "y*O!O!OOO!:numbers", &view, &PyDict_Type, &fast, &PyDict_Type,
+                          &entries, &slow, &add_to, &PyList_Type, &memo))
         return NULL;
+    ms_cache cache = {NULL, 0};
+    Py_ssize_t k = 0; /* fast-layout points met */
     const uint8_t *base = view.buf;
     wire_cur c = {base, base + view.len};
     long long latest = -1;
@@ -153,27 +203,40 @@ static PyObject *numbers(PyObject *self, PyObject *args)
         }
         PyObject *labelset = NULL;
         if (head) {
-            PyObject *key = PyBytes_FromStringAndSize((const char *)attrs, size - head);
-            if (!key)
-                goto fail;
-            labelset = PyDict_GetItemWithError(fast, key);
-            Py_DECREF(key);
-            if (!labelset && PyErr_Occurred())
-                goto fail;
+            labelset = memo_get(memo, k, attrs, size - head);
+            if (!labelset) {
+                PyObject *key = PyBytes_FromStringAndSize((const char *)attrs, size - head);
+                if (!key)
+                    goto fail;
+                labelset = PyDict_GetItemWithError(fast, key);
+                Py_XINCREF(labelset);
+                int bad = (!labelset && PyErr_Occurred()) ||
+                          (labelset && memo_set(memo, k, key, labelset) < 0);
+                Py_DECREF(key);
+                if (bad) {
+                    Py_XDECREF(labelset);
+                    goto fail;
+                }
+            }
+            k++;
         }
-        int rc = labelset ? add_point(entries, add_to, labelset, value, when, &latest, &added)
+        int rc = labelset ? add_point(entries, add_to, labelset, value, when, &latest, &added,
+                                      &cache)
                           : slow_point(slow, entries, add_to, p - base, pt.end - base, &latest,
-                                       &added);
+                                       &added, &cache);
+        Py_XDECREF(labelset);
         if (rc < 0)
             goto fail;
     }
     PyBuffer_Release(&view);
+    Py_XDECREF(cache.ms);
     return Py_BuildValue("(Ln)", latest, added);
 malformed:
     PyErr_Format(PyExc_ValueError, "malformed data points at byte %zd",
                  (Py_ssize_t)(c.pos - base));
 fail:
     PyBuffer_Release(&view);
+    Py_XDECREF(cache.ms);
     return NULL;
 }
 

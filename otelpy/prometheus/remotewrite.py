@@ -104,6 +104,8 @@ class RemoteWriteTranslator:
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
         self.labelsets = LabelSets(_CACHE_LIMIT)
         self._fast: dict[_FastKey, dict[bytes, LabelSet | None]] = {}
+        # per _fast table: the attribute bytes and label set of its points by position
+        self._memo: dict[_FastKey, list[tuple[bytes, LabelSet | None]]] = {}
         self._contexts: dict[tuple[Any, ...], int] = {}
         self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
@@ -130,6 +132,7 @@ class RemoteWriteTranslator:
         if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
+            self._memo.clear()
             self._hist.clear()
             self._contexts.clear()
         out = Translation(self.labelsets)
@@ -185,12 +188,14 @@ class RemoteWriteTranslator:
         fast = self._fast.get((token, name))
         if fast is None:
             fast = self._fast[(token, name)] = {}
+            self._memo[(token, name)] = []
         def slow(start: int, stop: int) -> tuple[Any, float, int]:
             body = raw[start:stop]
             return self._slow_point(out, NumberDataPoint.FromString(body), name, fast, body,
                                     ctx)
 
-        latest, added = _rwencode.numbers(raw, fast, out.entries, slow, out.add_to)
+        latest, added = _rwencode.numbers(raw, fast, out.entries, slow, out.add_to,
+                                          self._memo[(token, name)])
         out.points += added
         return latest
 
