@@ -6,13 +6,13 @@
  * receivers do (attributes, then start, time, value) whose attribute bytes are a key of
  * `fast` gives its label set (or None: dropped) without decoding; any other
  * point is handed to slow(start, stop) -> (label set or None, value, time ns). A label set
- * new to `entries` gets (value, ms); one already there goes through add_to(label set,
- * value, ms). `memo` (a list kept with `fast`, cleared with it) remembers the attribute
+ * new to `entries` gets its sample packed in 16 bytes (rwseries.pack_sample); one already
+ * there goes through add_to(label set, value, ms). `memo` (a list kept with `fast`, cleared with it) remembers the attribute
  * bytes and label set of each fast point by position: a point whose bytes are those of the
  * same position last time needs no lookup. Returns (latest time ns or -1, points added).
  *
  * requests(entries, max_bytes, other, tail) writes WriteRequest bodies as
- * Translation.requests does: an entry (value, ms) is written from its label set's encoded
+ * Translation.requests does: an entry (value, ms), or packed, is written from its label set's encoded
  * labels (`prefix[start:]`), any other through other(label set, entry) -> its request
  * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
  * take it past max_bytes. Returns [(body, series)].
@@ -39,46 +39,33 @@ static uint64_t le64(const uint8_t *p)
 }
 
 typedef struct {
-    PyObject *ms;     /* the last millisecond time made, for the points that share it */
-    uint64_t ms_value;
+    int unused;
 } ms_cache;
 
-/* Adds one point; 0, or -1 with an exception. */
+/* Adds one point; 0, or -1 with an exception. A new label set's entry is its sample packed
+ * as 16 bytes (native double, int64 milliseconds): no object the garbage collector tracks. */
 static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
                      uint64_t when, long long *latest, Py_ssize_t *added, ms_cache *cache)
 {
     if (labelset == Py_None)
         return 0;
-    if (!cache->ms || cache->ms_value != when / 1000000) {
-        Py_XDECREF(cache->ms);
-        cache->ms_value = when / 1000000;
-        cache->ms = PyLong_FromUnsignedLongLong(cache->ms_value);
-        if (!cache->ms)
-            return -1;
-    }
-    PyObject *ms = cache->ms;
-    Py_INCREF(ms);
-    PyObject *v = PyFloat_FromDouble(value);
-    if (!ms || !v) {
-        Py_XDECREF(ms);
-        Py_XDECREF(v);
-        return -1;
-    }
+    int64_t ms = (int64_t)(when / 1000000);
     int rc;
     PyObject *found = PyDict_GetItemWithError(entries, labelset);
     if (found) {
-        PyObject *r = PyObject_CallFunctionObjArgs(add_to, labelset, v, ms, NULL);
+        PyObject *r = PyObject_CallFunction(add_to, "OdL", labelset, value, (long long)ms);
         rc = r ? 0 : -1;
         Py_XDECREF(r);
     } else if (PyErr_Occurred()) {
         rc = -1;
     } else {
-        PyObject *pair = PyTuple_Pack(2, v, ms);
-        rc = pair ? PyDict_SetItem(entries, labelset, pair) : -1;
-        Py_XDECREF(pair);
+        char packed[16];
+        memcpy(packed, &value, 8);
+        memcpy(packed + 8, &ms, 8);
+        PyObject *sample = PyBytes_FromStringAndSize(packed, 16);
+        rc = sample ? PyDict_SetItem(entries, labelset, sample) : -1;
+        Py_XDECREF(sample);
     }
-    Py_DECREF(ms);
-    Py_DECREF(v);
     if (rc == 0) {
         if ((long long)when > *latest)
             *latest = (long long)when;
@@ -145,7 +132,7 @@ static PyObject *numbers(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*O!O!OOO!:numbers", &view, &PyDict_Type, &fast, &PyDict_Type,
                           &entries, &slow, &add_to, &PyList_Type, &memo))
         return NULL;
-    ms_cache cache = {NULL, 0};
+    ms_cache cache = {0};
     Py_ssize_t k = 0; /* fast-layout points met */
     const uint8_t *base = view.buf;
     wire_cur c = {base, base + view.len};
@@ -229,14 +216,12 @@ static PyObject *numbers(PyObject *self, PyObject *args)
             goto fail;
     }
     PyBuffer_Release(&view);
-    Py_XDECREF(cache.ms);
     return Py_BuildValue("(Ln)", latest, added);
 malformed:
     PyErr_Format(PyExc_ValueError, "malformed data points at byte %zd",
                  (Py_ssize_t)(c.pos - base));
 fail:
     PyBuffer_Release(&view);
-    Py_XDECREF(cache.ms);
     return NULL;
 }
 
@@ -285,12 +270,9 @@ static int room(body_t *b, Py_ssize_t length, Py_ssize_t max_bytes)
     return reserve(b, length);
 }
 
-static int sample_entry(body_t *b, PyObject *labelset, PyObject *pair, Py_ssize_t max_bytes)
+static int sample_entry(body_t *b, PyObject *labelset, double value, long long ts,
+                        Py_ssize_t max_bytes)
 {
-    double value = PyFloat_AsDouble(PyTuple_GET_ITEM(pair, 0));
-    long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(pair, 1));
-    if (PyErr_Occurred())
-        return -1;
     PyObject *prefix = PyObject_GetAttr(labelset, str_prefix);
     PyObject *start_obj = prefix ? PyObject_GetAttr(labelset, str_start) : NULL;
     if (!start_obj) {
@@ -362,7 +344,15 @@ static PyObject *requests(PyObject *self, PyObject *args)
     while (PyDict_Next(entries, &pos, &labelset, &entry)) {
         int rc;
         if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 2) {
-            rc = sample_entry(&b, labelset, entry, max_bytes);
+            double value = PyFloat_AsDouble(PyTuple_GET_ITEM(entry, 0));
+            long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 1));
+            rc = PyErr_Occurred() ? -1 : sample_entry(&b, labelset, value, ts, max_bytes);
+        } else if (PyBytes_CheckExact(entry) && PyBytes_GET_SIZE(entry) == 16) {
+            double value;
+            int64_t ts;
+            memcpy(&value, PyBytes_AS_STRING(entry), 8);
+            memcpy(&ts, PyBytes_AS_STRING(entry) + 8, 8);
+            rc = sample_entry(&b, labelset, value, (long long)ts, max_bytes);
         } else {
             Py_INCREF(labelset);
             Py_INCREF(entry);

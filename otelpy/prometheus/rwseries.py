@@ -12,6 +12,7 @@ as :class:`~otelpy.prometheus.prompb.TimeSeries` objects, for tests and slow con
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -33,7 +34,20 @@ from otelpy.prometheus.prompb import (
 __all__ = ["LabelKey", "LabelSet", "LabelSets", "Translation", "split_requests"]
 
 LabelKey = tuple[tuple[str, str], ...]
-Entry = tuple[float, int] | list[tuple[float, int] | Histogram]
+#: a series' one sample (value, ms) or, as the C translator writes it, the same packed in
+#: 16 bytes (``pack_sample``: not an object the garbage collector tracks); or a list of
+#: samples and histograms
+Entry = tuple[float, int] | bytes | list[tuple[float, int] | Histogram]
+_PACKED = struct.Struct("=dq")
+
+
+def pack_sample(value: float, ms: int) -> bytes:
+    """A one-sample entry as the C translator packs it."""
+    return _PACKED.pack(value, ms)
+
+
+def _sample(entry: tuple[float, int] | bytes) -> tuple[float, int]:
+    return _PACKED.unpack(entry) if isinstance(entry, bytes) else entry
 
 
 class LabelSet:
@@ -128,7 +142,7 @@ class Translation:
         elif isinstance(found, list):
             found.append(item)
         else:
-            self.entries[labelset] = [found, item]
+            self.entries[labelset] = [_sample(found), item]
 
     def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
         self._append(self.labelset(labels), histogram)
@@ -143,7 +157,8 @@ class Translation:
                 if isinstance(entry, Histogram):
                     series.histograms.append(entry)
                 else:
-                    series.samples.append(Sample(entry[0], entry[1]))
+                    value, ms = _sample(entry)
+                    series.samples.append(Sample(value, ms))
         return out
 
     def ordered(self) -> list[TimeSeries]:
@@ -171,7 +186,7 @@ def _series_entry(labelset: LabelSet, entry: Entry) -> bytes:
 
 
 def _series_body(labelset: LabelSet, entry: Entry) -> bytes:
-    found = entry if isinstance(entry, list) else [entry]
+    found = entry if isinstance(entry, list) else [_sample(entry)]
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
     histograms = sorted((e for e in found if isinstance(e, Histogram)),
                         key=lambda h: h.timestamp)
