@@ -23,7 +23,7 @@ from yarl import URL
 from otelpy import __version__
 from otelpy.component import Host, Settings, Signal
 from otelpy.config.redact import redact_url_userinfo
-from otelpy.errors import ConsumerError, PermanentError, RetryableError
+from otelpy.errors import PermanentError, RetryableError
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.prometheusremotewrite.config import PRWConfig
@@ -131,9 +131,17 @@ class PRWExporter(ExporterHelper):
         if plan is None:
             plan = self._plans[batch] = self._plan(batch)
         pending = [i for i in range(len(plan.bodies)) if i not in plan.settled]
-        gate = asyncio.Semaphore(self._parallelism)
-        results = await asyncio.gather(*(self._post(plan, i, gate) for i in pending),
-                                       return_exceptions=True)
+        results: list[BaseException | None]
+        if len(pending) == 1:  # no task nor semaphore for the usual single request
+            try:
+                await self._post(plan, pending[0])
+                results = [None]
+            except (RetryableError, PermanentError) as exc:
+                results = [exc]
+        else:
+            gate = asyncio.Semaphore(self._parallelism)
+            results = await asyncio.gather(*(self._gated(plan, i, gate) for i in pending),
+                                           return_exceptions=True)
         retryable: list[RetryableError] = []
         permanent: list[PermanentError] = []
         for result in results:
@@ -151,18 +159,19 @@ class PRWExporter(ExporterHelper):
         if permanent:
             raise PermanentError(str(permanent[0]))
 
-    async def _post(self, plan: _Plan, index: int, gate: asyncio.Semaphore) -> None:
+    async def _gated(self, plan: _Plan, index: int, gate: asyncio.Semaphore) -> None:
         async with gate:
-            try:
-                await self._post_once(plan.bodies[index])
-            except PermanentError:
-                plan.settled.add(index)
-                self._refused.labels(self._exporter).inc(plan.series[index])
-                raise
-            except ConsumerError:
-                raise
+            await self._post(plan, index)
+
+    async def _post(self, plan: _Plan, index: int) -> None:
+        try:
+            await self._post_once(plan.bodies[index])
+        except PermanentError:
             plan.settled.add(index)
-            self._sent.labels(self._exporter).inc()
+            self._refused.labels(self._exporter).inc(plan.series[index])
+            raise
+        plan.settled.add(index)
+        self._sent.labels(self._exporter).inc()
 
     async def _post_once(self, body: bytes) -> None:
         timeout = self.cfg.timeout

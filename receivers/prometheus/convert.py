@@ -187,7 +187,8 @@ class Converter:
         memo.bound(2 * len(steady.template) + 100)
         ts_ns = result.timestamp_ms * 1_000_000
         if memo.plan is None or memo.plan[0] is not steady.layout:
-            memo.plan = (steady.layout, self._plan(steady, result.timestamp_ms, metadata, memo))
+            memo.plan = (steady.layout, self._plan(steady, result.timestamp_ms, metadata, memo,
+                                                    result.target.scheme))
         plan = memo.plan[1]
         if plan is None or ts_ns <= 0:
             return None
@@ -212,13 +213,14 @@ class Converter:
                     count += points
         parts = []
         for (job, instance), metrics in by_resource.items():
-            attrs = resource_attributes(job, instance, result.target.scheme)
-            attrs.update(plan.resources.get((job, instance), {}))
+            attrs = plan.resources.get((job, instance))
+            if attrs is None:
+                attrs = resource_attributes(job, instance, result.target.scheme)
             parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
         return Batch(Signal.METRICS, b"".join(parts), count=count)
 
     def _plan(self, steady: Steady, ts: int, metadata: dict[str, FamilyMeta],
-              memo: _Memo) -> plans.Plan | None:
+              memo: _Memo, scheme: str) -> plans.Plan | None:
         """The plan of a layout: its samples grouped as the Python path does, each with
         its position plus one as value (see :mod:`plan`)."""
         samples = [Sample(t.name, t.labels, float(i + 1), ts)
@@ -228,8 +230,14 @@ class Converter:
         self._numbers_fast(resources, samples, metadata, memo)
         if self.problems != problems:
             return None
-        return plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
+        plan = plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
                            self.start_times, self._name, memo.encoded)
+        if plan is not None:  # the resource attributes, target_info's labels last
+            for (job, instance), info in plan.resources.items():
+                attrs = resource_attributes(job, instance, scheme)
+                attrs.update(info)
+                plan.resources[(job, instance)] = attrs
+        return plan
 
     def _name(self, family: Family) -> str:
         return _trim(family.name, family) if self.trim_suffixes else family.name

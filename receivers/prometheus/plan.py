@@ -45,8 +45,9 @@ class _Resource(Protocol):
 
 @dataclass
 class Plan:
-    """The families of a layout's scrape, ready for ``_promtext.write``, and their
-    metric heads: (resource, name, help, unit, data field, monotonic, points)."""
+    """The families of a layout's scrape, ready for ``_promtext.write``, their metric
+    heads (resource, name, help, unit, data field, monotonic, points), and per resource
+    the labels of its ``target_info`` (the converter adds the resource attributes)."""
 
     layout: object
     families: list[tuple[int, list[tuple[Any, ...]]]] = field(default_factory=list)

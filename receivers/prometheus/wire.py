@@ -18,6 +18,7 @@ runtime.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable, Mapping
 
@@ -91,7 +92,15 @@ def metric(name: str, description: str, unit: str, field: bytes, points: list[by
 def resource_metrics(resource: Mapping[str, str], scope: str, version: str,
                      metrics: list[bytes]) -> bytes:
     """A ``resource_metrics`` entry: one resource, one scope, ``metrics`` (encoded)."""
-    scope_bytes = ld(b"\x0a", scope_of(scope, version).SerializeToString())
-    scope_bytes += b"".join(ld(b"\x12", m) for m in metrics)
-    body = ld(b"\x0a", resource_of(resource).SerializeToString()) + ld(b"\x12", scope_bytes)
-    return ld(b"\x0a", body)
+    resource_field, scope_field = _envelope(tuple(resource.items()), scope, version)
+    scope_bytes = scope_field + b"".join(ld(b"\x12", m) for m in metrics)
+    return ld(b"\x0a", resource_field + ld(b"\x12", scope_bytes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _envelope(resource: tuple[tuple[str, str], ...], scope: str,
+              version: str) -> tuple[bytes, bytes]:
+    """The ``resource`` field of a ResourceMetrics and the ``scope`` field of its
+    ScopeMetrics (the same for every scrape of a target)."""
+    return (ld(b"\x0a", resource_of(dict(resource)).SerializeToString()),
+            ld(b"\x0a", scope_of(scope, version).SerializeToString()))
