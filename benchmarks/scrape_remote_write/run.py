@@ -179,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("vmagent"):
         print("vmagent is required (Debian package victoria-metrics)", file=sys.stderr)
         return 1
-    ports = [free_port() for _ in range(args.targets)]
+    ports: list[int] = []
+    while len(ports) < args.targets:  # the same free port can come back twice
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
     targets = Managed("targets", [sys.executable, str(HERE / "targets.py"), "--ports",
                                   ",".join(map(str, ports)), "--series", str(args.series)],
                       WORK / "logs" / "targets.log")
