@@ -139,7 +139,8 @@ class RemoteWriteTranslator:
         scope: Any = None
         ctx: LabelContext | None = None
         token = 0
-        targets: dict[int, tuple[LabelContext, int]] = {}
+        # by resource (the message held: an id is only its own while it lives)
+        targets: dict[int, tuple[LabelContext, int, Any]] = {}
         for item in items.metrics(request):
             kind = item.kind
             if kind is None:
@@ -168,9 +169,9 @@ class RemoteWriteTranslator:
                 latest = self._others(out, points, kind, named[0], ctx, token)
             seen = targets.get(id(item.resource))
             if latest >= 0 and (seen is None or latest > seen[1]):
-                targets[id(item.resource)] = (ctx, latest)
+                targets[id(item.resource)] = (ctx, latest, item.resource)
         if self.settings.target_info:
-            for target_ctx, ts in targets.values():
+            for target_ctx, ts, _ in targets.values():
                 self._target_info(out, target_ctx, ts)
         return out
 

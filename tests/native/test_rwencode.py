@@ -16,7 +16,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import Gauge, Metric, Sum
 
 from otelpy.native import _rwencode
 from otelpy.pdata.values import Attributes
-from otelpy.prometheus.prompb import decode_write_request
+from otelpy.prometheus.prompb import decode_write_request, encode_series
 from otelpy.prometheus.remotewrite import (
     RemoteWriteSettings,
     RemoteWriteTranslator,
@@ -91,8 +91,9 @@ def _request(spec: list[list[tuple[str, str, list[dict[str, Any]]]]]) -> bytes:
     return b"".join(parts)
 
 
-def _series(out: Translation) -> dict[Any, Any]:
-    return {k: (v.samples, v.histograms) for k, v in out.series.items()}
+def _series(out: Translation) -> dict[Any, bytes]:
+    """Each series encoded (NaN payloads compared by their bits)."""
+    return {k: encode_series(v) for k, v in out.series.items()}
 
 
 @budget(150)
