@@ -106,6 +106,12 @@ class ScrapeResult:
     error: str = ""
     steady: Steady | None = None
 
+    def kept(self) -> list[Sample]:
+        """The kept samples, made from ``steady`` when the scrape was read that way."""
+        if self.steady is not None:
+            return self.steady.samples(self.timestamp_ms)
+        return self.samples
+
 
 @dataclass
 class _Layout:

@@ -154,8 +154,7 @@ class Converter:
             batch = self._steady(result, result.steady, metadata, memo)
             if batch is not None:
                 return batch
-            result = dataclasses.replace(
-                result, samples=result.steady.samples(result.timestamp_ms), steady=None)
+            result = dataclasses.replace(result, samples=result.kept(), steady=None)
         resources: dict[tuple[str, str], _Resource] = {}
         ts = result.timestamp_ms
         stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
