@@ -17,6 +17,9 @@
  * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
  * take it past max_bytes. Returns [(body, series)].
  *
+ * samples(entries, add_to, labelsets, values, ms) adds values[i] to labelsets[i] as
+ * numbers() adds a point (a histogram point's series).
+ *
  * split(request) -> (skeleton, spans): an ExportMetricsServiceRequest's bytes without the
  * data points of its Gauge and Sum metrics (everything else kept, in order), and per such
  * metric, in order, (start, stop, points): where its Gauge / Sum message lies in the
@@ -42,14 +45,12 @@ typedef struct {
     int unused;
 } ms_cache;
 
-/* Adds one point; 0, or -1 with an exception. A new label set's entry is its sample packed
- * as 16 bytes (native double, int64 milliseconds): no object the garbage collector tracks. */
-static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
-                     uint64_t when, long long *latest, Py_ssize_t *added, ms_cache *cache)
+/* Adds one sample to `entries`; 0, or -1 with an exception. A new label set's entry is its
+ * sample packed as 16 bytes (native double, int64 milliseconds): no object the garbage
+ * collector tracks. A label set already there goes through add_to. */
+static int put_sample(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
+                      int64_t ms)
 {
-    if (labelset == Py_None)
-        return 0;
-    int64_t ms = (int64_t)(when / 1000000);
     int rc;
     PyObject *found = PyDict_GetItemWithError(entries, labelset);
     if (found) {
@@ -66,12 +67,48 @@ static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, do
         rc = sample ? PyDict_SetItem(entries, labelset, sample) : -1;
         Py_XDECREF(sample);
     }
+    return rc;
+}
+
+/* Adds one point (None: dropped); 0, or -1 with an exception. */
+static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
+                     uint64_t when, long long *latest, Py_ssize_t *added, ms_cache *cache)
+{
+    if (labelset == Py_None)
+        return 0;
+    int rc = put_sample(entries, add_to, labelset, value, (int64_t)(when / 1000000));
     if (rc == 0) {
         if ((long long)when > *latest)
             *latest = (long long)when;
         (*added)++;
     }
     return rc;
+}
+
+/* samples(entries, add_to, labelsets, values, ms): labelsets[i] gets values[i] at ms. */
+static PyObject *samples(PyObject *self, PyObject *args)
+{
+    PyObject *entries, *add_to, *labelsets, *values;
+    long long ms;
+    if (!PyArg_ParseTuple(args, "O!OO!O!L:samples", &PyDict_Type, &entries, &add_to,
+                          &PyList_Type, &labelsets, &PyList_Type, &values, &ms))
+        return NULL;
+    if (PyList_GET_SIZE(labelsets) != PyList_GET_SIZE(values)) {
+        PyErr_SetString(PyExc_ValueError, "as many label sets as values");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(values); i++) {
+        double v = PyFloat_AsDouble(PyList_GET_ITEM(values, i));
+        if (v == -1.0 && PyErr_Occurred())
+            return NULL;
+        PyObject *labelset = PyList_GET_ITEM(labelsets, i);
+        Py_INCREF(labelset);
+        int rc = put_sample(entries, add_to, labelset, v, (int64_t)ms);
+        Py_DECREF(labelset);
+        if (rc < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ssize_t start,
@@ -499,6 +536,7 @@ done:
 static PyMethodDef methods[] = {
     {"numbers", numbers, METH_VARARGS, "Translate the points of a Gauge or Sum message."},
     {"requests", requests, METH_VARARGS, "WriteRequest bodies of a translation's entries."},
+    {"samples", samples, METH_VARARGS, "Add samples of label sets to a translation."},
     {"split", split, METH_O, "A metrics request without its number points, and their spans."},
     {NULL, NULL, 0, NULL},
 };

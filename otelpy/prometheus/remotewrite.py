@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -342,20 +343,21 @@ def histogram_sets(out: Translation, name: str, labels: dict[str, str],
 
 
 def _histogram(out: Translation, sets: list[LabelSet], point: Any) -> None:
-    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``."""
-    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``;
+    added in C (``_rwencode.samples``)."""
     ms = point.time_unix_nano // 1_000_000
-    add_to = out.add_to
-    total = 0
-    counts = point.bucket_counts
-    for i in range(len(sets) - 3):
-        total += counts[i] if i < len(counts) else 0
-        add_to(sets[i], STALE_NAN if stale else float(total), ms)
-    count = STALE_NAN if stale else float(point.count)
-    add_to(sets[-3], count, ms)
-    if point.HasField("sum"):
-        add_to(sets[-2], STALE_NAN if stale else point.sum, ms)
-    add_to(sets[-1], count, ms)
+    buckets = len(sets) - 3
+    counts = list(point.bucket_counts[:buckets])
+    counts += [0] * (buckets - len(counts))
+    has_sum = point.HasField("sum")
+    if point.flags & _NO_RECORDED_VALUE:
+        values = [STALE_NAN] * (len(sets) - (0 if has_sum else 1))
+    else:
+        count = float(point.count)
+        values = [*map(float, accumulate(counts)), count,
+                  *((point.sum,) if has_sum else ()), count]
+    labelsets = sets if has_sum else [*sets[:-2], sets[-1]]
+    _rwencode.samples(out.entries, out.add_to, labelsets, values, ms)
 
 
 def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,
