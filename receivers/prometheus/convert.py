@@ -13,7 +13,6 @@ points flagged ``NoRecordedValue``. Start times of cumulative points come from
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 from collections.abc import Hashable
 from typing import Any
@@ -32,7 +31,7 @@ from otelpy.native import _promtext
 from otelpy.pdata import Batch
 from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.scrape import ScrapeResult, Steady
-from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.prometheus.textparse import FamilyMeta, Sample
 from otelpy.receivers.prometheus import plan as plans
 from otelpy.receivers.prometheus import wire
 from otelpy.receivers.prometheus.adjust import StartTimes
@@ -47,6 +46,9 @@ from otelpy.receivers.prometheus.families import (
     family_meta,
     is_stale,
 )
+from otelpy.receivers.prometheus.points import attributes as point_attributes
+from otelpy.receivers.prometheus.points import exemplars as point_exemplars
+from otelpy.receivers.prometheus.resource import resource_attributes
 
 __all__ = ["Converter", "SCOPE_NAME", "resource_attributes"]
 
@@ -54,27 +56,6 @@ SCOPE_NAME = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver
              "prometheusreceiver"
 CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
 NO_RECORDED_VALUE = DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
-
-
-def _discernible(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host != "localhost"
-    return not (ip.is_loopback or ip.is_unspecified)
-
-
-def resource_attributes(job: str, instance: str, scheme: str) -> dict[str, str]:
-    """The Collector's CreateResource (without the legacy net.host.* / http.scheme keys)."""
-    host, sep, port = instance.rpartition(":")
-    if not sep or (":" in host and not host.startswith("[")):
-        host, port = instance, ""
-    host = host.strip("[]") if host.startswith("[") else host
-    attrs = {"service.name": job}
-    if _discernible(host):
-        attrs["server.address"] = host
-    attrs.update({"service.instance.id": instance, "server.port": port, "url.scheme": scheme})
-    return attrs
 
 
 def _trim(name: str, family: Family) -> str:
@@ -232,10 +213,8 @@ class Converter:
         plan = plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
                            self.start_times, self._name, memo.encoded)
         if plan is not None:  # the resource attributes, target_info's labels last
-            for (job, instance), info in plan.resources.items():
-                attrs = resource_attributes(job, instance, scheme)
-                attrs.update(info)
-                plan.resources[(job, instance)] = attrs
+            plan.resources = {key: {**resource_attributes(*key, scheme), **info}
+                              for key, info in plan.resources.items()}
         return plan
 
     def _name(self, family: Family) -> str:
@@ -369,8 +348,8 @@ class Converter:
             point.flags = NO_RECORDED_VALUE
         else:
             point.as_double = group.value
-        _attributes(point, group.labels, DROPPED_OTHER)
-        _exemplars(point, group.exemplars, ts)
+        point_attributes(point, group.labels, DROPPED_OTHER)
+        point_exemplars(point, group.exemplars, ts)
         return holder.SerializeToString()
 
     def _histogram_point(self, points: Any, group: Group, series: Hashable,
@@ -394,8 +373,8 @@ class Converter:
             point.count = int(group.count)
             if group.has_sum:
                 point.sum = group.sum
-        _attributes(point, group.labels, DROPPED["histogram"])
-        _exemplars(point, group.exemplars, ts)
+        point_attributes(point, group.labels, DROPPED["histogram"])
+        point_exemplars(point, group.exemplars, ts)
         start = created_ns(group.created) if group.created else ts
         point.start_time_unix_nano = self.start_times.distribution(
             resource, series, start, ts, group.count, group.sum, stale)
@@ -417,41 +396,7 @@ class Converter:
                 point.sum = group.sum
         for quantile, value in group.points:
             point.quantile_values.add(quantile=quantile, value=0.0 if stale else value)
-        _attributes(point, group.labels, DROPPED["summary"])
+        point_attributes(point, group.labels, DROPPED["summary"])
         start = created_ns(group.created) if group.created else ts
         point.start_time_unix_nano = self.start_times.distribution(
             resource, series, start, ts, group.count, group.sum, stale)
-
-
-def _attributes(point: Any, labels: dict[str, str], dropped: frozenset[str]) -> None:
-    add = point.attributes.add
-    for key in sorted(labels):
-        if key not in dropped and labels[key]:
-            add(key=key).value.string_value = labels[key]
-
-
-def _exemplars(point: Any, exemplars: list[Exemplar], ts_ns: int) -> None:
-    for ex in exemplars:
-        when = ex.timestamp_ms * 1_000_000 if ex.timestamp_ms is not None else ts_ns
-        out = point.exemplars.add(as_double=ex.value, time_unix_nano=when)
-        for key, value in ex.labels.items():
-            lowered = key.lower()
-            raw = _hex_id(value, 16 if lowered == "trace_id" else 8) \
-                if lowered in ("trace_id", "span_id") else None
-            if raw is None:
-                out.filtered_attributes.add(key=key).value.string_value = value
-            elif lowered == "trace_id":
-                out.trace_id = raw
-            else:
-                out.span_id = raw
-
-
-def _hex_id(text: str, size: int) -> bytes | None:
-    """The Collector's decodeAndCopyToLowerBytes: longer ids keep their first bytes,
-    shorter ones are left-padded with zeros."""
-    try:
-        if len(text) >= size * 2:
-            return bytes.fromhex(text[:size * 2])
-        return bytes(size - (len(text) + 1) // 2) + bytes.fromhex(text)
-    except ValueError:
-        return None
