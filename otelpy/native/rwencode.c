@@ -24,7 +24,9 @@
  * data points of its Gauge and Sum metrics (everything else kept, in order), and per such
  * metric, in order, (start, stop, points): where its Gauge / Sum message lies in the
  * request, so the translator decodes only the envelopes and reads number points from the
- * request's own bytes. ValueError when the request is malformed.
+ * request's own bytes. ValueError when the request is malformed or a metric with a gauge or
+ * sum has more than one data field (the protobuf runtime keeps the last one, or merges
+ * repeats: the caller decodes such a request).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -448,6 +450,7 @@ typedef struct {
 static Py_ssize_t strip(split_t *s, wire_cur c, int depth)
 {
     Py_ssize_t size = 0, points = 0;
+    int data_fields = 0, number_fields = 0; /* in a Metric (depth 3) */
     const uint8_t *whole = c.pos, *end = c.end;
     while (c.pos < c.end) {
         const uint8_t *start = c.pos;
@@ -455,6 +458,14 @@ static Py_ssize_t strip(split_t *s, wire_cur c, int depth)
         int wtype;
         if (wire_tag(&c, &field, &wtype) < 0)
             return -1;
+        if (depth == 3 && (field == 5 || field == 7 || field == 9 || field == 10 || field == 11)) {
+            data_fields++;
+            number_fields += field == 5 || field == 7;
+            /* more than one data field with a gauge or sum among them: the runtime keeps
+             * the last (or merges repeats); the caller decodes such a request itself */
+            if (number_fields && data_fields > 1)
+                return -1;
+        }
         if (wtype == WT_LEN && (recursed(depth, field) || (depth == 4 && field == 1))) {
             wire_cur sub;
             if (wire_len(&c, &sub) < 0)

@@ -105,6 +105,7 @@ class RemoteWriteTranslator:
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
         self.labelsets = LabelSets(_CACHE_LIMIT)
         self._fast: dict[_FastKey, dict[bytes, LabelSet | None]] = {}
+        self._fast_size = 0  # entries of every _fast table
         # per _fast table: the attribute bytes and label set of its points by position
         self._memo: dict[_FastKey, list[tuple[bytes, LabelSet | None]]] = {}
         self._contexts: dict[tuple[Any, ...], int] = {}
@@ -120,19 +121,17 @@ class RemoteWriteTranslator:
         (see :func:`otelpy.native._rwencode.split`)."""
         try:
             skeleton, spans = _rwencode.split(data)
-        except ValueError:
+        except ValueError:  # malformed, or a metric of more than one data field: decoded
             return self.translate(ExportMetricsServiceRequest.FromString(data))
-        request = ExportMetricsServiceRequest.FromString(skeleton)
-        if sum(1 for m in items.metrics(request) if m.kind in _NUMBERS) != len(spans):
-            # a metric with more than one data field: decoded as the runtime merges it
-            return self.translate(ExportMetricsServiceRequest.FromString(data))
-        return self._translate(request, (data, iter(spans)))
+        return self._translate(ExportMetricsServiceRequest.FromString(skeleton),
+                               (data, iter(spans)))
 
     def _translate(self, request: Any,
                    raw: tuple[bytes, Iterator[tuple[int, int, int]]] | None) -> Translation:
-        if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
+        if self.labelsets.rotate() or self._fast_size > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
+            self._fast_size = 0
             self._memo.clear()
             self._hist.clear()
             self._contexts.clear()
@@ -219,8 +218,10 @@ class RemoteWriteTranslator:
             value = point.as_double
         if not point.flags and not point.exemplars and point.WhichOneof("value"):
             attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
-            if (body.endswith(attrs) or body.startswith(attrs)) and len(fast) < _CACHE_LIMIT:
+            if (body.endswith(attrs) or body.startswith(attrs)) and len(fast) < _CACHE_LIMIT \
+                    and attrs not in fast:
                 fast[attrs] = labelset
+                self._fast_size += 1
         return labelset, value, point.time_unix_nano
 
     def _labelset(self, out: Translation, point: Any, name: str,

@@ -174,6 +174,7 @@ class ScrapeLoop:
         # with the same refs has the same series, so _previous serves as its own
         self._last_refs: list[Known | None] | None = None
         self._layout: _Layout | None = None
+        self._report_labels: dict[str, str] | None = None
         self._task: asyncio.Task[None] | None = None
         self.scrapes = 0
         self.failures = 0
@@ -353,10 +354,10 @@ class ScrapeLoop:
     def _report(self, ts_ms: int, up: float, duration: float, scraped: int, post: int,
                 added: int) -> list[Sample]:
         values = (up, duration, float(scraped), float(post), float(added))
-        out = []
-        for name, value in zip(REPORT_METRICS, values, strict=True):
-            labels = dict(self.target.labels)
+        labels = self._report_labels
+        if labels is None:  # one dict for every report sample (consumers never change it)
+            labels = self._report_labels = dict(self.target.labels)
             for key, val in self.cfg.external_labels.items():
                 labels.setdefault(key, val)
-            out.append(Sample(name, labels, value, ts_ms))
-        return out
+        return [Sample(name, labels, value, ts_ms)
+                for name, value in zip(REPORT_METRICS, values, strict=True)]

@@ -178,3 +178,27 @@ def test_every_truncation_is_refused_or_read() -> None:
     raw = Gauge(data_points=[]).SerializeToString()
     assert _rwencode.numbers(raw, fast, entries, lambda a, b: (None, 0.0, 0),
                              lambda *a: None, []) == (-1, 0)
+
+
+def test_a_metric_of_two_data_fields_is_translated_as_the_runtime_reads_it() -> None:
+    gauge = Gauge(data_points=[]).SerializeToString()
+    point = wire.number_point(wire.attributes([("a", "v")]), 0, T, 2.5, False)
+    histogram = Metric(name="x")
+    histogram.histogram.aggregation_temporality = 2
+    histogram.histogram.data_points.add(time_unix_nano=T, count=1, bucket_counts=[1])
+    for body in (wire.ld(wire.GAUGE, point) + histogram.SerializeToString()[3:],  # last wins
+                 wire.ld(wire.GAUGE, point) + wire.ld(wire.GAUGE, point),          # merged
+                 wire.ld(wire.GAUGE, gauge) + wire.ld(wire.SUM, point)):
+        data = wire.resource_metrics({"service.name": "s"}, "scope", "1",
+                                     [wire.ld(b"\x0a", b"x") + body])
+        try:
+            _rwencode.split(data)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("split must refuse a metric of two data fields")
+        translator = RemoteWriteTranslator(RemoteWriteSettings())
+        got = translator.translate_bytes(data)
+        want = RemoteWriteTranslator(RemoteWriteSettings()).translate(
+            ExportMetricsServiceRequest.FromString(data))
+        assert _series(got) == _series(want) and got.points == want.points
