@@ -38,6 +38,7 @@ from otelpy.receivers.prometheus.adjust import StartTimes
 from otelpy.receivers.prometheus.families import (
     DROPPED,
     DROPPED_OTHER,
+    INTERNAL_META,
     STALE_NAN,
     Family,
     Group,
@@ -182,15 +183,11 @@ class Converter:
                 plan.metrics, chunks, strict=True):
             by_resource[key].append(wire.metric(name, help_, unit, field, [chunk], monotonic))
             count += points
-        report: dict[tuple[str, str], _Resource] = {}
-        for sample in result.report:
-            self._add(report, sample, metadata, memo.keys)
-        for key, res in report.items():
-            for family in res.order:
-                metric, points = self._metric(family, key, memo.encoded)
-                if points:
-                    by_resource.setdefault(key, []).append(metric)
-                    count += points
+        for sample in result.report:  # each its own gauge family of one point
+            labels = sample.labels
+            key = (labels.get("job", ""), labels.get("instance", ""))
+            by_resource.setdefault(key, []).append(self._report_metric(sample, ts_ns, memo))
+            count += 1
         parts = []
         for (job, instance), metrics in by_resource.items():
             attrs = plan.resources.get((job, instance))
@@ -198,6 +195,21 @@ class Converter:
                 attrs = resource_attributes(job, instance, result.target.scheme)
             parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
         return Batch(Signal.METRICS, b"".join(parts), count=count)
+
+    def _report_metric(self, sample: Sample, ts_ns: int, memo: _Memo) -> bytes:
+        """A report series as its own gauge, as :meth:`_metric` writes it."""
+        labels, name = sample.labels, sample.name
+        meta = INTERNAL_META[name]
+        if self.trim_suffixes and meta.unit and name.endswith("_" + meta.unit):
+            name = name[:-len(meta.unit) - 1]
+        found = memo.encoded.get(id(labels))
+        if found is None:
+            attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
+                                    if k not in DROPPED_OTHER and labels[k])
+            found = memo.encoded[id(labels)] = (labels, attrs, wire.point_prefix(attrs, True),
+                                                 wire.point_prefix(attrs, False))
+        point = found[3] + wire.TIME_VALUE.pack(0x19, ts_ns, 0x21, sample.value)
+        return wire.metric(name, meta.help, meta.unit, wire.GAUGE, [point])
 
     def _plan(self, steady: Steady, ts: int, metadata: dict[str, FamilyMeta],
               memo: _Memo, scheme: str) -> plans.Plan | None:

@@ -66,14 +66,14 @@ plans: list[Any] = []  # the last plan of each run's first converter
 
 
 async def _run(families: list[tuple[str, int]], scrapes: list[tuple[list[str], int, bool]],
-               cfg: LabelSettings, info: bool) -> int:
+               cfg: LabelSettings, info: bool, trim: bool = False) -> int:
     """Runs both paths over the scrapes; how many results of the first were steady."""
     clock = FakeClock()
     fetchers = [_Fetcher(), _Fetcher()]
     loops = [ScrapeLoop(TARGET, f, cfg, _noop, clock, LOG)  # type: ignore[arg-type]
              for f in fetchers]
     loops[1]._new_layout = lambda *a: None  # type: ignore[method-assign]
-    converters = [Converter(LOG), Converter(LOG)]
+    converters = [Converter(LOG, trim), Converter(LOG, trim)]
     steady = 0
     for values, drop, extra in scrapes:
         lines = [] if not info else ['target_info{env="prod"} 1']
@@ -113,14 +113,14 @@ async def _noop(_: object) -> None:
 @budget(80)
 @given(families=st.lists(st.tuples(_KINDS, st.integers(0, 6)), min_size=1, max_size=4),
        scrapes=st.lists(_SCRAPE, min_size=5, max_size=9), info=st.booleans(),
-       honor=st.booleans(), drop_b=st.booleans())
+       honor=st.booleans(), drop_b=st.booleans(), trim=st.booleans())
 def test_steady_path_writes_what_the_python_path_writes(
         families: list[tuple[str, int]], scrapes: list[tuple[list[str], int, bool]],
-        info: bool, honor: bool, drop_b: bool) -> None:
+        info: bool, honor: bool, drop_b: bool, trim: bool) -> None:
     rules = [compile_rule("drop", ["b"], regex="x1")] \
         if drop_b else []
     cfg = LabelSettings(honor_labels=honor, metric_relabel=rules)
-    asyncio.run(_run(families, scrapes, cfg, info))
+    asyncio.run(_run(families, scrapes, cfg, info, trim))
 
 
 def test_a_steady_run_takes_the_c_path_and_counter_resets_restart() -> None:
