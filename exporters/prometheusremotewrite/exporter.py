@@ -100,6 +100,9 @@ class PRWExporter(ExporterHelper):
             "Series of write requests the endpoint refused for good (4xx other than 429)",
             ["exporter"])
         self._drop_log = ThrottledLog(settings.logger, logging.WARNING)
+        # the children of this exporter, looked up once (a labels() call per batch costs)
+        self._series_child = self._series.labels(self._exporter)
+        self._sent_child = self._sent.labels(self._exporter)
 
     async def start(self, host: Host) -> None:
         """Create the HTTP client (no connection yet) and start the queue."""
@@ -119,7 +122,7 @@ class PRWExporter(ExporterHelper):
             self._drop_log.log("%d data points not sent (reason %s); counted in "
                                "otelcol_exporter_prometheusremotewrite_dropped_points_total",
                                n, reason)
-        self._series.labels(self._exporter).inc(len(out.entries))
+        self._series_child.inc(len(out.entries))
         requests = out.requests(self.cfg.batch_bytes())
         return _Plan([bytes(self._compress(body)) for body, _ in requests],  # type: ignore
                      [n for _, n in requests])
@@ -171,7 +174,7 @@ class PRWExporter(ExporterHelper):
             self._refused.labels(self._exporter).inc(plan.series[index])
             raise
         plan.settled.add(index)
-        self._sent.labels(self._exporter).inc()
+        self._sent_child.inc()
 
     async def _post_once(self, body: bytes) -> None:
         timeout = self.cfg.timeout

@@ -12,8 +12,8 @@
  * same position last time needs no lookup. Returns (latest time ns or -1, points added).
  *
  * requests(entries, max_bytes, other, tail) writes WriteRequest bodies as
- * Translation.requests does: an entry (value, ms), or packed, is written from its label set's encoded
- * labels (`prefix[start:]`), any other through other(label set, entry) -> its request
+ * Translation.requests does: an entry (value, ms), or packed, is written from its label
+ * set's encoded labels (`block`), any other through other(label set, entry) -> its request
  * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
  * take it past max_bytes. Returns [(body, series)].
  *
@@ -33,7 +33,7 @@
 
 #include "wire.h"
 
-static PyObject *str_prefix, *str_start;
+static PyObject *str_block;
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -312,18 +312,13 @@ static int room(body_t *b, Py_ssize_t length, Py_ssize_t max_bytes)
 static int sample_entry(body_t *b, PyObject *labelset, double value, long long ts,
                         Py_ssize_t max_bytes)
 {
-    PyObject *prefix = PyObject_GetAttr(labelset, str_prefix);
-    PyObject *start_obj = prefix ? PyObject_GetAttr(labelset, str_start) : NULL;
-    if (!start_obj) {
-        Py_XDECREF(prefix);
+    PyObject *prefix = PyObject_GetAttr(labelset, str_block);
+    if (!prefix)
         return -1;
-    }
-    Py_ssize_t start = PyLong_AsSsize_t(start_obj);
-    Py_DECREF(start_obj);
-    if (!PyBytes_Check(prefix) || start < 0 || start > PyBytes_GET_SIZE(prefix)) {
+    Py_ssize_t start = 0;
+    if (!PyBytes_Check(prefix)) {
         Py_DECREF(prefix);
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "a label set's prefix is bytes, start within");
+        PyErr_SetString(PyExc_TypeError, "a label set's block is bytes");
         return -1;
     }
     Py_ssize_t block = PyBytes_GET_SIZE(prefix) - start;
@@ -556,9 +551,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rwencode", NULL, -1
 
 PyMODINIT_FUNC PyInit__rwencode(void)
 {
-    str_prefix = PyUnicode_InternFromString("prefix");
-    str_start = PyUnicode_InternFromString("start");
-    if (!str_prefix || !str_start)
+    str_block = PyUnicode_InternFromString("block");
+    if (!str_block)
         return NULL;
     return PyModule_Create(&module);
 }

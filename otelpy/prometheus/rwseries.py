@@ -52,34 +52,18 @@ def _sample(entry: tuple[float, int] | bytes) -> tuple[float, int]:
 
 class LabelSet:
     """One interned label set; compared by identity. Holds only its encoded ``Label``
-    entries, after the request entry's head once :meth:`entry_prefix` was asked (one bytes
-    object: the pairs are decoded back for :attr:`key`, a slow path)."""
+    entries (one bytes object: the pairs are decoded back for :attr:`key`, a slow path);
+    the C writer of requests reads ``block``."""
 
-    __slots__ = ("prefix", "start", "prefix_for")
+    __slots__ = ("block",)
 
     def __init__(self, key: LabelKey) -> None:
-        # the request entry's bytes up to its one sample, for a sample of prefix_for bytes;
-        # the label entries (the block) start at ``start``
-        self.prefix = label_entries(key)
-        self.start = 0
-        self.prefix_for = -1
-
-    @property
-    def block(self) -> bytes:
-        """The encoded ``labels`` entries."""
-        return self.prefix[self.start:] if self.start else self.prefix
+        self.block = label_entries(key)
 
     @property
     def key(self) -> LabelKey:
         """The sorted ``(name, value)`` pairs."""
         return label_pairs(self.block)
-
-    def entry_prefix(self, sample_size: int) -> bytes:
-        if sample_size != self.prefix_for:
-            block = self.block
-            head = b"\x0a" + varint(len(block) + sample_size)
-            self.prefix, self.start, self.prefix_for = head + block, len(head), sample_size
-        return self.prefix
 
 
 class LabelSets:
