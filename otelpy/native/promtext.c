@@ -341,16 +341,23 @@ static int start_time(const ctx_t *c, PyObject *info, double a, double b, uint64
     double prev_b = PyFloat_AsDouble(PyList_GET_ITEM(info, 2));
     if (PyErr_Occurred())
         return -1;
-    Py_INCREF(c->generation);
-    PyList_SetItem(info, 3, c->generation);
-    PyObject *fa = PyFloat_FromDouble(a), *fb = PyFloat_FromDouble(b);
-    if (!fa || !fb) {
-        Py_XDECREF(fa);
-        Py_XDECREF(fb);
-        return -1;
+    if (PyList_GET_ITEM(info, 3) != c->generation) {
+        Py_INCREF(c->generation);
+        PyList_SetItem(info, 3, c->generation);
     }
-    PyList_SetItem(info, 1, fa);
-    PyList_SetItem(info, 2, fb);
+    /* the previous values, replaced only when they changed (a float made costs) */
+    if (!(prev_a == a && PyFloat_CheckExact(PyList_GET_ITEM(info, 1)))) {
+        PyObject *fa = PyFloat_FromDouble(a);
+        if (!fa)
+            return -1;
+        PyList_SetItem(info, 1, fa);
+    }
+    if (!(prev_b == b && PyFloat_CheckExact(PyList_GET_ITEM(info, 2)))) {
+        PyObject *fb = PyFloat_FromDouble(b);
+        if (!fb)
+            return -1;
+        PyList_SetItem(info, 2, fb);
+    }
     if (a < prev_a || b < prev_b) {
         PyObject *ts = PyLong_FromUnsignedLongLong(c->ts);
         if (!ts)

@@ -179,9 +179,8 @@ class Converter:
             return None
         by_resource: dict[tuple[str, str], list[bytes]] = {key: [] for key in plan.resources}
         count = 0
-        for (key, name, help_, unit, field, monotonic, points), chunk in zip(
-                plan.metrics, chunks, strict=True):
-            by_resource[key].append(wire.metric(name, help_, unit, field, [chunk], monotonic))
+        for (key, head, field, tail, points), chunk in zip(plan.metrics, chunks, strict=True):
+            by_resource[key].append(head + wire.ld(field, chunk + tail))
             count += points
         for sample in result.report:  # each its own gauge family of one point
             labels = sample.labels

@@ -45,13 +45,14 @@ class _Resource(Protocol):
 
 @dataclass
 class Plan:
-    """The families of a layout's scrape, ready for ``_promtext.write``, their metric
-    heads (resource, name, help, unit, data field, monotonic, points), and per resource
-    the labels of its ``target_info`` (the converter adds the resource attributes)."""
+    """The families of a layout's scrape, ready for ``_promtext.write``, their metrics
+    around the points (resource, head, data field, tail, points: see
+    :func:`wire.metric_parts`), and per resource the labels of its ``target_info`` (the
+    converter adds the resource attributes)."""
 
     layout: object
     families: list[tuple[int, list[tuple[Any, ...]]]] = field(default_factory=list)
-    metrics: list[tuple[tuple[str, str], str, str, str, bytes, bool, int]] = \
+    metrics: list[tuple[tuple[str, str], bytes, bytes, bytes, int]] = \
         field(default_factory=list)
     resources: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
@@ -87,8 +88,9 @@ def build(layout: object, resources: dict[tuple[str, str], _Resource], ts_ns: in
             if kept:
                 plan.families.append((kind, kept))
                 meta = family.meta
-                plan.metrics.append((key, name, meta.help, meta.unit, _FIELDS[kind],
-                                     kind == _SUM and family.monotonic, len(kept)))
+                head, tail = wire.metric_parts(name, meta.help, meta.unit, _FIELDS[kind],
+                                               kind == _SUM and family.monotonic)
+                plan.metrics.append((key, head, _FIELDS[kind], tail, len(kept)))
     return plan
 
 
