@@ -6,7 +6,8 @@
  * gives the values of the kept sample lines as packed little-endian doubles when every
  * line is the same as before but for its value, and None otherwise (the caller then parses
  * the body in Python). A value is read only when Python's `float` reads it the same way
- * (decimal digits, exponent, inf/infinity/nan): anything else is a mismatch.
+ * (decimal digits, exponent, inf/infinity/nan, ASCII whitespace around: a CRLF body's
+ * values): anything else is a mismatch.
  *
  * write(families, values, ts_ns, generation) writes the data points of each family of a
  * scrape plan (see receivers/prometheus/plan.py) with the start-time rules of
@@ -116,9 +117,19 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Whitespace Python's float() strips (ASCII; a space never reaches here). */
+static int is_float_space(char c)
+{
+    return c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
 /* A value as Python's float() reads it, for the subset accepted here; -1 otherwise. */
 static int parse_value(const char *s, Py_ssize_t n, double *out)
 {
+    while (n > 0 && is_float_space(s[0]))
+        s++, n--;
+    while (n > 0 && is_float_space(s[n - 1]))
+        n--;
     if (n <= 0 || n > 63)
         return -1;
     Py_ssize_t i = 0;

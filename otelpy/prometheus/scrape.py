@@ -122,6 +122,7 @@ class _Layout:
     template: list[Sample]
     families: dict[str, FamilyMeta]
     count: int  # sample lines, skipped ones included
+    matched: int = 0  # bodies read with it
 
 
 def _conflict_name(name: str, taken: Mapping[str, str], target: Mapping[str, str]) -> str:
@@ -175,6 +176,7 @@ class ScrapeLoop:
         self._last_refs: list[Known | None] | None = None
         self._layout: _Layout | None = None
         self._report_labels: dict[str, str] | None = None
+        self._no_layout_until = 0  # no layout is made before this scrape
         self._task: asyncio.Task[None] | None = None
         self.scrapes = 0
         self.failures = 0
@@ -248,7 +250,8 @@ class ScrapeLoop:
         if len(self._known) > 2 * scraped + 100:
             self._known = {}
         previous = self._previous
-        if self._layout is None and self._last_refs is not None:  # every series known
+        if self._layout is None and self._last_refs is not None \
+                and self.scrapes >= self._no_layout_until:  # every series known
             self._layout = self._new_layout(body, openmetrics, samples, parsed)
         if current is previous:
             added, stale = 0, []
@@ -269,7 +272,10 @@ class ScrapeLoop:
         values = layout.layout.match(body) if layout.openmetrics == openmetrics else None
         if values is None:
             self._layout = None
+            if not layout.matched:  # Python reads a value C refuses: wait before a new one
+                self._no_layout_until = self.scrapes + 16
             return None
+        layout.matched += 1
         return layout, values
 
     def _steady(self, layout: _Layout, values: bytes, ts_ms: int,

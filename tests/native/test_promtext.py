@@ -39,7 +39,7 @@ def test_layout_refuses_bad_lines(bad: list[object]) -> None:
         _promtext.Layout(bad)  # type: ignore[arg-type]
 
 
-_TEXT = st.text(alphabet="0123456789+-.eEinfatyINFATY_x ", max_size=25)
+_TEXT = st.text(alphabet="0123456789+-.eEinfatyINFATY_x \r\t\x0b\x1c", max_size=25)
 
 
 @budget(600)
@@ -48,7 +48,9 @@ _TEXT = st.text(alphabet="0123456789+-.eEinfatyINFATY_x ", max_size=25)
 @example(text="-nan")
 @example(text="1e400")
 @example(text="4.9e-325")
-@example(text="." )
+@example(text=".")
+@example(text="1.5\r")
+@example(text="\t2")
 def test_values_read_as_python_float_reads_them(text: str) -> None:
     layout = _promtext.Layout([(b"m ", 1)])
     got = _values(layout.match(f"m {text}"))
