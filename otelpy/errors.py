@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 
 class OtelpyError(Exception):
     """Base of every error otelpy raises on purpose."""
@@ -35,6 +37,30 @@ class RetryableError(ConsumerError):
         super().__init__(message)
         self.retry_after = retry_after
         self.may_have_arrived = may_have_arrived
+
+
+class SendProgress:
+    """How far one send attempt got, told by a transport that knows (the HTTP client).
+
+    ``written`` is None while no transport said anything (whatever happens then may have
+    arrived), False once a transport started the attempt and has written no byte, True
+    from the moment it starts writing the request. The exporter helper sets a fresh one
+    in :data:`send_progress` around each attempt, so a per-attempt timeout that fires
+    before any byte was written (e.g. while connecting) is known not to have arrived.
+    """
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        self.written: bool | None = None
+
+    @property
+    def may_have_arrived(self) -> bool:
+        return self.written is not False
+
+
+send_progress: ContextVar[SendProgress | None] = ContextVar("otelpy_send_progress",
+                                                            default=None)
 
 
 class PermanentError(ConsumerError):

@@ -5,7 +5,9 @@
 ``tls::reload_interval`` says; new connections use new certificates), the client
 authenticator named by ``auth`` (applied per request), and maps transport failures to
 :class:`~otelpy.errors.RetryableError`: a refused connection certainly did not deliver the
-request (``may_have_arrived=False``); a timeout or a reset may have.
+request (``may_have_arrived=False``); a timeout or a reset may have. The attempt's
+:class:`~otelpy.errors.SendProgress` (when the exporter helper set one) is marked written
+as the request's headers go out, so a timeout while still connecting is known unsent.
 Answers are returned as :class:`Reply` (status, at most 64 KiB of body, headers); what a
 status means is the exporter's business (see :func:`status_error` for the usual mapping).
 """
@@ -27,13 +29,25 @@ from otelpy.auth import ClientAuthenticator, with_auth_headers
 from otelpy.component import Host, Settings
 from otelpy.config.client import HTTPClientSettings
 from otelpy.config.redact import redact_url_userinfo
-from otelpy.errors import PermanentError, RetryableError
+from otelpy.errors import PermanentError, RetryableError, SendProgress, send_progress
 from otelpy.security import client_authenticator, http_client_tls
 from otelpy.tlsreload import TLSReloader
 
 __all__ = ["HTTPClient", "Reply", "parse_retry_after", "read_limited", "status_error"]
 
 MAX_RESPONSE = 64 * 1024
+
+
+async def _headers_sent(session: aiohttp.ClientSession, ctx: Any,
+                        params: aiohttp.TraceRequestHeadersSentParams) -> None:
+    progress = ctx.trace_request_ctx
+    if isinstance(progress, SendProgress):
+        progress.written = True
+
+
+_PROGRESS = aiohttp.TraceConfig()
+_PROGRESS.on_request_headers_sent.append(_headers_sent)
+_PROGRESS.freeze()
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,7 @@ class HTTPClient:
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=None),
             read_bufsize=cfg.read_buffer_size or 2**16, auto_decompress=True,
-            skip_auto_headers=("Accept-Encoding",))
+            skip_auto_headers=("Accept-Encoding",), trace_configs=[_PROGRESS])
 
     async def close(self) -> None:
         """Stop TLS reloading and close the session. Idempotent."""
@@ -150,9 +164,12 @@ class HTTPClient:
         if session is None:
             raise RetryableError(f"{method} {shown}: the exporter is not started",
                                  may_have_arrived=False)
+        progress = send_progress.get()
+        if progress is not None:
+            progress.written = False
         try:
             async with session.request(method, url, data=body, headers=self.headers(headers),
-                                       **self._options) as resp:
+                                       trace_request_ctx=progress, **self._options) as resp:
                 payload = await read_limited(resp)
                 return Reply(resp.status, payload, resp.headers)
         except (aiohttp.ClientError, OSError) as exc:

@@ -23,8 +23,8 @@ import score
 from otelpy.anomaly import create_detector
 
 FOLD_A = ("artificialNoAnomaly", "realAWSCloudwatch")
-GRID = {"shape": {"memory": (100, 200, 400), "rest": (40, 75, 150), "block": (3, 4),
-                  "coarse_block": (0, 24)}}
+GRID = {"shape": {"memory": (100, 200, 400), "rest": (40, 75, 150), "coarse_block": (0, 24),
+                  "growth": (0.0, 0.4)}}
 
 
 def fold_rows(data: Path, files: list[str], params: dict[str, int], method: str,

@@ -23,6 +23,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports on 127.0.0.1 that were free a moment ago (held together
+    while chosen, so no port comes twice, as it may from n calls of free_port)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def _stat_fields(pid: int | str) -> list[str]:
     """/proc/<pid>/stat after the command name: item 0 is field 3 (state)."""
     stat = Path(f"/proc/{pid}/stat").read_text()

@@ -34,7 +34,14 @@ if _VENV_PY.exists() and Path(sys.prefix).resolve() != _VENV_PY.parents[1].resol
 sys.path.insert(0, str(PASSTHROUGH))
 
 import prereqs  # noqa: E402
-from procs import Managed, free_port, group_cpu_seconds, http_get, peak_rss_mib  # noqa: E402
+from procs import (  # noqa: E402
+    Managed,
+    free_port,
+    free_ports,
+    group_cpu_seconds,
+    http_get,
+    peak_rss_mib,
+)
 
 WORK = prereqs.WORK / "scrape_remote_write"
 TARGET_RATIO = 0.5  # issue 8: >= 0.5x vmagent's samples per CPU-second
@@ -179,11 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("vmagent"):
         print("vmagent is required (Debian package victoria-metrics)", file=sys.stderr)
         return 1
-    ports: list[int] = []
-    while len(ports) < args.targets:  # the same free port can come back twice
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
+    ports = free_ports(args.targets)
     targets = Managed("targets", [sys.executable, str(HERE / "targets.py"), "--ports",
                                   ",".join(map(str, ports)), "--series", str(args.series)],
                       WORK / "logs" / "targets.log")

@@ -65,6 +65,8 @@ class Table(dict[tuple[Hashable, ...], Series]):
         return created, overflow
 
 
+# spans of one (name, kind, status code) in one scope: durations, bucket counts (or None)
+Group = tuple[str, int, int, list[float], "list[int] | None"]
 # the series a span goes to: calls, calls overflowed, duration (None: disabled), overflowed
 Targets = tuple[Series, bool, Series | None, bool]
 TARGETS_CACHE_MAX = 10_000  # per resource; cleared when full
@@ -192,39 +194,66 @@ class Aggregator:
         duration matters (no span dimensions, exemplars or events): spans are grouped by
         (name, kind, status) first, then each group counts once in its series, in the
         order the groups first appear (so series are made in the same order)."""
-        groups: dict[tuple[str, int, int], tuple[Any, list[float]]] = {}
+        groups: dict[tuple[str, int, int], list[float]] = {}
         divider = self.divider
         for span in spans:
             d = span.end_time_unix_nano - span.start_time_unix_nano
             key = (span.name, span.kind, span.status.code)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = (span, [])
-            group[1].append(d / divider if d > 0 else 0.0)
-        cache = state.targets
-        for key, (span, values) in groups.items():
-            full = (context, *key)
-            targets = cache.get(full)
-            if targets is None:
-                targets = self._targets(state, service, resource_attrs, scope_attrs, span,
-                                        {}, now_ns)
-                if len(cache) >= TARGETS_CACHE_MAX:
-                    cache.clear()
-                cache[full] = targets
-            calls, calls_over, durations, durations_over = targets
-            calls.count += len(values)
-            calls.last_seen = now
-            self.overflowed_spans += (calls_over + durations_over) * len(values)
-            if durations is not None:
-                durations.histogram.observe_many(values)  # type: ignore[union-attr]
-                durations.last_seen = now
+            values = groups.get(key)
+            if values is None:
+                values = groups[key] = []
+            values.append(d / divider if d > 0 else 0.0)
+        for key, values in groups.items():
+            self._count_group(state, service, resource_attrs, scope_attrs, key, values, None,
+                              now, now_ns, context)
 
-    def _base(self, service: str, span: Any) -> list[tuple[str, Value | object]]:
+    def add_groups(self, state: ResourceState, service: str,
+                   resource_attrs: dict[str, Value], scope: Any, groups: Sequence[Group],
+                   now: float, now_ns: int) -> None:
+        """What :meth:`add_scope` does in grouped mode, for spans already grouped by
+        ``otelpy.native._spanscan.span_groups`` (bucket counts made against ``bounds``)."""
+        scope_attrs: list[tuple[str, Value | object]] = []
+        if scope is not None and scope.name in self.scopes:
+            scope_attrs = [(SCOPE_NAME_KEY, scope.name), (SCOPE_VERSION_KEY, scope.version)]
+        context = (service, tuple((k, _key_part(v)) for k, v in resource_attrs.items()),
+                   tuple(scope_attrs))
+        for name, kind, code, values, counts in groups:
+            self._count_group(state, service, resource_attrs, scope_attrs, (name, kind, code),
+                              values, counts, now, now_ns, context)
+
+    def _count_group(self, state: ResourceState, service: str,
+                     resource_attrs: dict[str, Value],
+                     scope_attrs: list[tuple[str, Value | object]],
+                     key: tuple[str, int, int], values: list[float],
+                     counts: list[int] | None, now: float, now_ns: int,
+                     context: Hashable) -> None:
+        cache = state.targets
+        full = (context, *key)
+        targets = cache.get(full)
+        if targets is None:
+            targets = self._targets(state, service, resource_attrs, scope_attrs, key, {},
+                                    now_ns)
+            if len(cache) >= TARGETS_CACHE_MAX:
+                cache.clear()
+            cache[full] = targets
+        calls, calls_over, durations, durations_over = targets
+        calls.count += len(values)
+        calls.last_seen = now
+        self.overflowed_spans += (calls_over + durations_over) * len(values)
+        if durations is not None:
+            hist = durations.histogram
+            if counts is not None and isinstance(hist, ExplicitHistogram):
+                hist.add_counted(counts, values)
+            else:
+                hist.observe_many(values)  # type: ignore[union-attr]
+            durations.last_seen = now
+
+    def _base(self, service: str, name: str, kind: int, code: int
+              ) -> list[tuple[str, Value | object]]:
         base: list[tuple[str, Value | object]] = [
-            ("service.name", service), ("span.name", span.name),
-            ("span.kind", KIND_NAMES[span.kind] if span.kind < 6 else "SPAN_KIND_UNSPECIFIED"),
-            ("status.code", STATUS_NAMES[span.status.code] if span.status.code < 3
-             else "STATUS_CODE_UNSET")]
+            ("service.name", service), ("span.name", name),
+            ("span.kind", KIND_NAMES[kind] if kind < 6 else "SPAN_KIND_UNSPECIFIED"),
+            ("status.code", STATUS_NAMES[code] if code < 3 else "STATUS_CODE_UNSET")]
         return [p for p in base if p[0] not in self.excluded] if self.excluded else base
 
     def add_span(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
@@ -237,8 +266,9 @@ class Aggregator:
                *[(k, _key_part(v)) for k, v in span_attrs.items()])
         targets = state.targets.get(key)
         if targets is None:
-            targets = self._targets(state, service, resource_attrs, scope_attrs, span,
-                                    span_attrs, now_ns)
+            targets = self._targets(state, service, resource_attrs, scope_attrs,
+                                    (span.name, span.kind, span.status.code), span_attrs,
+                                    now_ns)
             if len(state.targets) >= TARGETS_CACHE_MAX:
                 state.targets.clear()
             state.targets[key] = targets
@@ -261,9 +291,10 @@ class Aggregator:
                              now, now_ns)
 
     def _targets(self, state: ResourceState, service: str, resource_attrs: dict[str, Value],
-                 scope_attrs: list[tuple[str, Value | object]], span: Any,
+                 scope_attrs: list[tuple[str, Value | object]], group: tuple[str, int, int],
                  span_attrs: dict[str, Value], now_ns: int) -> Targets:
-        base = self._base(service, span) + self.dims.values(span_attrs, resource_attrs)
+        """The series a span of ``group`` (name, kind, status code) goes to."""
+        base = self._base(service, *group) + self.dims.values(span_attrs, resource_attrs)
         base += scope_attrs
         limit = self.cfg.aggregation_cardinality_limit
         calls = base + self.calls_dims.values(span_attrs, resource_attrs)
@@ -282,7 +313,8 @@ class Aggregator:
         for event in span.events:
             merged = dict(resource_attrs)
             merged.update(attributes_of(event.attributes, self.span_keys))
-            dims = (self._base(service, span) + self.event_dims.values(span_attrs, merged)
+            dims = (self._base(service, span.name, span.kind, span.status.code)
+                    + self.event_dims.values(span_attrs, merged)
                     + scope_attrs)
             series, over = self._series(state.events, dims,
                                         self.cfg.aggregation_cardinality_limit, now_ns, False)

@@ -23,13 +23,17 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from otelpy.component import Host, Settings, Signal
 from otelpy.connectors.spanmetrics.aggregate import Aggregator, ResourceState, Series, Table
 from otelpy.connectors.spanmetrics.config import SpanMetricsConfig
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import RetryableError
+from otelpy.native._spanscan import span_groups
 from otelpy.pdata import Batch, items
 from otelpy.pdata.build import RequestBuilder
 from otelpy.pdata.values import set_value, to_value
@@ -96,7 +100,37 @@ class SpanMetricsConnector(Consumer):
 
     # -- consuming ------------------------------------------------------------------------
     async def consume_traces(self, batch: Batch) -> None:
+        if self.state.grouped:
+            try:
+                self.aggregate_bytes(batch.data)
+                return
+            except (ValueError, DecodeError):
+                pass  # the general path reports it as it always did
         self.aggregate(batch.message)
+
+    def aggregate_bytes(self, data: bytes) -> None:
+        """:meth:`aggregate` in grouped mode (no span dimensions, exemplars or events) from
+        the request's bytes: spans are grouped in C (``otelpy.native._spanscan``), only
+        resources and scopes are decoded. Raises ValueError or DecodeError before counting
+        anything when the bytes are not a well-formed request."""
+        agg = self.state
+        exponential = self._cfg.histogram.exponential is not None
+        scanned = span_groups(data, None if exponential else agg.bounds, agg.divider)
+        decoded = [(Resource.FromString(res),
+                    [(InstrumentationScope.FromString(scope) if agg.scopes else None, groups)
+                     for scope, groups in scopes])
+                   for res, scopes in scanned]
+        now, now_ns = self._clock.monotonic(), self._clock.time_ns()
+        for resource, scope_groups in decoded:
+            service = service_name(resource)
+            if service is None:
+                continue
+            attrs = {kv.key: to_value(kv.value) for kv in resource.attributes
+                     if kv.key in agg.resource_keys}
+            state = agg.resource(resource, now)
+            for scope, groups in scope_groups:
+                agg.add_groups(state, service, attrs, scope, groups, now, now_ns)
+        self._report()
 
     def aggregate(self, request: Any) -> None:
         """Add every span of ``request`` (resources without service.name are skipped)."""

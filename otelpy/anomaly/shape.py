@@ -12,6 +12,15 @@ series unlike every stretch seen before. Per series:
   the range of values seen so far, is the novelty (0: done exactly this before);
 - novelty is divided by its own maximum over the last ``memory`` blocks: a ratio ``r`` above 1
   is a record; the score is ``r / (1 + r)`` (0.5 = a fresh record);
+- that record memory grows with the series' age, to ``growth`` x the blocks seen (up to
+  ``max_memory``): in a stationary noisy series a record of a fixed memory of ``m`` blocks
+  recurs about once per ``m`` blocks, so false detections would grow linearly with length;
+  against a memory proportional to the age they grow only logarithmically (records of a
+  sequence of ``n`` exchangeable values number ~ ln n);
+- during a rest (below) the novelty of the incident's following blocks enters the record
+  memory capped at the bar it was measured against (``rest_cap``; the detection's own novelty
+  enters unchanged): an incident's tail does not raise the bar the next incident must beat
+  (HTM's anomaly likelihood likewise measures against a long history of ordinary scores);
 - a value beyond the range seen so far by more than ``spatial_tolerance`` of that range
   scores ``spatial_score`` at once (the *spatial anomaly* of Numenta's HTM detector, with its
   published 5% tolerance): a new extreme is news even when the shape around it is not;
@@ -54,11 +63,15 @@ class ShapeParams:
     spatial_score: float = 0.9
     coarse_block: int = 24  # a second, coarser scale (0: off); the score is the larger one
     coarse_memory: int = 100  # record memory of the coarse scale, in its blocks
+    growth: float = 0.4  # the record memory grows to this share of the blocks seen (0: fixed)
+    max_memory: int = 1000  # ... up to this many blocks (per scale)
+    rest_cap: bool = True  # during a rest, novelty enters the record memory capped at the bar
 
 
 class ShapeDetector:
-    """Memory: ``history`` x ``window`` float32 (24 KB by default) plus ~ ``memory`` + ``recent``
-    floats, twice with the coarse scale (~62 KB live, ~69 KB serialised)."""
+    """Memory: ``history`` x ``window`` float32 (24 KB by default) plus ``recent`` floats and
+    the record memory's running-maximum queue (at most ``max_memory`` pairs, a few dozen in
+    practice), twice with the coarse scale."""
 
     method = "shape"
     Params = ShapeParams
@@ -78,8 +91,9 @@ class ShapeDetector:
         self.mean: float | None = None
         self.low = math.inf
         self.high = -math.inf
-        self.records = MaxWindow(p.memory)
+        self.records = MaxWindow(max(p.memory, p.max_memory) if p.growth else p.memory)
         self.recent = SortedWindow(p.recent)
+        self.resting = False  # set by the finest scale for all scales: a rest is in progress
         self.quiet = 0  # points still to score 0 after a detection
         self.last_detection = 0.0
         self.points = 0
@@ -93,8 +107,10 @@ class ShapeDetector:
         """Score in [0, 1]; NaN/inf score 0 and are not learned."""
         if not math.isfinite(value):
             return 0.0
+        self.resting = self.quiet > 0
         result = self._raw(value)
         if self.coarse is not None:
+            self.coarse.resting = self.resting
             result = max(result, self.coarse._raw(value))
         return self._rest(result)
 
@@ -159,10 +175,21 @@ class ShapeDetector:
         distances[recent] = np.inf  # overlapping windows: trivially near
         novelty = float(distances.min()) / max(self.high - self.low, 1e-9)
         ratio = 0.0
+        bar = self._bar()
         if self.records.count >= p.warmup:
-            ratio = novelty / (self.records.max() + 1e-9)
+            ratio = novelty / (bar + 1e-9)
+            if self.resting and p.rest_cap:
+                novelty = min(novelty, bar)
         self.records.push(novelty)
         return ratio
+
+    def _bar(self) -> float:
+        """The largest novelty over the record memory (``memory`` blocks, growing with age)."""
+        p = self.params
+        if not p.growth:
+            return self.records.max()
+        span = max(p.memory, min(p.max_memory, int(p.growth * self.records.count)))
+        return self.records.max_last(span)
 
     def expected_range(self, timestamp: float = 0.0) -> tuple[float, float]:
         """The 1st and 99th percentile of recent block summaries (NaN before any)."""
@@ -194,7 +221,7 @@ class ShapeDetector:
         detector.mean = state["mean"]
         if state["low"] is not None:
             detector.low, detector.high = float(state["low"]), float(state["high"])
-        detector.records = MaxWindow.load(p.memory, state["records"])
+        detector.records = MaxWindow.load(detector.records.size, state["records"])
         detector.recent = SortedWindow(p.recent, state["recent"])
         detector.quiet = int(state["quiet"])
         detector.last_detection = float(state["last_detection"])

@@ -60,6 +60,14 @@ class MaxWindow:
     def max(self) -> float:
         return self.queue[0][1] if self.queue else 0.0
 
+    def max_last(self, span: int) -> float:
+        """The maximum of the last ``span`` (<= size) pushed values."""
+        first = self.count - span
+        for index, value in self.queue:
+            if index >= first:
+                return value
+        return 0.0
+
     def dump(self) -> list[list[float]]:
         return [[float(i), v] for i, v in self.queue] + [[float(self.count), 0.0]]
 

@@ -35,7 +35,8 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from otelpy.component import Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
-from otelpy.errors import ConsumerError, PermanentError, RetryableError
+from otelpy.errors import (ConsumerError, PermanentError, RetryableError, SendProgress,
+                           send_progress)
 from otelpy.exporterhelper.batcher import ExportBatcher
 from otelpy.exporterhelper.config import QueueSettings, RetrySettings
 from otelpy.exporterhelper.durable import PersistentQueues
@@ -189,11 +190,17 @@ class ExporterHelper(Consumer):
         if self._timeout <= 0:
             await self._send(batch)
             return
+        progress = SendProgress()
+        token = send_progress.set(progress)
         try:
             async with asyncio.timeout(self._timeout):
                 await self._send(batch)
         except TimeoutError:
-            raise RetryableError(f"send timed out after {self._timeout:g}s") from None
+            # before the transport wrote a byte (still connecting), nothing can have arrived
+            raise RetryableError(f"send timed out after {self._timeout:g}s",
+                                 may_have_arrived=progress.may_have_arrived) from None
+        finally:
+            send_progress.reset(token)
 
     async def _send_retrying(self, batch: Batch) -> None:
         """Send with retries; raises the final error (the persistent queue's send)."""

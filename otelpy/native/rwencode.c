@@ -183,7 +183,7 @@ static PyObject *numbers(PyObject *self, PyObject *args)
         if (wire_tag(&c, &field, &wtype) < 0)
             goto malformed;
         if (field != 1 || wtype != WT_LEN) {
-            if (wire_skip(&c, wtype) < 0)
+            if (wire_skip(&c, field, wtype) < 0)
                 goto malformed;
             continue;
         }
@@ -485,7 +485,7 @@ static Py_ssize_t strip(split_t *s, wire_cur c, int depth)
             }
             continue;
         }
-        if (wire_skip(&c, wtype) < 0)
+        if (wire_skip(&c, field, wtype) < 0)
             return -1;
         size += c.pos - start;
         if (s->out) {

@@ -30,7 +30,7 @@ static PyObject *fields(PyObject *self, PyObject *arg)
             if (wire_len(&c, &sub) < 0)
                 goto malformed;
             start = sub.pos;
-        } else if (wire_skip(&c, wtype) < 0) {
+        } else if (wire_skip(&c, field, wtype) < 0) {
             goto malformed;
         }
         PyObject *t = Py_BuildValue("(Iinn)", field, wtype, (Py_ssize_t)(start - base),

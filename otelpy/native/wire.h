@@ -80,8 +80,28 @@ static inline int wire_fixed32(wire_cur *c, uint32_t *out)
     return 0;
 }
 
-/* Skips one field of wire type `wtype` (groups are refused: OTLP has none). */
-static inline int wire_skip(wire_cur *c, int wtype)
+#define WIRE_MAX_GROUP_DEPTH 64
+
+static inline int wire_skip_at(wire_cur *c, uint32_t field, int wtype, int depth);
+
+/* Skips a group's contents up to its end-group tag (field number `field`). */
+static inline int wire_skip_group(wire_cur *c, uint32_t field, int depth)
+{
+    if (depth >= WIRE_MAX_GROUP_DEPTH)
+        return -1;
+    for (;;) {
+        uint32_t f;
+        int wt;
+        if (wire_tag(c, &f, &wt) < 0)
+            return -1;
+        if (wt == 4)
+            return f == field ? 0 : -1;
+        if (wire_skip_at(c, f, wt, depth + 1) < 0)
+            return -1;
+    }
+}
+
+static inline int wire_skip_at(wire_cur *c, uint32_t field, int wtype, int depth)
 {
     uint64_t v;
     wire_cur sub;
@@ -96,9 +116,51 @@ static inline int wire_skip(wire_cur *c, int wtype)
         uint32_t w;
         return wire_fixed32(c, &w);
     }
-    default:
+    case 3: /* start group: skipped whole, as protobuf keeps it as an unknown field */
+        return wire_skip_group(c, field, depth);
+    default: /* an end group without its start, or wire types 6 and 7 */
         return -1;
     }
+}
+
+/* Skips the value of field `field` of wire type `wtype` (a group up to its end). */
+static inline int wire_skip(wire_cur *c, uint32_t field, int wtype)
+{
+    return wire_skip_at(c, field, wtype, 0);
+}
+
+/* Reads one field: its number, wire type, where it starts (its tag) and, when it is
+ * length-delimited, its payload (otherwise an empty cursor where the value was); the
+ * cursor moves past it. */
+static inline int wire_next(wire_cur *c, uint32_t *field, int *wtype, wire_cur *payload,
+                            const uint8_t **start)
+{
+    *start = c->pos;
+    if (wire_tag(c, field, wtype) < 0)
+        return -1;
+    if (*wtype == WT_LEN)
+        return wire_len(c, payload);
+    payload->pos = payload->end = c->pos;
+    return wire_skip(c, *field, *wtype);
+}
+
+/* Calls `each(ctx, payload)` for every length-delimited field `field` of a message, in
+ * order; stops at the first negative answer and returns it. */
+typedef int (*wire_each_fn)(void *ctx, wire_cur payload);
+
+static inline int wire_each(wire_cur c, uint32_t field, wire_each_fn each, void *ctx)
+{
+    while (c.pos < c.end) {
+        uint32_t f;
+        int wt, rc;
+        wire_cur sub;
+        const uint8_t *start;
+        if (wire_next(&c, &f, &wt, &sub, &start) < 0)
+            return -1;
+        if (f == field && wt == WT_LEN && (rc = each(ctx, sub)) < 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* Bytes needed to write `v` as a varint. */

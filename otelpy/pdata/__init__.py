@@ -160,6 +160,13 @@ class Batch:
             self._message = msg
         return self._message
 
+    def set_data(self, data: bytes, removed: int = 0) -> None:
+        """Replace the request with ``data``, changed without decoding (C paths) and holding
+        ``removed`` items fewer; a decoded message is dropped."""
+        self._data, self._message = data, None
+        if self._count is not None:
+            self._count -= removed
+
     def mutable_message(self) -> Any:
         """The decoded request for changing in place; cached bytes and count are dropped."""
         msg = self.message

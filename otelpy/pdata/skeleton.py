@@ -94,19 +94,6 @@ _MESSAGES.extend([
         ("end_time_unix_nano", 8, "fixed64", False), ("status", 15, ".SummaryStatus", False),
     ]),
     ("SummaryScopeSpans", [("spans", 2, ".SpanSummary", True)]),
-    # what pairing spans into service graph edges reads: attribute values stay AnyValue bytes
-    ("LightKeyValue", [("key", 1, "string", False), ("value", 2, "bytes", False)]),
-    ("LightResource", [("attributes", 1, ".LightKeyValue", True)]),
-    ("EdgeSpan", [
-        ("trace_id", 1, "bytes", False), ("span_id", 2, "bytes", False),
-        ("parent_span_id", 4, "bytes", False), ("kind", 6, "enum", False),
-        ("start_time_unix_nano", 7, "fixed64", False), ("end_time_unix_nano", 8, "fixed64", False),
-        ("attributes", 9, ".LightKeyValue", True), ("status", 15, ".SummaryStatus", False),
-    ]),
-    ("EdgeScopeSpans", [("spans", 2, ".EdgeSpan", True)]),
-    ("EdgeResourceSpans", [("resource", 1, ".LightResource", False),
-                           ("scope_spans", 2, ".EdgeScopeSpans", True)]),
-    ("EdgeRequest", [("resource_spans", 1, ".EdgeResourceSpans", True)]),
 ])
 _envelopes("Logs", "LogRecord", "log_records")
 _envelopes("Metrics", "Metric", "metrics")
@@ -144,7 +131,6 @@ FramedResourceSpans = _CLASSES["FramedResourceSpans"]
 FramedScopeSpans = _CLASSES["FramedScopeSpans"]
 TraceIdTraces = _CLASSES["TraceIdRequest"]
 SummaryScopeSpans = _CLASSES["SummaryScopeSpans"]
-EdgeTraces = _CLASSES["EdgeRequest"]
 CheckedLogs = _CLASSES["CheckedLogsRequest"]
 FramedLogs = _CLASSES["FramedLogsRequest"]
 FramedResourceLogs = _CLASSES["FramedResourceLogs"]

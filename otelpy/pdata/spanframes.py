@@ -31,9 +31,9 @@ from otelpy.errors import PermanentError
 from otelpy.pdata import skeleton as sk
 from otelpy.pdata.values import Value, to_value
 
-__all__ = ["Envelope", "TraceRun", "by_trace", "count_spans", "decode_edge_spans",
-           "decode_envelope", "decode_spans", "decode_summaries", "encode_request",
-           "frame_size", "light_value", "scopes"]
+__all__ = ["Envelope", "TraceRun", "by_trace", "count_spans", "decode_envelope",
+           "decode_spans", "decode_summaries", "encode_request", "frame_size", "light_value",
+           "scopes"]
 
 _SPANS_TAG = b"\x12"  # ScopeSpans.spans: field 2, length-delimited
 _trace_id = attrgetter("trace_id")
@@ -164,22 +164,6 @@ def decode_envelope(envelope: Envelope) -> tuple[Any, Any]:
     scope = ScopeSpans(schema_url=envelope.scope_schema_url)
     scope.scope.ParseFromString(envelope.scope)
     return resource, scope
-
-
-def decode_edge_spans(data: bytes) -> Any:
-    """A serialized trace request decoded down to what pairing spans into service graph
-    edges reads (about half a full decode): ``resource_spans[].resource.attributes`` and
-    ``resource_spans[].scope_spans[].spans[]`` with ``trace_id``, ``span_id``,
-    ``parent_span_id``, ``kind``, ``start_time_unix_nano``, ``end_time_unix_nano``,
-    ``status.code`` and ``attributes`` (same names as the OTLP messages). Attributes are
-    ``key`` and ``value`` still serialized: read a value with :func:`light_value`.
-
-    Raises PermanentError when ``data`` is not a well-formed request.
-    """
-    try:
-        return sk.EdgeTraces.FromString(data)
-    except DecodeError as exc:
-        raise PermanentError(f"malformed ExportTraceServiceRequest: {exc}") from None
 
 
 def light_value(value: bytes) -> Value:

@@ -3,10 +3,11 @@ servicegraph store).
 
 A CLIENT (or PRODUCER) span and the SERVER (or CONSUMER) span whose parent it is share the
 key ``(trace ID, client span ID)``. :class:`EdgeTracker` reads the spans of a serialized
-request in the light form of :func:`otelpy.pdata.spanframes.decode_edge_spans` (only the
-fields pairing needs), keeps the first side of each key waiting, and returns an
-:class:`Edge` once both sides are known. A client span carrying a database name attribute
-is an edge by itself (``connection_type`` ``database``).
+request as ``otelpy.native._spanscan.edge_spans`` gives them (only the fields pairing
+needs, read in C: kind, IDs, duration, failed and the wanted attributes still serialized),
+keeps the first side of each key waiting, and returns an :class:`Edge` once both sides are
+known. A client span carrying a database name attribute is an edge by itself
+(``connection_type`` ``database``).
 
 Waiting sides are plain tuples in one ordered table (no object per span); an edge that
 waited ``ttl`` expires (:meth:`EdgeTracker.expire`) and becomes *virtual node* edges when
@@ -23,19 +24,15 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 
+from otelpy.errors import PermanentError
+from otelpy.native._spanscan import edge_spans
 from otelpy.pdata.asstring import as_string
-from otelpy.pdata.spanframes import decode_edge_spans, light_value
-from otelpy.spanstats.spans import (
-    KIND_CLIENT,
-    KIND_CONSUMER,
-    KIND_PRODUCER,
-    KIND_SERVER,
-    STATUS_ERROR,
-)
+from otelpy.pdata.spanframes import light_value
+from otelpy.spanstats.spans import KIND_CLIENT, KIND_CONSUMER, KIND_PRODUCER
 
 __all__ = ["Edge", "EdgeTracker", "DEFAULT_PEER_ATTRIBUTES"]
 
@@ -43,6 +40,9 @@ DEFAULT_PEER_ATTRIBUTES = ("peer.service", "db.name", "db.system")
 DEFAULT_DATABASE_NAME_ATTRIBUTES = ("db.name",)
 _EMPTY_SPAN_ID = b"\x00" * 8
 Dims = tuple[tuple[str, str], ...]
+# a span as edge_spans gives it: kind, trace ID, span ID, parent span ID, seconds, failed,
+# the wanted attributes (serialized AnyValues)
+EdgeSpan = tuple[int, bytes, bytes, bytes, float, bool, dict[str, bytes]]
 
 
 class Edge(NamedTuple):
@@ -80,16 +80,6 @@ def _merge(old: _Waiting, new: _Waiting, client_side: bool) -> _Waiting:
         return (old[0], new[1], new[2], server, server_s, failed, ctype, tuple(dims.items()),
                 new[8] if new[8] is not None else old[8])
     return (old[0], old[1], old[2], new[3], new[4], failed, ctype, tuple(dims.items()), old[8])
-
-
-def _raw(key_values: Any, wanted: frozenset[str]) -> dict[str, bytes]:
-    """The serialized values of the ``wanted`` keys among light KeyValues (first one wins)."""
-    out: dict[str, bytes] = {}
-    for kv in key_values:
-        key = kv.key
-        if key in wanted and key not in out:
-            out[key] = kv.value
-    return out
 
 
 def _text(raw: bytes) -> str | None:
@@ -135,9 +125,9 @@ class EdgeTracker:
         self.database_name_attributes = tuple(database_name_attributes)
         self.virtual_node_label = virtual_node_label
         # the only span attributes read (converting them all per span cost the most)
-        self._span_keys = frozenset(
-            (*self.dimensions, *self.peer_attributes, *self.database_name_attributes))
-        self._resource_keys = self._span_keys | {"service.name"}
+        self._span_keys = tuple(dict.fromkeys(
+            (*self.dimensions, *self.peer_attributes, *self.database_name_attributes)))
+        self._resource_keys = (*self._span_keys, "service.name")
         self._waiting: OrderedDict[tuple[bytes, bytes], _Waiting] = OrderedDict()
         self.total = 0  # edges opened
         self.dropped_spans = 0  # spans refused: the table was full
@@ -151,10 +141,13 @@ class EdgeTracker:
     def consume(self, data: bytes, now: float) -> list[Edge]:
         """The edges the spans of a serialized trace request complete, in order; resources
         without ``service.name`` are skipped. Raises PermanentError on a malformed request."""
+        try:
+            resources = edge_spans(data, self._resource_keys, self._span_keys)
+        except ValueError as exc:
+            raise PermanentError(f"malformed ExportTraceServiceRequest: {exc}") from None
         done: list[Edge] = []
         expires = now + self.ttl
-        for rs in decode_edge_spans(data).resource_spans:
-            res_attrs = _raw(rs.resource.attributes, self._resource_keys)
+        for res_attrs, spans in resources:
             raw = res_attrs.pop("service.name", None)
             if raw is None:
                 continue
@@ -163,58 +156,47 @@ class EdgeTracker:
             except DecodeError:
                 value = None
             service = value if isinstance(value, str) else ""  # pcommon.Value.Str()
-            for scope in rs.scope_spans:
-                self._spans(service, res_attrs, scope.spans, expires, done)
+            self._spans(service, res_attrs, spans, expires, done)
         return done
 
-    def _spans(self, service: str, res_attrs: dict[str, bytes], spans: Any, expires: float,
-               done: list[Edge]) -> None:
+    def _spans(self, service: str, res_attrs: dict[str, bytes], spans: list[EdgeSpan],
+               expires: float, done: list[Edge]) -> None:
         """The hot loop: a server side answering a waiting client side (no dimensions) is
         paired inline; every other case goes through :meth:`_client` / :meth:`_put`."""
         waiting = self._waiting
         plain = not self.dimensions
         inline = plain and self.inline_clients
         for span in spans:
-            kind = span.kind
+            kind, trace_id, _, parent, seconds, failed, attrs = span
             if kind == KIND_CLIENT or kind == KIND_PRODUCER:
-                if not inline or not self._new_client(service, res_attrs, span, kind, expires,
-                                                     done):
-                    self._client(service, res_attrs, span, kind, expires, done)
+                if not inline or not self._new_client(service, res_attrs, span, expires, done):
+                    self._client(service, res_attrs, span, expires, done)
                 continue
-            if kind != KIND_SERVER and kind != KIND_CONSUMER:
-                continue
-            key = (span.trace_id, span.parent_span_id or _EMPTY_SPAN_ID)
-            d = span.end_time_unix_nano - span.start_time_unix_nano
-            seconds = d / 1e9 if d > 0 else 0.0
-            failed = span.status.code == STATUS_ERROR
+            key = (trace_id, parent or _EMPTY_SPAN_ID)  # SERVER or CONSUMER
             old = waiting.get(key) if plain else None
             if old is not None and old[1] and not old[3] and not old[7]:
                 del waiting[key]
                 done.append(Edge(old[1], service, "messaging_system" if kind == KIND_CONSUMER
                                  else old[6], old[5] or failed, "", (), old[2], seconds))
                 continue
-            dims = (self._dims("server_", res_attrs, _raw(span.attributes, self._span_keys))
-                    if not plain else ())
+            dims = self._dims("server_", res_attrs, attrs) if not plain else ()
             self._put(key, (expires, "", 0.0, service, seconds, failed,
                             "messaging_system" if kind == KIND_CONSUMER else "", dims, None),
                       False, done)
 
-    def _new_client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
+    def _new_client(self, service: str, res_attrs: dict[str, bytes], span: EdgeSpan,
                     expires: float, done: list[Edge]) -> bool:
         """:meth:`_client` for a client side whose key nobody waits under yet, without
         dimensions (the common case: no tuple merging); False when it does not apply."""
         waiting = self._waiting
-        key = (span.trace_id, span.span_id)
+        kind, trace_id, span_id, _, seconds, failed, attrs = span
+        key = (trace_id, span_id)
         if key in waiting:
             return False
         if len(waiting) >= self.max_items:
             self.dropped_spans += 1
             return True
         self.total += 1
-        attrs = _raw(span.attributes, self._span_keys)
-        d = span.end_time_unix_nano - span.start_time_unix_nano
-        seconds = d / 1e9 if d > 0 else 0.0
-        failed = span.status.code == STATUS_ERROR
         db = _first(self.database_name_attributes, res_attrs, attrs)
         if db is not None:
             done.append(Edge(service, db, "database", failed, "", (), seconds, seconds))
@@ -228,12 +210,9 @@ class EdgeTracker:
                         "messaging_system" if kind == KIND_PRODUCER else "", (), peer)
         return True
 
-    def _client(self, service: str, res_attrs: dict[str, bytes], span: Any, kind: int,
+    def _client(self, service: str, res_attrs: dict[str, bytes], span: EdgeSpan,
                 expires: float, done: list[Edge]) -> None:
-        attrs = _raw(span.attributes, self._span_keys)
-        d = span.end_time_unix_nano - span.start_time_unix_nano
-        seconds = d / 1e9 if d > 0 else 0.0
-        failed = span.status.code == STATUS_ERROR
+        kind, trace_id, span_id, _, seconds, failed, attrs = span
         dims = self._dims("client_", res_attrs, attrs) if self.dimensions else ()
         peer = next((attrs[n] for n in self.peer_attributes if n in attrs), None)
         db = _first(self.database_name_attributes, res_attrs, attrs)
@@ -243,7 +222,7 @@ class EdgeTracker:
         else:
             half = (expires, service, seconds, "", 0.0, failed,
                     "messaging_system" if kind == KIND_PRODUCER else "", dims, peer)
-        self._put((span.trace_id, span.span_id), half, True, done)
+        self._put((trace_id, span_id), half, True, done)
 
     def _put(self, key: tuple[bytes, bytes], half: _Waiting, client_side: bool,
              done: list[Edge]) -> None:

@@ -94,6 +94,20 @@ class ExplicitHistogram:
         self.min = min(self.min, min(values))
         self.max = max(self.max, max(values))
 
+    def add_counted(self, counts: Sequence[int], values: Sequence[float]) -> None:
+        """:meth:`observe_many` of ``values`` whose bucket counts (against these bounds,
+        ``len(bounds) + 1`` of them) were already made, e.g. in C."""
+        if not values:
+            return
+        mine = self.counts
+        for i, n in enumerate(counts):
+            if n:
+                mine[i] += n
+        self.sum += math.fsum(values)
+        self.count += len(values)
+        self.min = min(self.min, min(values))
+        self.max = max(self.max, max(values))
+
     def fill(self, point: Any) -> None:
         """Write count, sum, min, max, bounds and bucket counts into a HistogramDataPoint."""
         point.count = self.count

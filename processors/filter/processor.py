@@ -10,6 +10,7 @@ from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
 from otelpy.ottl import ConditionSet, ErrorMode, StatementFailed
+from otelpy.ottl.native import drop_ops, run_ops
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch, items
 from otelpy.pdata.items import ResourceItem
@@ -50,6 +51,10 @@ class FilterProcessor(Consumer, ComponentBase):
             "Condition evaluations that failed (the item was kept)", ["processor"],
         ).labels(**labels)
         self._report = FailureLog(settings.logger, errors.inc)
+        # one span condition set, every condition a C op over the request's bytes
+        self._native = (drop_ops(self._sets[0].context, [t for t, _ in self._sets[0].conditions])
+                        if signal is Signal.TRACES and len(self._sets) == 1
+                        and self._legacy is None else None)
 
     def _drop(self, request: Any, conditions: ConditionSet) -> int:
         matches, mode, report = conditions.matches, self._mode, self._report
@@ -67,6 +72,13 @@ class FilterProcessor(Consumer, ComponentBase):
     async def _apply(self, batch: Batch) -> None:
         if not self._sets and self._legacy is None:
             await self._forward(batch)
+            return
+        native = run_ops(batch, self._native) if self._native is not None else None
+        if native is not None:
+            if native:
+                self._filtered.inc(native)
+            if batch.item_count:
+                await self._forward(batch)
             return
         request = batch.mutable_message()
         dropped = 0

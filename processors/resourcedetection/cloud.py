@@ -8,18 +8,22 @@ Endpoints, as the Collector's SDKs take them: ``AWS_EC2_METADATA_SERVICE_ENDPOIN
 default ``http://169.254.169.254``), ``GCE_METADATA_HOST`` (host:port, default
 ``169.254.169.254``; when set the metadata server is assumed present, as Go's
 ``metadata.OnGCE``), and for Azure the fixed ``http://169.254.169.254`` (no override in the
-Collector; the detector takes another base URL only from tests).
+Collector; the detector takes another base URL only from tests). The ec2 detector's ``tags``
+call the EC2 API (:mod:`ec2api`, credentials from :mod:`awscreds`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
 
+from otelpy.processors.resourcedetection import ec2api
+from otelpy.processors.resourcedetection.awscreds import credentials
 from otelpy.processors.resourcedetection.local import DetectionError
 
 __all__ = ["detect_aks", "detect_azure", "detect_ec2", "detect_gcp"]
@@ -75,8 +79,12 @@ async def _ec2_get(session: aiohttp.ClientSession, base: str, path: str,
     return body
 
 
-async def detect_ec2(base: str, wanted: frozenset[str],
-                     log: logging.Logger) -> dict[str, Any]:
+async def detect_ec2(base: str, wanted: frozenset[str], log: logging.Logger,
+                     tags: Sequence[re.Pattern[str]] = (),
+                     environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """IMDS facts; with ``tags`` (key patterns, searched as Go's MatchString), the instance's
+    matching tags as ``ec2.tag.<key>`` from DescribeTags. A tag failure is logged and the
+    other facts kept, as the Collector does."""
     base = base.rstrip("/")
     async with _session() as session:
         try:
@@ -93,14 +101,31 @@ async def detect_ec2(base: str, wanted: frozenset[str],
                               headers, "identity document")
         hostname = await _ec2_get(session, base, "/latest/meta-data/hostname", headers,
                                   "hostname")
-    doc = _json_object(text, "failed getting identity document")
-    return _pick({
-        "cloud.provider": "aws", "cloud.platform": "aws_ec2",
-        "cloud.region": doc.get("region", ""), "cloud.account.id": doc.get("accountId", ""),
-        "cloud.availability_zone": doc.get("availabilityZone", ""),
-        "host.id": doc.get("instanceId", ""), "host.image.id": doc.get("imageId", ""),
-        "host.type": doc.get("instanceType", ""), "host.name": hostname.strip(),
-    }, wanted)
+        doc = _json_object(text, "failed getting identity document")
+        found = _pick({
+            "cloud.provider": "aws", "cloud.platform": "aws_ec2",
+            "cloud.region": doc.get("region", ""), "cloud.account.id": doc.get("accountId", ""),
+            "cloud.availability_zone": doc.get("availabilityZone", ""),
+            "host.id": doc.get("instanceId", ""), "host.image.id": doc.get("imageId", ""),
+            "host.type": doc.get("instanceType", ""), "host.name": hostname.strip(),
+        }, wanted)
+        if tags:
+            found.update(await _ec2_tags(session, base, environ or {}, doc, tags, log))
+    return found
+
+
+async def _ec2_tags(session: aiohttp.ClientSession, base: str, environ: Mapping[str, str],
+                    doc: Mapping[str, str], patterns: Sequence[re.Pattern[str]],
+                    log: logging.Logger) -> dict[str, str]:
+    try:
+        creds = await credentials(session, environ, base, doc.get("region", ""))
+        tags = await ec2api.describe_tags(session, environ, creds, doc.get("region", ""),
+                                          doc.get("instanceId", ""))
+    except DetectionError as exc:
+        log.warning("failed fetching ec2 instance tags: %s", exc)
+        return {}
+    return {f"ec2.tag.{key}": value for key, value in sorted(tags.items())
+            if any(p.search(key) for p in patterns)}
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

@@ -4,12 +4,14 @@ keys: detectors, timeout, override, attributes (deprecated), and per detector
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field
 
 from otelpy.config.lists import StringList
 from otelpy.config.types import ConfigModel, Duration
+from otelpy.goregex import compile_go
 from otelpy.k8swatch import AuthType, K8sAPIConfig
 
 # detector -> {attribute: enabled by default} (each detector's metadata.yaml in the Collector)
@@ -77,8 +79,12 @@ class SystemSettings(DetectorSettings):
 
 
 class EC2Settings(DetectorSettings):
-    tags: StringList = Field(default_factory=list, description="Regular expressions of EC2 "
-                             "tag keys to add as ec2.tag.<key> (needs the EC2 API; refused).")
+    tags: StringList = Field(default_factory=list, description="Regular expressions (RE2, "
+                             "searched) of EC2 tag keys to add as ec2.tag.<key>, read with the "
+                             "EC2 DescribeTags API (needs ec2:DescribeTags).")
+
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(compile_go(t) for t in self.tags)
 
 
 class K8sNodeSettings(DetectorSettings, K8sAPIConfig):
@@ -149,9 +155,11 @@ class ResourceDetectionConfig(ConfigModel):
             if toggle is not None and toggle.enabled:
                 problems.append(f"system::resource_attributes::{attr}: not supported by "
                                 "otelpy (enabled: true)")
-        if self.ec2.tags:
-            problems.append("ec2::tags: not supported by otelpy (needs the EC2 DescribeTags "
-                            "API)")
+        for i, tag in enumerate(self.ec2.tags):
+            try:
+                compile_go(tag)
+            except re.error as exc:
+                problems.append(f"ec2::tags::{i}: invalid regular expression {tag!r}: {exc}")
         if self.timeout <= 0:
             problems.append("timeout: must be positive")
         return problems

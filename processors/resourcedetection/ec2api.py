@@ -1,12 +1,12 @@
-"""EC2 ``DescribeInstances`` for one instance, signed with AWS Signature Version 4, as the
-eks detector uses it (the Collector's metadataproviders/aws/eks ``GetInstanceMetadata``):
-the reservation's owner (account ID), the instance's image, type, private DNS name and the
-EKS cluster name from its tags (``aws:eks:cluster-name``, ``eks:cluster-name``, or the
-key ``kubernetes.io/cluster/<name>``, the first tag that matches).
+"""The EC2 Query API, signed with AWS Signature Version 4: ``DescribeTags`` for the ec2
+detector's ``tags`` (the instance's tags, filtered on its resource ID), and
+``DescribeInstances`` for one instance as the eks detector uses it (the Collector's
+metadataproviders/aws/eks ``GetInstanceMetadata``): the reservation's owner (account ID),
+the instance's image, type, private DNS name and the EKS cluster name from its tags
+(``aws:eks:cluster-name``, ``eks:cluster-name``, or the key ``kubernetes.io/cluster/<name>``,
+the first tag that matches).
 
-Credentials, as the AWS SDK's default chain reads them here: ``AWS_ACCESS_KEY_ID`` /
-``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``, else the instance role from EC2
-metadata (``/latest/meta-data/iam/security-credentials/``). Endpoint:
+Credentials come from :mod:`awscreds` (the AWS SDK's default chain). Endpoint:
 ``AWS_ENDPOINT_URL_EC2``, else ``AWS_ENDPOINT_URL``, else ``https://ec2.<region>.amazonaws.com``.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -23,21 +22,16 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from otelpy.processors.resourcedetection.awscreds import Credentials
 from otelpy.processors.resourcedetection.local import DetectionError
 
-__all__ = ["Credentials", "InstanceFacts", "describe_instance", "sign_v4"]
+__all__ = ["Credentials", "InstanceFacts", "describe_instance", "describe_tags", "sign_v4"]
 
 _MAX_BODY = 1024 * 1024
 _API_VERSION = "2016-11-15"
+_MAX_PAGES = 20
 _CLUSTER_TAGS = ("aws:eks:cluster-name", "eks:cluster-name")
 _CLUSTER_PREFIX = "kubernetes.io/cluster/"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key: str
-    secret_key: str
-    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,56 +74,15 @@ def sign_v4(method: str, url: str, headers: Mapping[str, str], body: bytes,
             f"SignedHeaders={signed}, Signature={signature}")
 
 
-async def _imds_headers(session: aiohttp.ClientSession, imds: str) -> dict[str, str]:
-    """IMDSv2 token header, or none when the service only speaks IMDSv1."""
-    url = f"{imds}/latest/api/token"
-    async with session.put(url, headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}
-                           ) as resp:
-        token = (await resp.content.read(_MAX_BODY)).decode("utf-8", "replace")
-        return {"X-aws-ec2-metadata-token": token} if resp.status == 200 else {}
-
-
-async def credentials(session: aiohttp.ClientSession, environ: Mapping[str, str],
-                      imds: str) -> Credentials:
-    """From the environment, else the instance role; DetectionError when neither has any."""
-    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
-        return Credentials(environ["AWS_ACCESS_KEY_ID"], environ["AWS_SECRET_ACCESS_KEY"],
-                           environ.get("AWS_SESSION_TOKEN", ""))
-    imds = imds.rstrip("/")
-    base = f"{imds}/latest/meta-data/iam/security-credentials/"
-    try:
-        imds_headers = await _imds_headers(session, imds)
-        roles = await _text(session, base, imds_headers)
-        role = roles.split()[0] if roles.split() else ""
-        doc = json.loads(await _text(session, base + role, imds_headers)) if role else None
-    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
-        raise DetectionError(f"no AWS credentials: instance role: {exc}") from None
-    if not isinstance(doc, dict) or not doc.get("AccessKeyId"):
-        raise DetectionError("no AWS credentials (environment or instance role)")
-    return Credentials(str(doc["AccessKeyId"]), str(doc.get("SecretAccessKey", "")),
-                       str(doc.get("Token", "")))
-
-
-async def _text(session: aiohttp.ClientSession, url: str,
-                headers: Mapping[str, str]) -> str:
-    async with session.get(url, headers=dict(headers)) as resp:
-        body = await resp.content.read(_MAX_BODY)
-        if resp.status != 200:
-            raise ValueError(f"GET {url} answered {resp.status}")
-        return body.decode("utf-8", "replace")
-
-
 def endpoint(environ: Mapping[str, str], region: str) -> str:
     return (environ.get("AWS_ENDPOINT_URL_EC2") or environ.get("AWS_ENDPOINT_URL")
             or f"https://ec2.{region}.amazonaws.com").rstrip("/")
 
 
-async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str, str],
-                            creds: Credentials, region: str, instance_id: str,
-                            ) -> InstanceFacts:
-    """DescribeInstances for ``instance_id``; DetectionError on any failure."""
-    query = urllib.parse.urlencode({"Action": "DescribeInstances",
-                                    "InstanceId.1": instance_id, "Version": _API_VERSION})
+async def _call(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                creds: Credentials, region: str, params: dict[str, str], what: str) -> bytes:
+    """One signed EC2 Query API GET; its XML body, DetectionError on any failure."""
+    query = urllib.parse.urlencode({**params, "Version": _API_VERSION})
     url = f"{endpoint(environ, region)}/?{query}"
     amz_date = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     headers = {"host": urllib.parse.urlsplit(url).netloc, "x-amz-date": amz_date}
@@ -142,11 +95,39 @@ async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str
             body = await resp.content.read(_MAX_BODY)
             status = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise DetectionError(f"failed to get instance metadata: {exc}") from None
+        raise DetectionError(f"failed to get {what}: {exc}") from None
     if status != 200:
-        raise DetectionError(f"failed to get instance metadata: DescribeInstances answered "
+        raise DetectionError(f"failed to get {what}: {params['Action']} answered "
                              f"{status}: {body[:200].decode('utf-8', 'replace')}")
+    return body
+
+
+async def describe_instance(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                            creds: Credentials, region: str, instance_id: str,
+                            ) -> InstanceFacts:
+    """DescribeInstances for ``instance_id``; DetectionError on any failure."""
+    body = await _call(session, environ, creds, region,
+                       {"Action": "DescribeInstances", "InstanceId.1": instance_id},
+                       "instance metadata")
     return parse_describe_instances(body)
+
+
+async def describe_tags(session: aiohttp.ClientSession, environ: Mapping[str, str],
+                        creds: Credentials, region: str, instance_id: str,
+                        ) -> dict[str, str]:
+    """The instance's tags (DescribeTags filtered on its resource ID, every page up to
+    ``_MAX_PAGES``); DetectionError on any failure."""
+    tags: dict[str, str] = {}
+    params = {"Action": "DescribeTags", "Filter.1.Name": "resource-id",
+              "Filter.1.Value.1": instance_id}
+    for _ in range(_MAX_PAGES):
+        body = await _call(session, environ, creds, region, params, "ec2 instance tags")
+        page, token = parse_describe_tags(body)
+        tags.update(page)
+        if not token:
+            break
+        params = {**params, "NextToken": token}
+    return tags
 
 
 def _local(tag: str) -> str:
@@ -189,3 +170,13 @@ def parse_describe_instances(body: bytes) -> InstanceFacts:
                          image_id=_value(first, "imageId"),
                          instance_type=_value(first, "instanceType"),
                          hostname=_value(first, "privateDnsName"), cluster_name=cluster)
+
+
+def parse_describe_tags(body: bytes) -> tuple[dict[str, str], str]:
+    """A DescribeTags answer's key/value pairs and its ``nextToken`` ("" on the last page)."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise DetectionError(f"failed to get ec2 instance tags: {exc}") from None
+    tags = {_value(item, "key"): _value(item, "value") for item in _items(root, "tagSet")}
+    return tags, _value(root, "nextToken")

@@ -23,9 +23,10 @@ import aiohttp
 
 from otelpy.k8swatch import ApiConnection, JSONObject, K8sAPIConfig, K8sApiError
 from otelpy.k8swatch.client import TRANSIENT_ERRORS
+from otelpy.processors.resourcedetection.awscreds import credentials
 from otelpy.processors.resourcedetection.cloud import detect_ec2
 from otelpy.processors.resourcedetection.config import CATALOG, EKSSettings, K8sNodeSettings
-from otelpy.processors.resourcedetection.ec2api import credentials, describe_instance
+from otelpy.processors.resourcedetection.ec2api import describe_instance
 from otelpy.processors.resourcedetection.local import DetectionError
 
 __all__ = ["detect_eks", "detect_k8snode", "parse_provider_id"]
@@ -95,7 +96,8 @@ async def detect_eks(cfg: EKSSettings, environ: Mapping[str, str], imds: str,
             facts.update({k: str(v) for k, v in ec2.items() if k in CATALOG["eks"]
                           and k not in ("cloud.provider", "cloud.platform")})
             if "k8s.cluster.name" in wanted:
-                creds = await credentials(session, environ, imds)
+                creds = await credentials(session, environ, imds,
+                                          facts.get("cloud.region", ""))
                 found = await describe_instance(session, environ, creds,
                                                 facts.get("cloud.region", ""),
                                                 facts.get("host.id", ""))
@@ -104,7 +106,7 @@ async def detect_eks(cfg: EKSSettings, environ: Mapping[str, str], imds: str,
         region, zone, instance = await _from_node(cfg, environ)
         facts.update({"host.id": instance, "cloud.availability_zone": zone,
                       "cloud.region": region})
-        creds = await credentials(session, environ, imds)
+        creds = await credentials(session, environ, imds, region)
         found = await describe_instance(session, environ, creds, region, instance)
     facts.update({"cloud.account.id": found.account_id, "host.image.id": found.image_id,
                   "host.type": found.instance_type, "host.name": found.hostname,

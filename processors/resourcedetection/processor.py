@@ -65,7 +65,7 @@ class Detection:
                                             cfg.enabled("system"), log),
             "docker": lambda: detect_docker(docker_socket(env), cfg.enabled("docker")),
             "ec2": lambda: detect_ec2(env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS,
-                                      cfg.enabled("ec2"), log),
+                                      cfg.enabled("ec2"), log, cfg.ec2.patterns(), env),
             "gcp": lambda: detect_gcp(env, cfg.enabled("gcp"), log),
             "azure": lambda: detect_azure(self.azure_base, cfg.enabled("azure"), log),
             "aks": lambda: detect_aks(self.azure_base, env, cfg.enabled("aks"), log),

@@ -8,6 +8,7 @@ from otelpy.component import ComponentBase, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
 from otelpy.errors import PermanentError
 from otelpy.ottl import ErrorMode, StatementFailed, StatementGroup
+from otelpy.ottl.native import run_ops, span_ops
 from otelpy.ottl.report import FailureLog
 from otelpy.pdata import Batch
 from otelpy.processors.transform.config import TransformConfig
@@ -34,8 +35,15 @@ class TransformProcessor(Consumer, ComponentBase):
             ["processor"]).labels(processor=str(settings.id))
         self._report = FailureLog(settings.logger, failures.inc)
         self._failures = failures
+        # the statements as C ops over the request's bytes, when every one maps
+        self._native = span_ops([(g.context, [t for t, _ in g.statements],
+                                  [t for t, _ in g.conditions]) for g, _ in self._groups]
+                                ) if signal is Signal.TRACES and self._groups else None
 
     async def _apply(self, batch: Batch) -> None:
+        if self._native is not None and run_ops(batch, self._native) is not None:
+            await self._forward(batch)
+            return
         if self._groups:
             request = batch.mutable_message()
             for group, mode in self._groups:

@@ -145,6 +145,8 @@ def test_fitter_queue_is_bounded_and_skips_are_counted() -> None:
     if second is None:  # the first fit was still queued or running: refused, counted
         assert fitter.skipped == 1
     first.result(60)
+    if second is not None:  # the first had finished: the second took its place
+        second.result(60)
     third = fitter.submit(rows, 10, 0)
     assert third is not None and third.result(60) is not None
 

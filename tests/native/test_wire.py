@@ -67,8 +67,22 @@ def test_every_truncation_is_refused_or_ends_on_a_field() -> None:
             assert cut in ends and fields == [f for f in whole if f[3] <= cut]
 
 
+def test_groups_are_skipped_whole_as_protobuf_keeps_them() -> None:
+    data = b"\x0b\x08\x01\x13\x18\x02\x14\x0c\x2a\x01n"  # group 1 {1: 1, group 2 {3: 2}}, name
+    assert Span.FromString(data).name == "n"  # protobuf reads it (an unknown field)
+    assert [(f, w) for f, w, _, _ in _wire.fields(data)] == [(1, 3), (5, 2)]
+    nested = b"\x0b" * 65 + b"\x0c" * 65
+    try:
+        _wire.fields(nested)
+    except ValueError:
+        pass  # deeper than wire.h's group limit (64): refused
+    else:
+        raise AssertionError("65 nested groups were accepted")
+
+
 def test_malformed_inputs_are_value_errors() -> None:
-    for bad in (b"\x00", b"\x08", b"\x0a\x05ab", b"\x0b", b"\x08" + b"\xff" * 11):
+    for bad in (b"\x00", b"\x08", b"\x0a\x05ab", b"\x0b", b"\x0b\x08\x01\x14",
+                b"\x0c", b"\x0e", b"\x08" + b"\xff" * 11):
         try:
             _wire.fields(bad)
         except ValueError as exc:

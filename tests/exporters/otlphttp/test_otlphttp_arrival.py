@@ -92,3 +92,26 @@ async def test_connection_reset_after_the_request_may_have_arrived() -> None:
         server.close()
     assert got and got[0] > 0  # the request was written
     assert err.may_have_arrived is True
+
+
+async def test_timeout_while_still_connecting_did_not_arrive() -> None:
+    # a listener whose accept queue is full: Linux drops further SYNs, so a connect hangs
+    # until the attempt's timeout (no byte of the request can have been written)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        fillers = []
+        try:
+            for _ in range(8):  # more than the queue holds; the rest stay in SYN_SENT
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(address)
+                fillers.append(s)
+            await asyncio.sleep(0.05)
+            err = await refusal(f"http://127.0.0.1:{address[1]}", timeout="200ms")
+        finally:
+            for s in fillers:
+                s.close()
+    assert "timed out" in str(err)
+    assert err.may_have_arrived is False

@@ -14,8 +14,14 @@ each provider documents (real aiohttp servers on loopback ports or unix sockets)
 * EC2 instance role credentials: GET /latest/meta-data/iam/security-credentials/ (the role
   name), then .../<role> (AccessKeyId, SecretAccessKey, Token), as
   https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html
-* EC2 API DescribeInstances (Query API, version 2016-11-15, XML answer) as
-  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html shows it
+* EC2 API DescribeInstances and DescribeTags (Query API, version 2016-11-15, XML answers) as
+  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html and
+  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html show them
+  (DescribeTags pages of two tags with nextToken)
+* STS AssumeRoleWithWebIdentity (Query API 2011-06-15, form POST, XML answer) as
+  https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
+  shows it; container credentials (JSON with AccessKeyId, SecretAccessKey, Token) as
+  https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
 * Docker Engine API: GET /info (SystemInfo: Name, OSType, ...),
   https://docs.docker.com/reference/api/engine/version/v1.45/#tag/System/operation/SystemInfo
 """
@@ -142,16 +148,36 @@ def describe_instances_xml(instance_id: str, tags: dict[str, str]) -> str:
 </DescribeInstancesResponse>"""
 
 
+def describe_tags_xml(instance_id: str, tags: list[tuple[str, str]], next_token: str) -> str:
+    """A DescribeTags answer (the API reference's example layout)."""
+    items = "".join(f"<item><resourceId>{instance_id}</resourceId><resourceType>instance"
+                    f"</resourceType><key>{k}</key><value>{v}</value></item>" for k, v in tags)
+    token = f"<nextToken>{next_token}</nextToken>" if next_token else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<DescribeTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId>
+  <tagSet>{items}</tagSet>{token}
+</DescribeTagsResponse>"""
+
+
 def ec2_api_app(rec: Recorder, tags: dict[str, str]) -> web.Application:
-    """DescribeInstances; 401 (AuthFailure) without an AWS4-HMAC-SHA256 Authorization."""
+    """DescribeInstances and DescribeTags (filtered on resource-id, two tags a page); 401
+    (AuthFailure) without an AWS4-HMAC-SHA256 Authorization."""
     async def describe(request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
             return web.Response(status=401, text="<Response><Errors><Error><Code>AuthFailure"
                                 "</Code></Error></Errors></Response>")
-        if request.query.get("Action") != "DescribeInstances":
-            return web.Response(status=400)
-        return web.Response(text=describe_instances_xml(request.query["InstanceId.1"], tags),
-                            content_type="text/xml")
+        q = request.query
+        if q.get("Action") == "DescribeInstances":
+            return web.Response(text=describe_instances_xml(q["InstanceId.1"], tags),
+                                content_type="text/xml")
+        if q.get("Action") == "DescribeTags" and q.get("Filter.1.Name") == "resource-id":
+            start = int(q.get("NextToken", "0"))
+            page = list(tags.items())[start:start + 2]
+            more = str(start + 2) if start + 2 < len(tags) else ""
+            return web.Response(text=describe_tags_xml(q["Filter.1.Value.1"], page, more),
+                                content_type="text/xml")
+        return web.Response(status=400)
 
     app = web.Application()
     app.router.add_get("/", _recording(rec, describe))
@@ -184,6 +210,56 @@ def azure_app(rec: Recorder) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/metadata/instance/compute", _recording(rec, compute))
+    return app
+
+
+STS_CREDENTIALS = {"AccessKeyId": "ASgeIAIOSFODNN7EXAMPLE",
+                   "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+                   "SessionToken": "AQoDYXdzEE0a8ANXXXXXXXXNO1ewxE5TijQyp+IEXAMPLE"}
+
+
+def sts_app(rec: Recorder, token: str) -> web.Application:
+    """AssumeRoleWithWebIdentity: 400 (InvalidIdentityToken) unless the form carries
+    ``token``, a role ARN and a session name."""
+    async def assume(request: web.Request) -> web.Response:
+        form = await request.post()
+        if (form.get("Action") != "AssumeRoleWithWebIdentity" or not form.get("RoleArn")
+                or not form.get("RoleSessionName") or form.get("WebIdentityToken") != token):
+            return web.Response(status=400, text="<ErrorResponse><Error><Code>"
+                                "InvalidIdentityToken</Code></Error></ErrorResponse>")
+        c = STS_CREDENTIALS
+        return web.Response(content_type="text/xml", text=f"""<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>system:serviceaccount:otelpy:otelpy</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>{form["RoleArn"]}/{form["RoleSessionName"]}</Arn>
+      <AssumedRoleId>AROACLKWSDQRAOEXAMPLE:{form["RoleSessionName"]}</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>{c["SessionToken"]}</SessionToken>
+      <SecretAccessKey>{c["SecretAccessKey"]}</SecretAccessKey>
+      <Expiration>2099-10-24T23:00:23Z</Expiration>
+      <AccessKeyId>{c["AccessKeyId"]}</AccessKeyId>
+    </Credentials>
+    <Audience>sts.amazonaws.com</Audience>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>ad4156e9-bce1-11e2-82e6-6b6efEXAMPLE</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>""")
+
+    app = web.Application()
+    app.router.add_post("/", _recording(rec, assume))
+    return app
+
+
+def container_credentials_app(rec: Recorder, token: str) -> web.Application:
+    """The container credentials endpoint: 401 unless Authorization is ``token``."""
+    async def creds(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != token:
+            return web.Response(status=401)
+        return web.json_response({**EC2_ROLE, "RoleArn": "arn:aws:iam::123456789012:role/x"})
+
+    app = web.Application()
+    app.router.add_get("/v1/credentials", _recording(rec, creds))
     return app
 
 

@@ -27,9 +27,11 @@ from otelpy.testing.sink import FakeHost, SinkConsumer
 from .metadata_servers import (
     AZURE_COMPUTE,
     EC2_HOSTNAME,
+    EC2_ROLE,
     Recorder,
     azure_app,
     docker_app,
+    ec2_api_app,
     ec2_app,
     gce_app,
     serving,
@@ -157,6 +159,47 @@ async def test_ec2_imdsv2_token_flow() -> None:
     assert rec.requests[0][2]["X-aws-ec2-metadata-token-ttl-seconds"] == "21600"
     assert all(r[2]["X-aws-ec2-metadata-token"] == "AQAEAFqK2a0Wz-token=="
                for r in rec.requests[1:])
+
+
+INSTANCE_TAGS = {"Name": "web-1", "team": "payments", "cost-center": "cc-7",
+                 "aws:autoscaling:groupName": "web", "env": "prod"}
+
+
+async def test_ec2_tags_from_describe_tags_with_the_instance_role() -> None:
+    imds_rec, api_rec = Recorder(), Recorder()
+    async with serving(ec2_app(imds_rec)) as imds, \
+            serving(ec2_api_app(api_rec, INSTANCE_TAGS)) as api:
+        got = await detect({"detectors": ["ec2"], "ec2": {"tags": ["^team$", "^env", "center"]}},
+                           {"AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://{imds}",
+                            "AWS_ENDPOINT_URL_EC2": f"http://{api}"})
+    assert got == {**EC2_WANT, "ec2.tag.team": "payments", "ec2.tag.env": "prod",
+                   "ec2.tag.cost-center": "cc-7"}
+    # three pages of two tags, each filtered on the instance and signed with the role's keys
+    assert [r[1].count("NextToken=") for r in api_rec.requests] == [0, 1, 1]
+    for _, path_qs, sent in api_rec.requests:
+        headers = {k.lower(): v for k, v in sent.items()}
+        assert "Action=DescribeTags" in path_qs
+        assert "Filter.1.Value.1=i-1234567890abcdef0" in path_qs
+        assert f"Credential={EC2_ROLE['AccessKeyId']}/" in headers["authorization"]
+        assert "/us-west-2/ec2/aws4_request" in headers["authorization"]
+        assert headers["x-amz-security-token"] == EC2_ROLE["Token"]
+
+
+async def test_ec2_tags_failure_keeps_the_other_facts(caplog: pytest.LogCaptureFixture) -> None:
+    api_rec = Recorder()
+    api_rec.fail["/"] = 403
+    telemetry = Telemetry()
+    async with serving(ec2_app(Recorder())) as imds, \
+            serving(ec2_api_app(api_rec, INSTANCE_TAGS)) as api:
+        got = await detect({"detectors": ["ec2"], "ec2": {"tags": [".*"]}},
+                           {"AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://{imds}",
+                            "AWS_ENDPOINT_URL_EC2": f"http://{api}",
+                            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s"},
+                           telemetry)
+    assert got == EC2_WANT and results(telemetry, "ec2", "success") == 1
+    assert "failed fetching ec2 instance tags" in caplog.text
+    assert "DescribeTags answered 403" in caplog.text
+    assert "Credential=AKIDEXAMPLE/" in api_rec.requests[0][2]["Authorization"]
 
 
 async def test_ec2_falls_back_to_imdsv1_and_honours_toggles() -> None:
@@ -304,7 +347,8 @@ async def test_processor_merges_into_every_resource(override: bool,
     ({"detectors": ["system"], "system": {"resource_attributes": {
         "host.ip": {"enabled": True}}}},
      "system::resource_attributes::host.ip: not supported by otelpy"),
-    ({"detectors": ["ec2"], "ec2": {"tags": ["^Name$"]}}, "ec2::tags: not supported by otelpy"),
+    ({"detectors": ["ec2"], "ec2": {"tags": ["^Name$", "(team"]}},
+     "ec2::tags::1: invalid regular expression '(team'"),
 ], ids=["k8s_api", "ecs", "unknown", "unknown-attribute", "host.ip", "ec2-tags"])
 def test_config_refusals(config: dict[str, Any], message: str) -> None:
     problems = ResourceDetectionConfig.model_validate(config).validate_config()
