@@ -35,8 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from otelpy.component import Host, Settings, Signal
 from otelpy.consumer import Capabilities, Consumer
-from otelpy.errors import (ConsumerError, PermanentError, RetryableError, SendProgress,
-                           send_progress)
+from otelpy.errors import ConsumerError, PermanentError, RetryableError, SendProgress, send_progress
 from otelpy.exporterhelper.batcher import ExportBatcher
 from otelpy.exporterhelper.config import QueueSettings, RetrySettings
 from otelpy.exporterhelper.durable import PersistentQueues
