@@ -23,7 +23,7 @@ from yarl import URL
 from otelpy import __version__
 from otelpy.component import Host, Settings, Signal
 from otelpy.config.redact import redact_url_userinfo
-from otelpy.errors import ConsumerError, PermanentError, RetryableError, SendProgress, send_progress
+from otelpy.errors import PermanentError, RetryableError, SendProgress, send_progress
 from otelpy.exporterhelper import ExporterHelper
 from otelpy.exporterhelper.logthrottle import ThrottledLog
 from otelpy.exporters.prometheusremotewrite.config import PRWConfig
@@ -100,6 +100,9 @@ class PRWExporter(ExporterHelper):
             "Series of write requests the endpoint refused for good (4xx other than 429)",
             ["exporter"])
         self._drop_log = ThrottledLog(settings.logger, logging.WARNING)
+        # the children of this exporter, looked up once (a labels() call per batch costs)
+        self._series_child = self._series.labels(self._exporter)
+        self._sent_child = self._sent.labels(self._exporter)
 
     async def start(self, host: Host) -> None:
         """Create the HTTP client (no connection yet) and start the queue."""
@@ -113,13 +116,13 @@ class PRWExporter(ExporterHelper):
 
     # -- sending -------------------------------------------------------------------------
     def _plan(self, batch: Batch) -> _Plan:
-        out = self._translator.translate(batch.message)
+        out = self._translator.translate_bytes(batch.data)
         for reason, n in out.dropped.items():
             self._dropped.labels(self._exporter, reason).inc(n)
             self._drop_log.log("%d data points not sent (reason %s); counted in "
                                "otelcol_exporter_prometheusremotewrite_dropped_points_total",
                                n, reason)
-        self._series.labels(self._exporter).inc(len(out.entries))
+        self._series_child.inc(len(out.entries))
         requests = out.requests(self.cfg.batch_bytes())
         return _Plan([bytes(self._compress(body)) for body, _ in requests],  # type: ignore
                      [n for _, n in requests])
@@ -131,9 +134,17 @@ class PRWExporter(ExporterHelper):
         if plan is None:
             plan = self._plans[batch] = self._plan(batch)
         pending = [i for i in range(len(plan.bodies)) if i not in plan.settled]
-        gate = asyncio.Semaphore(self._parallelism)
-        results = await asyncio.gather(*(self._post(plan, i, gate) for i in pending),
-                                       return_exceptions=True)
+        results: list[BaseException | None]
+        if len(pending) == 1:  # no task nor semaphore for the usual single request
+            try:
+                await self._post(plan, pending[0])
+                results = [None]
+            except (RetryableError, PermanentError) as exc:
+                results = [exc]
+        else:
+            gate = asyncio.Semaphore(self._parallelism)
+            results = await asyncio.gather(*(self._gated(plan, i, gate) for i in pending),
+                                           return_exceptions=True)
         retryable: list[RetryableError] = []
         permanent: list[PermanentError] = []
         for result in results:
@@ -151,18 +162,19 @@ class PRWExporter(ExporterHelper):
         if permanent:
             raise PermanentError(str(permanent[0]))
 
-    async def _post(self, plan: _Plan, index: int, gate: asyncio.Semaphore) -> None:
+    async def _gated(self, plan: _Plan, index: int, gate: asyncio.Semaphore) -> None:
         async with gate:
-            try:
-                await self._post_once(plan.bodies[index])
-            except PermanentError:
-                plan.settled.add(index)
-                self._refused.labels(self._exporter).inc(plan.series[index])
-                raise
-            except ConsumerError:
-                raise
+            await self._post(plan, index)
+
+    async def _post(self, plan: _Plan, index: int) -> None:
+        try:
+            await self._post_once(plan.bodies[index])
+        except PermanentError:
             plan.settled.add(index)
-            self._sent.labels(self._exporter).inc()
+            self._refused.labels(self._exporter).inc(plan.series[index])
+            raise
+        plan.settled.add(index)
+        self._sent_child.inc()
 
     async def _post_once(self, body: bytes) -> None:
         timeout = self.cfg.timeout

@@ -62,7 +62,10 @@ class Fetcher:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl if self._ssl else True)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            # no cookie jar: Prometheus's scrape client keeps no cookies (and a jar costs a
+            # lookup per scrape)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def _authorization(self) -> str | None:

@@ -26,12 +26,17 @@ Dropped points are counted by reason in :attr:`Translation.dropped`.
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
+from otelpy.native import _rwencode
 from otelpy.pdata import items
 from otelpy.pdata.asstring import format_float_fixed
 from otelpy.prometheus.exphist import downscale
@@ -59,14 +64,11 @@ _MAX_SCALE, _MIN_SCALE = 8, -4
 _STALE_COUNT = 0x7FF0000000000002  # the stale marker's bits, as a native histogram's count
 _TYPES = {MetricType.COUNTER: MetadataType.COUNTER, MetricType.GAUGE: MetadataType.GAUGE,
           MetricType.HISTOGRAM: MetadataType.HISTOGRAM, MetricType.SUMMARY: MetadataType.SUMMARY}
+_NUMBERS = ("gauge", "sum")
 _CACHE_LIMIT = 1_000_000  # remembered label sets of number points, then started afresh
 
 # (context token, metric name) -> the point's encoded attributes -> its label set
 _FastKey = tuple[int, str]
-# a NumberDataPoint's head as the protobuf runtime writes it (field order): start, time, value
-_START_TIME_DOUBLE = struct.Struct("<10xQxd")
-_START_TIME_INT = struct.Struct("<10xQxq")
-_TIME_DOUBLE = struct.Struct("<xQxd")
 
 
 @dataclass(frozen=True)
@@ -103,21 +105,42 @@ class RemoteWriteTranslator:
         self.target_name = f"{namespace}_target_info" if namespace else "target_info"
         self.labelsets = LabelSets(_CACHE_LIMIT)
         self._fast: dict[_FastKey, dict[bytes, LabelSet | None]] = {}
+        self._fast_size = 0  # entries of every _fast table
+        # per _fast table: the attribute bytes and label set of its points by position
+        self._memo: dict[_FastKey, list[tuple[bytes, LabelSet | None]]] = {}
         self._contexts: dict[tuple[Any, ...], int] = {}
         self._hist: dict[tuple[Any, ...], list[LabelSet] | None] = {}
 
     def translate(self, request: Any) -> Translation:
-        """The series of ``request``; dropped points are counted in the result."""
-        if self.labelsets.rotate() or sum(map(len, self._fast.values())) > _CACHE_LIMIT \
+        """The series of ``request`` (decoded); dropped points are counted in the result."""
+        return self._translate(request, None)
+
+    def translate_bytes(self, data: bytes) -> Translation:
+        """The series of a request's bytes: only its envelopes and the points of other
+        metrics than gauges and sums are decoded; number points are read from ``data``
+        (see :func:`otelpy.native._rwencode.split`)."""
+        try:
+            skeleton, spans = _rwencode.split(data)
+        except ValueError:  # malformed, or a metric of more than one data field: decoded
+            return self.translate(ExportMetricsServiceRequest.FromString(data))
+        return self._translate(ExportMetricsServiceRequest.FromString(skeleton),
+                               (data, iter(spans)))
+
+    def _translate(self, request: Any,
+                   raw: tuple[bytes, Iterator[tuple[int, int, int]]] | None) -> Translation:
+        if self.labelsets.rotate() or self._fast_size > _CACHE_LIMIT \
                 or len(self._contexts) > _CACHE_LIMIT:
             self._fast.clear()
+            self._fast_size = 0
+            self._memo.clear()
             self._hist.clear()
             self._contexts.clear()
         out = Translation(self.labelsets)
         scope: Any = None
         ctx: LabelContext | None = None
         token = 0
-        targets: dict[int, tuple[LabelContext, int]] = {}
+        # by resource (the message held: an id is only its own while it lives)
+        targets: dict[int, tuple[LabelContext, int, Any]] = {}
         for item in items.metrics(request):
             kind = item.kind
             if kind is None:
@@ -127,19 +150,28 @@ class RemoteWriteTranslator:
                 token = self._token(ctx)
             assert ctx is not None
             named = self._name(item, out)
-            points = getattr(item.metric, kind).data_points
-            if isinstance(named, str):
-                out.dropped[named] += len(points)
-                continue
-            if kind in ("gauge", "sum"):
-                latest = self._numbers(out, getattr(item.metric, kind), named[0], ctx, token)
+            if kind in _NUMBERS:
+                if raw is None:
+                    body = getattr(item.metric, kind).SerializeToString()
+                    count = len(getattr(item.metric, kind).data_points)
+                else:
+                    start, stop, count = next(raw[1])
+                    body = raw[0][start:stop]
+                if isinstance(named, str):
+                    out.dropped[named] += count
+                    continue
+                latest = self._numbers(out, body, named[0], ctx, token)
             else:
+                points = getattr(item.metric, kind).data_points
+                if isinstance(named, str):
+                    out.dropped[named] += len(points)
+                    continue
                 latest = self._others(out, points, kind, named[0], ctx, token)
             seen = targets.get(id(item.resource))
             if latest >= 0 and (seen is None or latest > seen[1]):
-                targets[id(item.resource)] = (ctx, latest)
+                targets[id(item.resource)] = (ctx, latest, item.resource)
         if self.settings.target_info:
-            for target_ctx, ts in targets.values():
+            for target_ctx, ts, _ in targets.values():
                 self._target_info(out, target_ctx, ts)
         return out
 
@@ -148,56 +180,23 @@ class RemoteWriteTranslator:
         key = (tuple(ctx.base), tuple(ctx.resource_attrs.items()))
         return self._contexts.setdefault(key, len(self._contexts))
 
-    def _numbers(self, out: Translation, data: Any, name: str, ctx: LabelContext,
+    def _numbers(self, out: Translation, raw: bytes, name: str, ctx: LabelContext,
                  token: int) -> int:
-        """Add the points of a Gauge or Sum ``data``; the latest time of those added (-1
-        when none). Read from the message's bytes: a point laid out as the protobuf
-        runtime writes it (start, time, value, then attributes whose bytes were seen
-        before) costs an unpack and a lookup; any other is decoded."""
+        """Add the points of a Gauge or Sum message (its bytes ``raw``); the latest time
+        of those added (-1 when none). Read in C (``otelpy.native._rwencode``): a point
+        of attributes seen before and start, time and value (before or after them)
+        costs a lookup; any other is decoded here (:meth:`_slow_point`)."""
         fast = self._fast.get((token, name))
         if fast is None:
             fast = self._fast[(token, name)] = {}
-        latest, added = -1, 0
-        add_to, entries = out.add_to, out.entries
-        raw = data.SerializeToString()
-        pos, end = 0, len(raw)
-        while pos < end:
-            if raw[pos] != 0x0A:  # aggregation_temporality, is_monotonic, unknown fields
-                pos = _skip_field(raw, pos)
-                continue
-            size = raw[pos + 1]
-            if size < 0x80:
-                pos += 2
-            else:
-                size, pos = _varint_at(raw, pos + 1)
-            stop = pos + size
-            labelset = _MISS
-            if size >= 27 and raw[pos] == 0x11 and raw[pos + 9] == 0x19:
-                tag = raw[pos + 18]
-                if tag == 0x21:
-                    when, value = _START_TIME_DOUBLE.unpack_from(raw, pos)
-                    labelset = fast.get(raw[pos + 27:stop], _MISS)
-                elif tag == 0x31:
-                    when, value = _START_TIME_INT.unpack_from(raw, pos)
-                    value = float(value)
-                    labelset = fast.get(raw[pos + 27:stop], _MISS)
-            elif size >= 18 and raw[pos] == 0x19 and raw[pos + 9] == 0x21:
-                when, value = _TIME_DOUBLE.unpack_from(raw, pos)
-                labelset = fast.get(raw[pos + 18:stop], _MISS)
-            if labelset is _MISS:
-                body = raw[pos:stop]
-                labelset, value, when = self._slow_point(
-                    out, NumberDataPoint.FromString(body), name, fast, body, ctx)
-            pos = stop
-            if labelset is None:
-                continue
-            if labelset in entries:
-                add_to(labelset, value, when // 1_000_000)
-            else:
-                entries[labelset] = (value, when // 1_000_000)
-            if when > latest:
-                latest = when
-            added += 1
+            self._memo[(token, name)] = []
+        def slow(start: int, stop: int) -> tuple[Any, float, int]:
+            body = raw[start:stop]
+            return self._slow_point(out, NumberDataPoint.FromString(body), name, fast, body,
+                                    ctx)
+
+        latest, added = _rwencode.numbers(raw, fast, out.entries, slow, out.add_to,
+                                          self._memo[(token, name)])
         out.points += added
         return latest
 
@@ -206,7 +205,7 @@ class RemoteWriteTranslator:
                     ctx: LabelContext) -> tuple[Any, float, int]:
         """(label set or None when dropped, value, time) of a decoded number point;
         remembers the label set under the point's attribute bytes when they are all the
-        point holds after its time and value."""
+        point holds besides its times and value (after or before them)."""
         labelset = self._labelset(out, point, name, ctx)
         if labelset is None:
             out.dropped["invalid_label"] += 1
@@ -219,8 +218,10 @@ class RemoteWriteTranslator:
             value = point.as_double
         if not point.flags and not point.exemplars and point.WhichOneof("value"):
             attrs = NumberDataPoint(attributes=point.attributes).SerializeToString()
-            if body.endswith(attrs) and len(fast) < _CACHE_LIMIT:
+            if (body.endswith(attrs) or body.startswith(attrs)) and len(fast) < _CACHE_LIMIT \
+                    and attrs not in fast:
                 fast[attrs] = labelset
+                self._fast_size += 1
         return labelset, value, point.time_unix_nano
 
     def _labelset(self, out: Translation, point: Any, name: str,
@@ -316,34 +317,6 @@ class RemoteWriteTranslator:
 _MISS: Any = object()
 
 
-def _skip_field(data: bytes, pos: int) -> int:
-    """The position after the field at ``pos``."""
-    tag, pos = _varint_at(data, pos)
-    wire = tag & 7
-    if wire == 0:
-        return _varint_at(data, pos)[1]
-    if wire == 1:
-        return pos + 8
-    if wire == 5:
-        return pos + 4
-    size, pos = _varint_at(data, pos)
-    return pos + size
-
-
-def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
-    byte = data[pos]
-    if byte < 0x80:
-        return byte, pos + 1
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-
-
 def _add(out: Translation, point: Any, kind: str, name: str, labels: dict[str, str]) -> bool:
     stale = bool(point.flags & _NO_RECORDED_VALUE)
     ms = point.time_unix_nano // 1_000_000
@@ -371,20 +344,21 @@ def histogram_sets(out: Translation, name: str, labels: dict[str, str],
 
 
 def _histogram(out: Translation, sets: list[LabelSet], point: Any) -> None:
-    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``."""
-    stale = bool(point.flags & _NO_RECORDED_VALUE)
+    """Cumulative bucket counts, ``+Inf`` (the count), ``_sum`` (when set), ``_count``;
+    added in C (``_rwencode.samples``)."""
     ms = point.time_unix_nano // 1_000_000
-    add_to = out.add_to
-    total = 0
-    counts = point.bucket_counts
-    for i in range(len(sets) - 3):
-        total += counts[i] if i < len(counts) else 0
-        add_to(sets[i], STALE_NAN if stale else float(total), ms)
-    count = STALE_NAN if stale else float(point.count)
-    add_to(sets[-3], count, ms)
-    if point.HasField("sum"):
-        add_to(sets[-2], STALE_NAN if stale else point.sum, ms)
-    add_to(sets[-1], count, ms)
+    buckets = len(sets) - 3
+    counts = list(point.bucket_counts[:buckets])
+    counts += [0] * (buckets - len(counts))
+    has_sum = point.HasField("sum")
+    if point.flags & _NO_RECORDED_VALUE:
+        values = [STALE_NAN] * (len(sets) - (0 if has_sum else 1))
+    else:
+        count = float(point.count)
+        values = [*map(float, accumulate(counts)), count,
+                  *((point.sum,) if has_sum else ()), count]
+    labelsets = sets if has_sum else [*sets[:-2], sets[-1]]
+    _rwencode.samples(out.entries, out.add_to, labelsets, values, ms)
 
 
 def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,

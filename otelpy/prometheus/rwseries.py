@@ -16,6 +16,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
+from otelpy.native import _rwencode
 from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.prompb import (
     Histogram,
@@ -33,40 +34,36 @@ from otelpy.prometheus.prompb import (
 __all__ = ["LabelKey", "LabelSet", "LabelSets", "Translation", "split_requests"]
 
 LabelKey = tuple[tuple[str, str], ...]
-Entry = tuple[float, int] | list[tuple[float, int] | Histogram]
-_DOUBLE = struct.Struct("<d")
+#: a series' one sample (value, ms) or, as the C translator writes it, the same packed in
+#: 16 bytes (``pack_sample``: not an object the garbage collector tracks); or a list of
+#: samples and histograms
+Entry = tuple[float, int] | bytes | list[tuple[float, int] | Histogram]
+_PACKED = struct.Struct("=dq")
+
+
+def pack_sample(value: float, ms: int) -> bytes:
+    """A one-sample entry as the C translator packs it."""
+    return _PACKED.pack(value, ms)
+
+
+def _sample(entry: tuple[float, int] | bytes) -> tuple[float, int]:
+    return _PACKED.unpack(entry) if isinstance(entry, bytes) else entry
 
 
 class LabelSet:
     """One interned label set; compared by identity. Holds only its encoded ``Label``
-    entries, after the request entry's head once :meth:`entry_prefix` was asked (one bytes
-    object: the pairs are decoded back for :attr:`key`, a slow path)."""
+    entries (one bytes object: the pairs are decoded back for :attr:`key`, a slow path);
+    the C writer of requests reads ``block``."""
 
-    __slots__ = ("prefix", "start", "prefix_for")
+    __slots__ = ("block",)
 
     def __init__(self, key: LabelKey) -> None:
-        # the request entry's bytes up to its one sample, for a sample of prefix_for bytes;
-        # the label entries (the block) start at ``start``
-        self.prefix = label_entries(key)
-        self.start = 0
-        self.prefix_for = -1
-
-    @property
-    def block(self) -> bytes:
-        """The encoded ``labels`` entries."""
-        return self.prefix[self.start:] if self.start else self.prefix
+        self.block = label_entries(key)
 
     @property
     def key(self) -> LabelKey:
         """The sorted ``(name, value)`` pairs."""
         return label_pairs(self.block)
-
-    def entry_prefix(self, sample_size: int) -> bytes:
-        if sample_size != self.prefix_for:
-            block = self.block
-            head = b"\x0a" + varint(len(block) + sample_size)
-            self.prefix, self.start, self.prefix_for = head + block, len(head), sample_size
-        return self.prefix
 
 
 class LabelSets:
@@ -129,7 +126,7 @@ class Translation:
         elif isinstance(found, list):
             found.append(item)
         else:
-            self.entries[labelset] = [found, item]
+            self.entries[labelset] = [_sample(found), item]
 
     def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
         self._append(self.labelset(labels), histogram)
@@ -144,7 +141,8 @@ class Translation:
                 if isinstance(entry, Histogram):
                     series.histograms.append(entry)
                 else:
-                    series.samples.append(Sample(entry[0], entry[1]))
+                    value, ms = _sample(entry)
+                    series.samples.append(Sample(value, ms))
         return out
 
     def ordered(self) -> list[TimeSeries]:
@@ -158,55 +156,21 @@ class Translation:
     def requests(self, max_bytes: int) -> list[tuple[bytes, int]]:
         """Serialized WriteRequests of every series then the metadata, each at most
         ``max_bytes`` long unless one entry alone is longer (it then travels alone); with
-        the number of series in each."""
-        out: list[tuple[bytes, int]] = []
-        parts: list[bytes] = []
-        heads: dict[int, tuple[bytes, bytes, int]] = {}
-        pack = _DOUBLE.pack
-        size = count = 0
-        for labelset, found in self.entries.items():
-            if type(found) is tuple:
-                value, ts = found
-                head = heads.get(ts)
-                if head is None:
-                    head = heads[ts] = _sample_head(ts)
-                prefix = labelset.prefix if labelset.prefix_for == head[2] else \
-                    labelset.entry_prefix(head[2])
-                length = len(prefix) + head[2]
-                if parts and size + length > max_bytes:
-                    out.append((b"".join(parts), count))
-                    parts, size, count = [], 0, 0
-                parts += (prefix, head[0], pack(value), head[1])
-            else:
-                body = _series_body(labelset, found)
-                entry = b"\x0a" + varint(len(body)) + body
-                length = len(entry)
-                if parts and size + length > max_bytes:
-                    out.append((b"".join(parts), count))
-                    parts, size, count = [], 0, 0
-                parts.append(entry)
-            size += length
-            count += 1
-        for md in self.metadata.values():
-            entry = request_entry(encode_metadata(md), metadata=True)
-            if parts and size + len(entry) > max_bytes:
-                out.append((b"".join(parts), count))
-                parts, size, count = [], 0, 0
-            parts.append(entry)
-            size += len(entry)
-        if parts:
-            out.append((b"".join(parts), count))
-        return out
+        the number of series in each. Written in C (``otelpy.native._rwencode``): a
+        series of one sample from its label set's cached bytes, others through
+        :func:`_series_entry`."""
+        tail = [request_entry(encode_metadata(md), metadata=True)
+                for md in self.metadata.values()]
+        return _rwencode.requests(self.entries, max_bytes, _series_entry, tail)
 
 
-def _sample_head(ts: int) -> tuple[bytes, bytes, int]:
-    """The bytes of a ``samples`` entry around its double, for timestamp ``ts``, and the
-    entry's whole size."""
-    tail = b"\x10" + varint(ts)
-    head = b"\x12" + varint(9 + len(tail)) + b"\x09"
-    return head, tail, len(head) + 8 + len(tail)
+def _series_entry(labelset: LabelSet, entry: Entry) -> bytes:
+    body = _series_body(labelset, entry)
+    return b"\x0a" + varint(len(body)) + body
+
+
 def _series_body(labelset: LabelSet, entry: Entry) -> bytes:
-    found = entry if isinstance(entry, list) else [entry]
+    found = entry if isinstance(entry, list) else [_sample(entry)]
     samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
     histograms = sorted((e for e in found if isinstance(e, Histogram)),
                         key=lambda h: h.timestamp)

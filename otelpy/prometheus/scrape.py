@@ -11,6 +11,12 @@ HTTP error, unparsable body, too large, over the sample limit) makes every serie
 previous scrape stale and reports ``up`` 0. The report series are ``up``,
 ``scrape_duration_seconds``, ``scrape_samples_scraped``,
 ``scrape_samples_post_metric_relabeling`` and ``scrape_series_added``.
+
+Once a scrape's series were all known (seen in an earlier scrape), the body's layout (its lines
+without their values) is kept in C (``otelpy.native._promtext.Layout``): a body with the
+same lines but for their values is then read without a Python object per sample, as a
+:class:`Steady` result (the values, the labelled samples they belong to); any difference
+takes the Python path again.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from otelpy.clock import Clock
+from otelpy.native._promtext import Layout
 from otelpy.prometheus.fetch import Fetcher, ScrapeFailed
 from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.relabel import RelabelRule, relabel
@@ -30,6 +37,7 @@ from otelpy.prometheus.targets import Target
 from otelpy.prometheus.textparse import (
     FamilyMeta,
     Known,
+    Parsed,
     ParseError,
     Sample,
     is_openmetrics,
@@ -67,9 +75,27 @@ class LabelSettings:
     external_labels: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Steady:
+    """A scrape whose lines were those of the layout ``layout`` but for their values:
+    ``values`` (packed native doubles) of ``template``'s samples, in order (their names
+    and labels; their values and timestamps are an older scrape's)."""
+
+    layout: Layout
+    template: list[Sample]
+    values: bytes
+
+    def samples(self, ts_ms: int) -> list[Sample]:
+        """The samples themselves (for consumers without a plan of this layout)."""
+        values = memoryview(self.values).cast("d")
+        return [Sample(t.name, t.labels, v, ts_ms) for t, v in zip(self.template, values,
+                                                                   strict=True)]
+
+
 @dataclass
 class ScrapeResult:
-    """What one scrape produced, ready for conversion."""
+    """What one scrape produced, ready for conversion. With ``steady``, ``samples`` is
+    empty and ``steady`` holds them."""
 
     target: Target
     timestamp_ms: int
@@ -78,6 +104,25 @@ class ScrapeResult:
     stale: list[Sample]
     report: list[Sample]
     error: str = ""
+    steady: Steady | None = None
+
+    def kept(self) -> list[Sample]:
+        """The kept samples, made from ``steady`` when the scrape was read that way."""
+        if self.steady is not None:
+            return self.steady.samples(self.timestamp_ms)
+        return self.samples
+
+
+@dataclass
+class _Layout:
+    """The layout of the last scrapes and what a scrape matching it gives."""
+
+    layout: Layout
+    openmetrics: bool
+    template: list[Sample]
+    families: dict[str, FamilyMeta]
+    count: int  # sample lines, skipped ones included
+    matched: int = 0  # bodies read with it
 
 
 def _conflict_name(name: str, taken: Mapping[str, str], target: Mapping[str, str]) -> str:
@@ -129,6 +174,9 @@ class ScrapeLoop:
         # the refs of the last scrape when every sample was of a known series: a scrape
         # with the same refs has the same series, so _previous serves as its own
         self._last_refs: list[Known | None] | None = None
+        self._layout: _Layout | None = None
+        self._report_labels: dict[str, str] | None = None
+        self._no_layout_until = 0  # no layout is made before this scrape
         self._task: asyncio.Task[None] | None = None
         self.scrapes = 0
         self.failures = 0
@@ -155,7 +203,7 @@ class ScrapeLoop:
             pass
         if self._previous:
             stale = list(self._previous.values())
-            self._previous, self._last_refs = {}, None
+            self._previous, self._last_refs, self._layout = {}, None, None
             await self._deliver(ScrapeResult(self.target, self._now_ms(), [], {}, stale, []))
 
     def _now_ms(self) -> int:
@@ -187,7 +235,12 @@ class ScrapeLoop:
         scraped = 0
         try:
             body, content_type = await self.fetcher.fetch(self.target)
-            parsed = parse(body, is_openmetrics(content_type), self._known, ts_ms)
+            openmetrics = is_openmetrics(content_type)
+            layout = self._match(body, openmetrics)
+            if layout is not None:
+                scraped = layout[0].count
+                return self._steady(layout[0], layout[1], ts_ms, began)
+            parsed = parse(body, openmetrics, self._known, ts_ms)
             scraped = parsed.count
             samples, current = self._label(parsed.samples, parsed.refs, ts_ms)
         except ScrapeFailed as exc:
@@ -197,6 +250,9 @@ class ScrapeLoop:
         if len(self._known) > 2 * scraped + 100:
             self._known = {}
         previous = self._previous
+        if self._layout is None and self._last_refs is not None \
+                and self.scrapes >= self._no_layout_until:  # every series known
+            self._layout = self._new_layout(body, openmetrics, samples, parsed)
         if current is previous:
             added, stale = 0, []
         else:
@@ -206,6 +262,55 @@ class ScrapeLoop:
         report = self._report(ts_ms, 1.0, self.clock.monotonic() - began, scraped,
                               len(samples), added)
         return ScrapeResult(self.target, ts_ms, samples, parsed.families, stale, report)
+
+    def _match(self, body: str, openmetrics: bool) -> tuple[_Layout, bytes] | None:
+        """The layout and values of a body matching the layout (None when there is none
+        or the body does not match: the layout is then forgotten)."""
+        layout = self._layout
+        if layout is None:
+            return None
+        values = layout.layout.match(body) if layout.openmetrics == openmetrics else None
+        if values is None:
+            self._layout = None
+            if not layout.matched:  # Python reads a value C refuses: wait before a new one
+                self._no_layout_until = self.scrapes + 16
+            return None
+        layout.matched += 1
+        return layout, values
+
+    def _steady(self, layout: _Layout, values: bytes, ts_ms: int,
+                began: float) -> ScrapeResult:
+        """The result of a body matching the layout; raises ScrapeFailed over the limit."""
+        kept = len(layout.template)
+        limit = self.cfg.sample_limit
+        if limit and kept > limit:
+            raise ScrapeFailed(f"sample limit exceeded ({kept} > {limit})", post_relabel=kept)
+        report = self._report(ts_ms, 1.0, self.clock.monotonic() - began, layout.count,
+                              kept, 0)
+        return ScrapeResult(self.target, ts_ms, [], layout.families, [], report,
+                            steady=Steady(layout.layout, layout.template, values))
+
+    def _new_layout(self, body: str, openmetrics: bool, samples: list[Sample],
+                    parsed: Parsed) -> _Layout | None:
+        """The layout of ``body``, whose sample lines are all known series (else None)."""
+        lines = body.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        entries: list[tuple[bytes, int]] = []
+        known = self._known
+        for line in lines:
+            if line and line[0] != "#":
+                head = line.rpartition(" ")[0]
+                ref = known.get(head)
+                if ref is None:
+                    return None
+                entries.append(((head + " ").encode(), 1 if ref.keep else 2))
+            else:
+                entries.append((line.encode(), 0))
+        layout = Layout(entries)
+        if layout.kept != len(samples):
+            return None
+        return _Layout(layout, openmetrics, samples, parsed.families, parsed.count)
 
     def _label(self, samples: list[Sample], refs: list[Known | None],
                ts_ms: int) -> tuple[list[Sample], dict[SeriesKey, Sample]]:
@@ -248,17 +353,17 @@ class ScrapeLoop:
             self.logger.warning("scrape of %s failed: %s", self.target.url, error)
         self.last_error = error
         stale = list(self._previous.values())
-        self._previous, self._last_refs = {}, None
+        self._previous, self._last_refs, self._layout = {}, None, None
         report = self._report(ts_ms, 0.0, self.clock.monotonic() - began, scraped, post, 0)
         return ScrapeResult(self.target, ts_ms, [], {}, stale, report, error)
 
     def _report(self, ts_ms: int, up: float, duration: float, scraped: int, post: int,
                 added: int) -> list[Sample]:
         values = (up, duration, float(scraped), float(post), float(added))
-        out = []
-        for name, value in zip(REPORT_METRICS, values, strict=True):
-            labels = dict(self.target.labels)
+        labels = self._report_labels
+        if labels is None:  # one dict for every report sample (consumers never change it)
+            labels = self._report_labels = dict(self.target.labels)
             for key, val in self.cfg.external_labels.items():
                 labels.setdefault(key, val)
-            out.append(Sample(name, labels, value, ts_ms))
-        return out
+        return [Sample(name, labels, value, ts_ms)
+                for name, value in zip(REPORT_METRICS, values, strict=True)]

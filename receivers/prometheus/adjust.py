@@ -22,6 +22,11 @@ class StartTimes:
         self._tables: dict[Hashable, dict[Hashable, list[float]]] = {}
         self._generation = 0
 
+    @property
+    def generation(self) -> int:
+        """The mark of entries seen since the last sweep (for writers of this table)."""
+        return self._generation
+
     def __len__(self) -> int:
         return sum(len(t) for t in self._tables.values())
 

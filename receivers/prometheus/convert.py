@@ -12,7 +12,7 @@ points flagged ``NoRecordedValue``. Start times of cumulative points come from
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
 import logging
 from collections.abc import Hashable
 from typing import Any
@@ -27,15 +27,18 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 
 from otelpy import __version__
 from otelpy.component import Signal
+from otelpy.native import _promtext
 from otelpy.pdata import Batch
 from otelpy.prometheus.labels import labels_key
-from otelpy.prometheus.scrape import ScrapeResult
-from otelpy.prometheus.textparse import Exemplar, FamilyMeta, Sample
+from otelpy.prometheus.scrape import ScrapeResult, Steady
+from otelpy.prometheus.textparse import FamilyMeta, Sample
+from otelpy.receivers.prometheus import plan as plans
 from otelpy.receivers.prometheus import wire
 from otelpy.receivers.prometheus.adjust import StartTimes
 from otelpy.receivers.prometheus.families import (
     DROPPED,
     DROPPED_OTHER,
+    INTERNAL_META,
     STALE_NAN,
     Family,
     Group,
@@ -44,6 +47,9 @@ from otelpy.receivers.prometheus.families import (
     family_meta,
     is_stale,
 )
+from otelpy.receivers.prometheus.points import attributes as point_attributes
+from otelpy.receivers.prometheus.points import exemplars as point_exemplars
+from otelpy.receivers.prometheus.resource import resource_attributes
 
 __all__ = ["Converter", "SCOPE_NAME", "resource_attributes"]
 
@@ -51,27 +57,6 @@ SCOPE_NAME = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver
              "prometheusreceiver"
 CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
 NO_RECORDED_VALUE = DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
-
-
-def _discernible(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host != "localhost"
-    return not (ip.is_loopback or ip.is_unspecified)
-
-
-def resource_attributes(job: str, instance: str, scheme: str) -> dict[str, str]:
-    """The Collector's CreateResource (without the legacy net.host.* / http.scheme keys)."""
-    host, sep, port = instance.rpartition(":")
-    if not sep or (":" in host and not host.startswith("[")):
-        host, port = instance, ""
-    host = host.strip("[]") if host.startswith("[") else host
-    attrs = {"service.name": job}
-    if _discernible(host):
-        attrs["server.address"] = host
-    attrs.update({"service.instance.id": instance, "server.port": port, "url.scheme": scheme})
-    return attrs
 
 
 def _trim(name: str, family: Family) -> str:
@@ -93,9 +78,11 @@ class _Memo:
     """What is remembered of one target's label sets (the same objects from one scrape to
     the next): keyed by their id, each entry holding the labels so the id stays theirs."""
 
-    __slots__ = ("encoded", "keys", "series", "resources")
+    __slots__ = ("encoded", "keys", "series", "resources", "plan")
 
     def __init__(self) -> None:
+        # the plan of the last layout (None in it: the layout is not covered)
+        self.plan: tuple[object, plans.Plan | None] | None = None
         self.encoded: dict[int, Encoded] = {}  # point attributes
         self.keys: KeyMemo = {}  # group keys by family kind
         # (labels, (job, instance), group key of a gauge or sum)
@@ -107,6 +94,7 @@ class _Memo:
         if len(self.encoded) > limit or len(self.series) > limit or \
                 sum(len(m) for m in self.keys.values()) > limit:
             self.encoded, self.keys, self.series, self.resources = {}, {}, {}, {}
+            self.plan = None
 
 
 class _Resource:
@@ -141,12 +129,17 @@ class Converter:
         if result.families:
             self._metadata[url] = result.families
         metadata = self._metadata.get(url, {})
-        resources: dict[tuple[str, str], _Resource] = {}
-        ts = result.timestamp_ms
-        stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
         memo = self._memos.get(url)
         if memo is None:
             memo = self._memos[url] = _Memo()
+        if result.steady is not None:
+            batch = self._steady(result, result.steady, metadata, memo)
+            if batch is not None:
+                return batch
+            result = dataclasses.replace(result, samples=result.kept(), steady=None)
+        resources: dict[tuple[str, str], _Resource] = {}
+        ts = result.timestamp_ms
+        stale = [Sample(s.name, s.labels, STALE_NAN, ts) for s in result.stale]
         memo.bound(2 * (len(result.samples) + len(stale)) + 100)
         self._numbers_fast(resources, result.samples, metadata, memo)
         for sample in (*stale, *result.report):
@@ -167,6 +160,76 @@ class Converter:
             self._metadata.pop(url, None)
             self._memos.pop(url, None)
         return Batch(Signal.METRICS, b"".join(parts), count=count) if parts else None
+
+    def _steady(self, result: ScrapeResult, steady: Steady,
+                 metadata: dict[str, FamilyMeta], memo: _Memo) -> Batch | None:
+        """The request of a steady scrape written from its layout's plan (None when the
+        layout has no plan or a value cannot be written that way)."""
+        memo.bound(2 * len(steady.template) + 100)
+        ts_ns = result.timestamp_ms * 1_000_000
+        if memo.plan is None or memo.plan[0] is not steady.layout:
+            memo.plan = (steady.layout, self._plan(steady, result.timestamp_ms, metadata, memo,
+                                                    result.target.scheme))
+        plan = memo.plan[1]
+        if plan is None or ts_ns <= 0:
+            return None
+        chunks = _promtext.write(plan.families, steady.values, ts_ns,
+                                 self.start_times.generation)
+        if chunks is None:
+            return None
+        by_resource: dict[tuple[str, str], list[bytes]] = {key: [] for key in plan.resources}
+        count = 0
+        for (key, head, field, tail, points), chunk in zip(plan.metrics, chunks, strict=True):
+            by_resource[key].append(head + wire.ld(field, chunk + tail))
+            count += points
+        for sample in result.report:  # each its own gauge family of one point
+            labels = sample.labels
+            key = (labels.get("job", ""), labels.get("instance", ""))
+            by_resource.setdefault(key, []).append(self._report_metric(sample, ts_ns, memo))
+            count += 1
+        parts = []
+        for (job, instance), metrics in by_resource.items():
+            attrs = plan.resources.get((job, instance))
+            if attrs is None:
+                attrs = resource_attributes(job, instance, result.target.scheme)
+            parts.append(wire.resource_metrics(attrs, SCOPE_NAME, __version__, metrics))
+        return Batch(Signal.METRICS, b"".join(parts), count=count)
+
+    def _report_metric(self, sample: Sample, ts_ns: int, memo: _Memo) -> bytes:
+        """A report series as its own gauge, as :meth:`_metric` writes it."""
+        labels, name = sample.labels, sample.name
+        meta = INTERNAL_META[name]
+        if self.trim_suffixes and meta.unit and name.endswith("_" + meta.unit):
+            name = name[:-len(meta.unit) - 1]
+        found = memo.encoded.get(id(labels))
+        if found is None:
+            attrs = wire.attributes((k, labels[k]) for k in sorted(labels)
+                                    if k not in DROPPED_OTHER and labels[k])
+            found = memo.encoded[id(labels)] = (labels, attrs, wire.point_prefix(attrs, True),
+                                                 wire.point_prefix(attrs, False))
+        point = found[3] + wire.TIME_VALUE.pack(0x19, ts_ns, 0x21, sample.value)
+        return wire.metric(name, meta.help, meta.unit, wire.GAUGE, [point])
+
+    def _plan(self, steady: Steady, ts: int, metadata: dict[str, FamilyMeta],
+              memo: _Memo, scheme: str) -> plans.Plan | None:
+        """The plan of a layout: its samples grouped as the Python path does, each with
+        its position plus one as value (see :mod:`plan`)."""
+        samples = [Sample(t.name, t.labels, float(i + 1), ts)
+                   for i, t in enumerate(steady.template)]
+        problems = self.problems
+        resources: dict[tuple[str, str], _Resource] = {}
+        self._numbers_fast(resources, samples, metadata, memo)
+        if self.problems != problems:
+            return None
+        plan = plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
+                           self.start_times, self._name, memo.encoded)
+        if plan is not None:  # the resource attributes, target_info's labels last
+            plan.resources = {key: {**resource_attributes(*key, scheme), **info}
+                              for key, info in plan.resources.items()}
+        return plan
+
+    def _name(self, family: Family) -> str:
+        return _trim(family.name, family) if self.trim_suffixes else family.name
 
     def _numbers_fast(self, resources: dict[tuple[str, str], _Resource],
                       samples: list[Sample], metadata: dict[str, FamilyMeta],
@@ -234,7 +297,7 @@ class Converter:
     def _metric(self, family: Family, resource: tuple[str, str],
                 encoded: dict[int, Encoded]) -> tuple[bytes, int]:
         """The encoded Metric of ``family`` and its number of points."""
-        name = _trim(family.name, family) if self.trim_suffixes else family.name
+        name = self._name(family)
         kind = family.kind
         if kind in ("histogram", "summary"):
             data: Any = Histogram() if kind == "histogram" else Summary()
@@ -296,8 +359,8 @@ class Converter:
             point.flags = NO_RECORDED_VALUE
         else:
             point.as_double = group.value
-        _attributes(point, group.labels, DROPPED_OTHER)
-        _exemplars(point, group.exemplars, ts)
+        point_attributes(point, group.labels, DROPPED_OTHER)
+        point_exemplars(point, group.exemplars, ts)
         return holder.SerializeToString()
 
     def _histogram_point(self, points: Any, group: Group, series: Hashable,
@@ -321,8 +384,8 @@ class Converter:
             point.count = int(group.count)
             if group.has_sum:
                 point.sum = group.sum
-        _attributes(point, group.labels, DROPPED["histogram"])
-        _exemplars(point, group.exemplars, ts)
+        point_attributes(point, group.labels, DROPPED["histogram"])
+        point_exemplars(point, group.exemplars, ts)
         start = created_ns(group.created) if group.created else ts
         point.start_time_unix_nano = self.start_times.distribution(
             resource, series, start, ts, group.count, group.sum, stale)
@@ -344,41 +407,7 @@ class Converter:
                 point.sum = group.sum
         for quantile, value in group.points:
             point.quantile_values.add(quantile=quantile, value=0.0 if stale else value)
-        _attributes(point, group.labels, DROPPED["summary"])
+        point_attributes(point, group.labels, DROPPED["summary"])
         start = created_ns(group.created) if group.created else ts
         point.start_time_unix_nano = self.start_times.distribution(
             resource, series, start, ts, group.count, group.sum, stale)
-
-
-def _attributes(point: Any, labels: dict[str, str], dropped: frozenset[str]) -> None:
-    add = point.attributes.add
-    for key in sorted(labels):
-        if key not in dropped and labels[key]:
-            add(key=key).value.string_value = labels[key]
-
-
-def _exemplars(point: Any, exemplars: list[Exemplar], ts_ns: int) -> None:
-    for ex in exemplars:
-        when = ex.timestamp_ms * 1_000_000 if ex.timestamp_ms is not None else ts_ns
-        out = point.exemplars.add(as_double=ex.value, time_unix_nano=when)
-        for key, value in ex.labels.items():
-            lowered = key.lower()
-            raw = _hex_id(value, 16 if lowered == "trace_id" else 8) \
-                if lowered in ("trace_id", "span_id") else None
-            if raw is None:
-                out.filtered_attributes.add(key=key).value.string_value = value
-            elif lowered == "trace_id":
-                out.trace_id = raw
-            else:
-                out.span_id = raw
-
-
-def _hex_id(text: str, size: int) -> bytes | None:
-    """The Collector's decodeAndCopyToLowerBytes: longer ids keep their first bytes,
-    shorter ones are left-padded with zeros."""
-    try:
-        if len(text) >= size * 2:
-            return bytes.fromhex(text[:size * 2])
-        return bytes(size - (len(text) + 1) // 2) + bytes.fromhex(text)
-    except ValueError:
-        return None

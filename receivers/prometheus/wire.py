@@ -18,6 +18,7 @@ runtime.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable, Mapping
 
@@ -25,7 +26,8 @@ from otelpy.pdata.build import resource_of, scope_of
 from otelpy.prometheus.prompb import varint
 
 __all__ = ["GAUGE", "HISTOGRAM", "START_TIME_VALUE", "SUM", "SUMMARY", "TIME_VALUE",
-           "attributes", "ld", "metric", "number_point", "point_prefix", "resource_metrics"]
+           "attributes", "ld", "metric", "metric_parts", "number_point", "point_prefix",
+           "resource_metrics"]
 
 GAUGE, SUM, HISTOGRAM, SUMMARY = b"\x2a", b"\x3a", b"\x4a", b"\x5a"  # Metric data fields
 _CUMULATIVE = b"\x10\x02"
@@ -73,6 +75,13 @@ def metric(name: str, description: str, unit: str, field: bytes, points: list[by
            monotonic: bool = False) -> bytes:
     """A Metric with ``points`` (encoded ``data_points`` entries) in data ``field``;
     sums and histograms are cumulative."""
+    head, tail = metric_parts(name, description, unit, field, monotonic)
+    return head + ld(field, b"".join(points) + tail)
+
+
+def metric_parts(name: str, description: str, unit: str, field: bytes,
+                 monotonic: bool = False) -> tuple[bytes, bytes]:
+    """What :func:`metric` writes before its data field and after its points."""
     head = b""
     if name:
         head += ld(b"\x0a", name.encode())
@@ -80,18 +89,24 @@ def metric(name: str, description: str, unit: str, field: bytes, points: list[by
         head += ld(b"\x12", description.encode())
     if unit:
         head += ld(b"\x1a", unit.encode())
-    data = b"".join(points)
+    tail = b""
     if field in (SUM, HISTOGRAM):
-        data += _CUMULATIVE
-        if monotonic:
-            data += _MONOTONIC
-    return head + ld(field, data)
+        tail = _CUMULATIVE + (_MONOTONIC if monotonic else b"")
+    return head, tail
 
 
 def resource_metrics(resource: Mapping[str, str], scope: str, version: str,
                      metrics: list[bytes]) -> bytes:
     """A ``resource_metrics`` entry: one resource, one scope, ``metrics`` (encoded)."""
-    scope_bytes = ld(b"\x0a", scope_of(scope, version).SerializeToString())
-    scope_bytes += b"".join(ld(b"\x12", m) for m in metrics)
-    body = ld(b"\x0a", resource_of(resource).SerializeToString()) + ld(b"\x12", scope_bytes)
-    return ld(b"\x0a", body)
+    resource_field, scope_field = _envelope(tuple(resource.items()), scope, version)
+    scope_bytes = scope_field + b"".join(ld(b"\x12", m) for m in metrics)
+    return ld(b"\x0a", resource_field + ld(b"\x12", scope_bytes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _envelope(resource: tuple[tuple[str, str], ...], scope: str,
+              version: str) -> tuple[bytes, bytes]:
+    """The ``resource`` field of a ResourceMetrics and the ``scope`` field of its
+    ScopeMetrics (the same for every scrape of a target)."""
+    return (ld(b"\x0a", resource_of(dict(resource)).SerializeToString()),
+            ld(b"\x0a", scope_of(scope, version).SerializeToString()))

@@ -132,7 +132,7 @@ def _otelpy_series(results: dict[object, ScrapeResult]) -> set[frozenset[tuple[s
     TSDB (they go on remote write and alerts); the Collector adds them to every sample."""
     out = set()
     for result in results.values():
-        for s in (*result.samples, *result.report):
+        for s in (*result.kept(), *result.report):
             assert s.labels["site"] == "lab"
             labels = {k: v for k, v in s.labels.items() if k != "site"}
             out.add(frozenset({**labels, "__name__": s.name}.items()))

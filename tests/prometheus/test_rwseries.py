@@ -1,5 +1,5 @@
 """rwseries: interned label sets hold only their encoded bytes; the pairs decode back and
-the request entry's head follows the sample's size."""
+requests are written from them."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ from otelpy.prometheus.rwseries import LabelSets, Translation
 PAIRS = (("__name__", "m"), ("job", "j"), ("path", "/é"))
 
 
-def test_label_set_keeps_its_pairs_and_block_after_a_prefix() -> None:
+def test_label_set_keeps_its_pairs_and_block() -> None:
     sets = LabelSets()
     one = sets.get(PAIRS)
     assert one is sets.get(tuple(PAIRS)) and len(sets) == 1
-    assert one.key == PAIRS and one.block == label_entries(PAIRS)
-    short = one.entry_prefix(11)
-    assert short.endswith(one.block) and short[:2] == b"\x0a" + bytes([len(one.block) + 11])
-    long = one.entry_prefix(200)  # another sample size: another head, the same labels
-    assert long.endswith(one.block) and long != short
     assert one.key == PAIRS and one.block == label_entries(PAIRS)
     assert sets.get(PAIRS) is one
     other = sets.get((("__name__", "m"), ("job", "k")))
