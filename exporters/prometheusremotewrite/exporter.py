@@ -122,7 +122,7 @@ class PRWExporter(ExporterHelper):
             self._drop_log.log("%d data points not sent (reason %s); counted in "
                                "otelcol_exporter_prometheusremotewrite_dropped_points_total",
                                n, reason)
-        self._series_child.inc(len(out.entries))
+        self._series_child.inc(len(out))
         requests = out.requests(self.cfg.batch_bytes())
         return _Plan([bytes(self._compress(body)) for body, _ in requests],  # type: ignore
                      [n for _, n in requests])

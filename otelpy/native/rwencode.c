@@ -1,24 +1,35 @@
 /* otelpy.native._rwencode: the per-point loops of remote write translation and encoding.
  *
- * numbers(raw, fast, entries, slow, add_to, memo) reads the data points of a Gauge or Sum
- * message (its bytes) for RemoteWriteTranslator._numbers: a point laid out as the
- * protobuf runtime writes it (start, time, value, then attributes) or as otelpy's
+ * Series: the base type of rwseries.LabelSet. It holds `block` (the label set's encoded
+ * Label entries, bytes) and, for the Samples being built, which one holds its sample.
+ *
+ * Samples: the one-sample series of one translation, in the order they came, as a C array
+ * of (series, value, ms): no Python object per sample. A series gets at most one record;
+ * a second sample for it in the same translation goes through add_to (Python), which
+ * takes the record back (take(series) -> (value, ms), the record left empty) and keeps
+ * the series' samples as a list in `entries`. A translation is built in one go: the mark
+ * a series carries is that of the last Samples that took it.
+ *
+ * numbers(raw, fast, samples, entries, slow, add_to, memo) reads the data points of a
+ * Gauge or Sum message (its bytes) for RemoteWriteTranslator._numbers: a point laid out as
+ * the protobuf runtime writes it (start, time, value, then attributes) or as otelpy's
  * receivers do (attributes, then start, time, value) whose attribute bytes are a key of
- * `fast` gives its label set (or None: dropped) without decoding; any other
- * point is handed to slow(start, stop) -> (label set or None, value, time ns). A label set
- * new to `entries` gets its sample packed in 16 bytes (rwseries.pack_sample); one already
- * there goes through add_to(label set, value, ms). `memo` (a list kept with `fast`, cleared with it) remembers the attribute
- * bytes and label set of each fast point by position: a point whose bytes are those of the
- * same position last time needs no lookup. Returns (latest time ns or -1, points added).
+ * `fast` gives its label set (or None: dropped) without decoding; any other point is
+ * handed to slow(start, stop) -> (label set or None, value, time ns). A label set neither
+ * in `samples` nor in `entries` gets a record in `samples`; any other sample goes through
+ * add_to(label set, value, ms). `memo` (a list kept with `fast`, cleared with it)
+ * remembers the attribute bytes and label set of each fast point by position: a point
+ * whose bytes are those of the same position last time needs no lookup. Returns (latest
+ * time ns or -1, points added).
  *
- * requests(entries, max_bytes, other, tail) writes WriteRequest bodies as
- * Translation.requests does: an entry (value, ms), or packed, is written from its label
- * set's encoded labels (`block`), any other through other(label set, entry) -> its request
- * entry bytes; then the `tail` entries (metadata); a body is cut before an entry that would
- * take it past max_bytes. Returns [(body, series)].
+ * requests(samples, entries, max_bytes, other, tail) writes WriteRequest bodies as
+ * Translation.requests does: each record of `samples` from its series' `block`, then each
+ * entry through other(label set, entry) -> its request entry bytes, then the `tail`
+ * entries (metadata); a body is cut before an entry that would take it past max_bytes.
+ * Returns [(body, series)].
  *
- * samples(entries, add_to, labelsets, values, ms) adds values[i] to labelsets[i] as
- * numbers() adds a point (a histogram point's series).
+ * samples(samples, entries, add_to, labelsets, values, ms) adds values[i] to labelsets[i]
+ * as numbers() adds a point (a histogram point's series).
  *
  * split(request) -> (skeleton, spans): an ExportMetricsServiceRequest's bytes without the
  * data points of its Gauge and Sum metrics (everything else kept, in order), and per such
@@ -33,7 +44,7 @@
 
 #include "wire.h"
 
-static PyObject *str_block;
+#include <structmember.h>
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -43,42 +54,228 @@ static uint64_t le64(const uint8_t *p)
     return v;
 }
 
-typedef struct {
-    int unused;
-} ms_cache;
+/* ---- Series ---------------------------------------------------------------------------- */
 
-/* Adds one sample to `entries`; 0, or -1 with an exception. A new label set's entry is its
- * sample packed as 16 bytes (native double, int64 milliseconds): no object the garbage
- * collector tracks. A label set already there goes through add_to. */
-static int put_sample(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
-                      int64_t ms)
+typedef struct {
+    PyObject_HEAD
+    PyObject *block;   /* bytes: the encoded Label entries */
+    uint64_t stamp;    /* the Samples holding its record (0: none) */
+    Py_ssize_t index;  /* that record's position */
+} SeriesObject;
+
+static void Series_dealloc(SeriesObject *self)
 {
-    int rc;
-    PyObject *found = PyDict_GetItemWithError(entries, labelset);
-    if (found) {
-        PyObject *r = PyObject_CallFunction(add_to, "OdL", labelset, value, (long long)ms);
-        rc = r ? 0 : -1;
-        Py_XDECREF(r);
-    } else if (PyErr_Occurred()) {
-        rc = -1;
-    } else {
-        char packed[16];
-        memcpy(packed, &value, 8);
-        memcpy(packed + 8, &ms, 8);
-        PyObject *sample = PyBytes_FromStringAndSize(packed, 16);
-        rc = sample ? PyDict_SetItem(entries, labelset, sample) : -1;
-        Py_XDECREF(sample);
+    Py_XDECREF(self->block);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMemberDef Series_members[] = {
+    {"block", T_OBJECT_EX, offsetof(SeriesObject, block), 0, "the encoded Label entries"},
+    {NULL},
+};
+
+static PyTypeObject SeriesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "otelpy.native._rwencode.Series",
+    .tp_basicsize = sizeof(SeriesObject),
+    .tp_dealloc = (destructor)Series_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "A label set's encoded labels (the base of rwseries.LabelSet).",
+    .tp_members = Series_members,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---- Samples --------------------------------------------------------------------------- */
+
+typedef struct {
+    SeriesObject *series; /* a strong reference; NULL once taken back */
+    double value;
+    int64_t ms;
+} record_t;
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t stamp;
+    record_t *items;
+    Py_ssize_t len, cap, live;
+} SamplesObject;
+
+static uint64_t next_stamp = 1;
+
+static PyTypeObject SamplesType;
+
+static PyObject *Samples_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) || (kwds && PyDict_GET_SIZE(kwds))) {
+        PyErr_SetString(PyExc_TypeError, "Samples() takes no arguments");
+        return NULL;
     }
-    return rc;
+    SamplesObject *self = (SamplesObject *)type->tp_alloc(type, 0);
+    if (self)
+        self->stamp = next_stamp++;
+    return (PyObject *)self;
+}
+
+static void Samples_dealloc(SamplesObject *self)
+{
+    for (Py_ssize_t i = 0; i < self->len; i++)
+        Py_XDECREF(self->items[i].series);
+    PyMem_Free(self->items);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t Samples_len(SamplesObject *self)
+{
+    return self->live;
+}
+
+/* True when `series` holds a record of `self`. */
+static int holds(SamplesObject *self, SeriesObject *series)
+{
+    return series->stamp == self->stamp && series->index < self->len &&
+           self->items[series->index].series == series;
+}
+
+static int push(SamplesObject *self, SeriesObject *series, double value, int64_t ms)
+{
+    if (self->len == self->cap) {
+        Py_ssize_t cap = self->cap ? self->cap * 2 : 1024;
+        record_t *items = PyMem_Realloc(self->items, cap * sizeof(record_t));
+        if (!items) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->items = items;
+        self->cap = cap;
+    }
+    Py_INCREF(series);
+    self->items[self->len] = (record_t){series, value, ms};
+    series->stamp = self->stamp;
+    series->index = self->len;
+    self->len++;
+    self->live++;
+    return 0;
+}
+
+static int check_series(PyObject *o)
+{
+    if (PyObject_TypeCheck(o, &SeriesType))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "a label set must be a Series, not %.80s",
+                 Py_TYPE(o)->tp_name);
+    return -1;
+}
+
+/* add(series, value, ms): a record for a series that has none here (ValueError else). */
+static PyObject *Samples_add(SamplesObject *self, PyObject *args)
+{
+    PyObject *series;
+    double value;
+    long long ms;
+    if (!PyArg_ParseTuple(args, "OdL:add", &series, &value, &ms) || check_series(series) < 0)
+        return NULL;
+    if (holds(self, (SeriesObject *)series)) {
+        PyErr_SetString(PyExc_ValueError, "the series already holds a sample here");
+        return NULL;
+    }
+    if (push(self, (SeriesObject *)series, value, (int64_t)ms) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* take(series) -> (value, ms) of its record, which is emptied; None when it has none. */
+static PyObject *Samples_take(SamplesObject *self, PyObject *series)
+{
+    if (check_series(series) < 0)
+        return NULL;
+    SeriesObject *s = (SeriesObject *)series;
+    if (!holds(self, s))
+        Py_RETURN_NONE;
+    record_t *r = &self->items[s->index];
+    PyObject *out = Py_BuildValue("(dL)", r->value, (long long)r->ms);
+    if (!out)
+        return NULL;
+    r->series = NULL;
+    s->stamp = 0;
+    self->live--;
+    Py_DECREF(s);
+    return out;
+}
+
+/* records() -> [(series, value, ms)] in order (tests, the slow consumers). */
+static PyObject *Samples_records(SamplesObject *self, PyObject *unused)
+{
+    PyObject *out = PyList_New(0);
+    if (!out)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->len; i++) {
+        record_t *r = &self->items[i];
+        if (!r->series)
+            continue;
+        PyObject *t = Py_BuildValue("(OdL)", (PyObject *)r->series, r->value, (long long)r->ms);
+        if (!t || PyList_Append(out, t) < 0) {
+            Py_XDECREF(t);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(t);
+    }
+    return out;
+}
+
+static PyMethodDef Samples_methods[] = {
+    {"add", (PyCFunction)Samples_add, METH_VARARGS, "A record for a series without one."},
+    {"take", (PyCFunction)Samples_take, METH_O, "A series' record taken back, or None."},
+    {"records", (PyCFunction)Samples_records, METH_NOARGS, "(series, value, ms) in order."},
+    {NULL},
+};
+
+static PySequenceMethods Samples_as_sequence = {.sq_length = (lenfunc)Samples_len};
+
+static PyTypeObject SamplesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "otelpy.native._rwencode.Samples",
+    .tp_basicsize = sizeof(SamplesObject),
+    .tp_dealloc = (destructor)Samples_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The one-sample series of one translation, in order.",
+    .tp_methods = Samples_methods,
+    .tp_as_sequence = &Samples_as_sequence,
+    .tp_new = Samples_new,
+};
+
+typedef struct {
+    SamplesObject *samples;
+    PyObject *entries, *add_to;
+} target_t;
+
+/* Adds one sample; 0, or -1 with an exception. A label set without a record here nor an
+ * entry gets a record; any other sample goes through add_to. */
+static int put_sample(target_t *t, PyObject *labelset, double value, int64_t ms)
+{
+    if (check_series(labelset) < 0)
+        return -1;
+    SeriesObject *s = (SeriesObject *)labelset;
+    int in_entries = 0;
+    if (PyDict_GET_SIZE(t->entries)) {
+        in_entries = PyDict_Contains(t->entries, labelset);
+        if (in_entries < 0)
+            return -1;
+    }
+    if (!in_entries && !holds(t->samples, s))
+        return push(t->samples, s, value, ms);
+    PyObject *r = PyObject_CallFunction(t->add_to, "OdL", labelset, value, (long long)ms);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }
 
 /* Adds one point (None: dropped); 0, or -1 with an exception. */
-static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, double value,
-                     uint64_t when, long long *latest, Py_ssize_t *added, ms_cache *cache)
+static int add_point(target_t *t, PyObject *labelset, double value, uint64_t when,
+                     long long *latest, Py_ssize_t *added)
 {
     if (labelset == Py_None)
         return 0;
-    int rc = put_sample(entries, add_to, labelset, value, (int64_t)(when / 1000000));
+    int rc = put_sample(t, labelset, value, (int64_t)(when / 1000000));
     if (rc == 0) {
         if ((long long)when > *latest)
             *latest = (long long)when;
@@ -87,13 +284,15 @@ static int add_point(PyObject *entries, PyObject *add_to, PyObject *labelset, do
     return rc;
 }
 
-/* samples(entries, add_to, labelsets, values, ms): labelsets[i] gets values[i] at ms. */
+/* samples(samples, entries, add_to, labelsets, values, ms): labelsets[i] gets values[i]. */
 static PyObject *samples(PyObject *self, PyObject *args)
 {
-    PyObject *entries, *add_to, *labelsets, *values;
+    target_t t;
+    PyObject *labelsets, *values;
     long long ms;
-    if (!PyArg_ParseTuple(args, "O!OO!O!L:samples", &PyDict_Type, &entries, &add_to,
-                          &PyList_Type, &labelsets, &PyList_Type, &values, &ms))
+    if (!PyArg_ParseTuple(args, "O!O!OO!O!L:samples", &SamplesType, &t.samples, &PyDict_Type,
+                          &t.entries, &t.add_to, &PyList_Type, &labelsets, &PyList_Type,
+                          &values, &ms))
         return NULL;
     if (PyList_GET_SIZE(labelsets) != PyList_GET_SIZE(values)) {
         PyErr_SetString(PyExc_ValueError, "as many label sets as values");
@@ -105,7 +304,7 @@ static PyObject *samples(PyObject *self, PyObject *args)
             return NULL;
         PyObject *labelset = PyList_GET_ITEM(labelsets, i);
         Py_INCREF(labelset);
-        int rc = put_sample(entries, add_to, labelset, v, (int64_t)ms);
+        int rc = put_sample(&t, labelset, v, (int64_t)ms);
         Py_DECREF(labelset);
         if (rc < 0)
             return NULL;
@@ -113,8 +312,8 @@ static PyObject *samples(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ssize_t start,
-                      Py_ssize_t stop, long long *latest, Py_ssize_t *added, ms_cache *cache)
+static int slow_point(PyObject *slow, target_t *t, Py_ssize_t start, Py_ssize_t stop,
+                      long long *latest, Py_ssize_t *added)
 {
     PyObject *r = PyObject_CallFunction(slow, "nn", start, stop);
     if (!r)
@@ -126,7 +325,7 @@ static int slow_point(PyObject *slow, PyObject *entries, PyObject *add_to, Py_ss
         Py_DECREF(r);
         return -1;
     }
-    int rc = add_point(entries, add_to, labelset, value, when, latest, added, cache);
+    int rc = add_point(t, labelset, value, when, latest, added);
     Py_DECREF(r);
     return rc;
 }
@@ -167,11 +366,12 @@ static int memo_set(PyObject *memo, Py_ssize_t k, PyObject *key, PyObject *label
 static PyObject *numbers(PyObject *self, PyObject *args)
 {
     Py_buffer view;
-    PyObject *fast, *entries, *slow, *add_to, *memo;
-    if (!PyArg_ParseTuple(args, "y*O!O!OOO!:numbers", &view, &PyDict_Type, &fast, &PyDict_Type,
-                          &entries, &slow, &add_to, &PyList_Type, &memo))
+    PyObject *fast, *slow, *memo;
+    target_t t;
+    if (!PyArg_ParseTuple(args, "y*O!O!O!OOO!:numbers", &view, &PyDict_Type, &fast,
+                          &SamplesType, &t.samples, &PyDict_Type, &t.entries, &slow, &t.add_to,
+                          &PyList_Type, &memo))
         return NULL;
-    ms_cache cache = {0};
     Py_ssize_t k = 0; /* fast-layout points met */
     const uint8_t *base = view.buf;
     wire_cur c = {base, base + view.len};
@@ -246,10 +446,8 @@ static PyObject *numbers(PyObject *self, PyObject *args)
             }
             k++;
         }
-        int rc = labelset ? add_point(entries, add_to, labelset, value, when, &latest, &added,
-                                      &cache)
-                          : slow_point(slow, entries, add_to, p - base, pt.end - base, &latest,
-                                       &added, &cache);
+        int rc = labelset ? add_point(&t, labelset, value, when, &latest, &added)
+                          : slow_point(slow, &t, p - base, pt.end - base, &latest, &added);
         Py_XDECREF(labelset);
         if (rc < 0)
             goto fail;
@@ -309,33 +507,26 @@ static int room(body_t *b, Py_ssize_t length, Py_ssize_t max_bytes)
     return reserve(b, length);
 }
 
-static int sample_entry(body_t *b, PyObject *labelset, double value, long long ts,
+static int sample_entry(body_t *b, SeriesObject *series, double value, long long ts,
                         Py_ssize_t max_bytes)
 {
-    PyObject *prefix = PyObject_GetAttr(labelset, str_block);
-    if (!prefix)
-        return -1;
-    Py_ssize_t start = 0;
-    if (!PyBytes_Check(prefix)) {
-        Py_DECREF(prefix);
+    PyObject *prefix = series->block;
+    if (!prefix || !PyBytes_Check(prefix)) {
         PyErr_SetString(PyExc_TypeError, "a label set's block is bytes");
         return -1;
     }
-    Py_ssize_t block = PyBytes_GET_SIZE(prefix) - start;
+    Py_ssize_t block = PyBytes_GET_SIZE(prefix);
     size_t tsize = wire_varint_size((uint64_t)ts);
     Py_ssize_t sample = 1 + 1 + 1 + 8 + 1 + (Py_ssize_t)tsize; /* 0x12 len 0x09 d 0x10 ts */
     Py_ssize_t body = block + sample;
     Py_ssize_t length = 1 + (Py_ssize_t)wire_varint_size((uint64_t)body) + body;
-    if (room(b, length, max_bytes) < 0) {
-        Py_DECREF(prefix);
+    if (room(b, length, max_bytes) < 0)
         return -1;
-    }
     uint8_t *o = b->buf + b->len;
     *o++ = 0x0A;
     o = wire_put_varint(o, (uint64_t)body);
-    memcpy(o, PyBytes_AS_STRING(prefix) + start, block);
+    memcpy(o, PyBytes_AS_STRING(prefix), block);
     o += block;
-    Py_DECREF(prefix);
     *o++ = 0x12;
     *o++ = (uint8_t)(10 + tsize);
     *o++ = 0x09;
@@ -365,37 +556,36 @@ static int bytes_entry(body_t *b, PyObject *entry, Py_ssize_t max_bytes)
 
 static PyObject *requests(PyObject *self, PyObject *args)
 {
+    SamplesObject *records;
     PyObject *entries, *other, *tail;
     Py_ssize_t max_bytes;
-    if (!PyArg_ParseTuple(args, "O!nOO!:requests", &PyDict_Type, &entries, &max_bytes, &other,
-                          &PyList_Type, &tail))
+    if (!PyArg_ParseTuple(args, "O!O!nOO!:requests", &SamplesType, &records, &PyDict_Type,
+                          &entries, &max_bytes, &other, &PyList_Type, &tail))
         return NULL;
     body_t b = {NULL, 0, 0, 0, PyList_New(0)};
     if (!b.out)
         return NULL;
+    for (Py_ssize_t i = 0; i < records->len; i++) {
+        record_t r = records->items[i];
+        if (!r.series)
+            continue;
+        Py_INCREF(r.series); /* a room() flush runs Python code */
+        int rc = sample_entry(&b, r.series, r.value, (long long)r.ms, max_bytes);
+        Py_DECREF(r.series);
+        if (rc < 0)
+            goto fail;
+        b.count++;
+    }
     Py_ssize_t pos = 0;
     PyObject *labelset, *entry;
     while (PyDict_Next(entries, &pos, &labelset, &entry)) {
-        int rc;
-        if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) == 2) {
-            double value = PyFloat_AsDouble(PyTuple_GET_ITEM(entry, 0));
-            long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 1));
-            rc = PyErr_Occurred() ? -1 : sample_entry(&b, labelset, value, ts, max_bytes);
-        } else if (PyBytes_CheckExact(entry) && PyBytes_GET_SIZE(entry) == 16) {
-            double value;
-            int64_t ts;
-            memcpy(&value, PyBytes_AS_STRING(entry), 8);
-            memcpy(&ts, PyBytes_AS_STRING(entry) + 8, 8);
-            rc = sample_entry(&b, labelset, value, (long long)ts, max_bytes);
-        } else {
-            Py_INCREF(labelset);
-            Py_INCREF(entry);
-            PyObject *encoded = PyObject_CallFunctionObjArgs(other, labelset, entry, NULL);
-            Py_DECREF(labelset);
-            Py_DECREF(entry);
-            rc = encoded ? bytes_entry(&b, encoded, max_bytes) : -1;
-            Py_XDECREF(encoded);
-        }
+        Py_INCREF(labelset);
+        Py_INCREF(entry);
+        PyObject *encoded = PyObject_CallFunctionObjArgs(other, labelset, entry, NULL);
+        Py_DECREF(labelset);
+        Py_DECREF(entry);
+        int rc = encoded ? bytes_entry(&b, encoded, max_bytes) : -1;
+        Py_XDECREF(encoded);
         if (rc < 0)
             goto fail;
         b.count++;
@@ -551,8 +741,15 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rwencode", NULL, -1
 
 PyMODINIT_FUNC PyInit__rwencode(void)
 {
-    str_block = PyUnicode_InternFromString("block");
-    if (!str_block)
+    if (PyType_Ready(&SeriesType) < 0 || PyType_Ready(&SamplesType) < 0)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Series", (PyObject *)&SeriesType) < 0 ||
+        PyModule_AddObjectRef(m, "Samples", (PyObject *)&SamplesType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

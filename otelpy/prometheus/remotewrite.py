@@ -195,8 +195,8 @@ class RemoteWriteTranslator:
             return self._slow_point(out, NumberDataPoint.FromString(body), name, fast, body,
                                     ctx)
 
-        latest, added = _rwencode.numbers(raw, fast, out.entries, slow, out.add_to,
-                                          self._memo[(token, name)])
+        latest, added = _rwencode.numbers(raw, fast, out.samples, out.entries, slow,
+                                          out.add_to, self._memo[(token, name)])
         out.points += added
         return latest
 
@@ -358,7 +358,7 @@ def _histogram(out: Translation, sets: list[LabelSet], point: Any) -> None:
         values = [*map(float, accumulate(counts)), count,
                   *((point.sum,) if has_sum else ()), count]
     labelsets = sets if has_sum else [*sets[:-2], sets[-1]]
-    _rwencode.samples(out.entries, out.add_to, labelsets, values, ms)
+    _rwencode.samples(out.samples, out.entries, out.add_to, labelsets, values, ms)
 
 
 def _summary(out: Translation, name: str, labels: dict[str, str], point: Any, ms: int,

@@ -3,16 +3,18 @@
 A :class:`LabelSet` is one label set (sorted ``(name, value)`` pairs) with its encoded
 protobuf ``Label`` entries; :class:`LabelSets` interns them across requests (two
 generations, so it holds at most about twice ``limit`` label sets) so that a series seen
-again costs neither the sorting nor the encoding. A :class:`Translation` maps label sets to
-their samples (``(value, ms)`` pairs) and native histograms, in first-seen order;
-:meth:`Translation.requests` writes ``WriteRequest`` bytes straight from them (a sample is
-one ``struct`` pack between cached bytes). :attr:`Translation.series` gives the same data
-as :class:`~otelpy.prometheus.prompb.TimeSeries` objects, for tests and slow consumers.
+again costs neither the sorting nor the encoding. A :class:`Translation` holds the series
+of one sample in a C array (``_rwencode.Samples``: label set, value, ms; no Python object
+per sample) and the others (several samples, native histograms) as lists by label set, in
+first-seen order; :meth:`Translation.requests` writes ``WriteRequest`` bytes straight from
+them. :attr:`Translation.series` gives the same data as
+:class:`~otelpy.prometheus.prompb.TimeSeries` objects, for tests and slow consumers. A
+translation is built in one go (a label set marks which translation holds its one sample:
+the last one that took it).
 """
 
 from __future__ import annotations
 
-import struct
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,28 +36,16 @@ from otelpy.prometheus.prompb import (
 __all__ = ["LabelKey", "LabelSet", "LabelSets", "Translation", "split_requests"]
 
 LabelKey = tuple[tuple[str, str], ...]
-#: a series' one sample (value, ms) or, as the C translator writes it, the same packed in
-#: 16 bytes (``pack_sample``: not an object the garbage collector tracks); or a list of
-#: samples and histograms
-Entry = tuple[float, int] | bytes | list[tuple[float, int] | Histogram]
-_PACKED = struct.Struct("=dq")
+#: a series' samples ``(value, ms)`` and native histograms, when it has more than one
+Entry = list[tuple[float, int] | Histogram]
 
 
-def pack_sample(value: float, ms: int) -> bytes:
-    """A one-sample entry as the C translator packs it."""
-    return _PACKED.pack(value, ms)
-
-
-def _sample(entry: tuple[float, int] | bytes) -> tuple[float, int]:
-    return _PACKED.unpack(entry) if isinstance(entry, bytes) else entry
-
-
-class LabelSet:
+class LabelSet(_rwencode.Series):
     """One interned label set; compared by identity. Holds only its encoded ``Label``
-    entries (one bytes object: the pairs are decoded back for :attr:`key`, a slow path);
-    the C writer of requests reads ``block``."""
+    entries (``block``, one bytes object: the pairs are decoded back for :attr:`key`, a
+    slow path) and, in C, which translation holds its one sample."""
 
-    __slots__ = ("block",)
+    __slots__ = ()
 
     def __init__(self, key: LabelKey) -> None:
         self.block = label_entries(key)
@@ -103,7 +93,9 @@ class Translation:
     """The series of one request, its metadata, and the points dropped by reason."""
 
     labelsets: LabelSets = field(default_factory=LabelSets)
-    # label set -> its one sample (value, ms), or a list of samples and histograms
+    # the series of one sample, in order (label set, value, ms)
+    samples: _rwencode.Samples = field(default_factory=_rwencode.Samples)
+    # label set -> its samples and histograms, when more than one or a histogram
     entries: dict[LabelSet, Entry] = field(default_factory=dict)
     metadata: dict[str, MetricMetadata] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
@@ -121,12 +113,20 @@ class Translation:
 
     def _append(self, labelset: LabelSet, item: tuple[float, int] | Histogram) -> None:
         found = self.entries.get(labelset)
-        if found is None:
-            self.entries[labelset] = [item] if isinstance(item, Histogram) else item
-        elif isinstance(found, list):
+        if found is not None:
             found.append(item)
+            return
+        first = self.samples.take(labelset)
+        if first is not None:
+            self.entries[labelset] = [first, item]
+        elif isinstance(item, Histogram):
+            self.entries[labelset] = [item]
         else:
-            self.entries[labelset] = [_sample(found), item]
+            self.samples.add(labelset, *item)
+
+    def __len__(self) -> int:
+        """How many series."""
+        return len(self.samples) + len(self.entries)
 
     def add_histogram(self, labels: dict[str, str], histogram: Histogram) -> None:
         self._append(self.labelset(labels), histogram)
@@ -135,14 +135,15 @@ class Translation:
     def series(self) -> dict[LabelKey, TimeSeries]:
         """The series as TimeSeries objects, by label key (samples in arrival order)."""
         out: dict[LabelKey, TimeSeries] = {}
+        for labelset, value, ms in self.samples.records():
+            out[labelset.key] = TimeSeries(list(labelset.key), [Sample(value, ms)])
         for labelset, found in self.entries.items():
             series = out[labelset.key] = TimeSeries(list(labelset.key))
-            for entry in found if isinstance(found, list) else [found]:
+            for entry in found:
                 if isinstance(entry, Histogram):
                     series.histograms.append(entry)
                 else:
-                    value, ms = _sample(entry)
-                    series.samples.append(Sample(value, ms))
+                    series.samples.append(Sample(*entry))
         return out
 
     def ordered(self) -> list[TimeSeries]:
@@ -156,12 +157,12 @@ class Translation:
     def requests(self, max_bytes: int) -> list[tuple[bytes, int]]:
         """Serialized WriteRequests of every series then the metadata, each at most
         ``max_bytes`` long unless one entry alone is longer (it then travels alone); with
-        the number of series in each. Written in C (``otelpy.native._rwencode``): a
-        series of one sample from its label set's cached bytes, others through
+        the number of series in each. Written in C (``otelpy.native._rwencode``): the
+        series of one sample from their label sets' cached bytes, others through
         :func:`_series_entry`."""
         tail = [request_entry(encode_metadata(md), metadata=True)
                 for md in self.metadata.values()]
-        return _rwencode.requests(self.entries, max_bytes, _series_entry, tail)
+        return _rwencode.requests(self.samples, self.entries, max_bytes, _series_entry, tail)
 
 
 def _series_entry(labelset: LabelSet, entry: Entry) -> bytes:
@@ -170,9 +171,8 @@ def _series_entry(labelset: LabelSet, entry: Entry) -> bytes:
 
 
 def _series_body(labelset: LabelSet, entry: Entry) -> bytes:
-    found = entry if isinstance(entry, list) else [_sample(entry)]
-    samples = sorted((e for e in found if isinstance(e, tuple)), key=lambda s: s[1])
-    histograms = sorted((e for e in found if isinstance(e, Histogram)),
+    samples = sorted((e for e in entry if isinstance(e, tuple)), key=lambda s: s[1])
+    histograms = sorted((e for e in entry if isinstance(e, Histogram)),
                         key=lambda h: h.timestamp)
     series = TimeSeries([], [Sample(v, t) for v, t in samples], [], histograms)
     return labelset.block + encode_series(series)

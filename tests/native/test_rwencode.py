@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -156,12 +157,13 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     for start, stop, _ in spans:
         assert 0 <= start <= stop <= len(data)
     entries: dict[Any, Any] = {}
+    samples = _rwencode.Samples()
     try:
-        _rwencode.numbers(data, {}, entries, lambda a, b: (None, 0.0, 0),
+        _rwencode.numbers(data, {}, samples, entries, lambda a, b: (None, 0.0, 0),
                           lambda *a: None, [])
     except ValueError:
         return
-    assert not entries
+    assert not entries and not len(samples)
 
 
 def test_every_truncation_is_refused_or_read() -> None:
@@ -176,8 +178,8 @@ def test_every_truncation_is_refused_or_read() -> None:
     fast = {wire.attributes([("a", "v")]): "labelset"}
     entries: dict[Any, Any] = {}
     raw = Gauge(data_points=[]).SerializeToString()
-    assert _rwencode.numbers(raw, fast, entries, lambda a, b: (None, 0.0, 0),
-                             lambda *a: None, []) == (-1, 0)
+    assert _rwencode.numbers(raw, fast, _rwencode.Samples(), entries,
+                             lambda a, b: (None, 0.0, 0), lambda *a: None, []) == (-1, 0)
 
 
 def test_a_metric_of_two_data_fields_is_translated_as_the_runtime_reads_it() -> None:
@@ -202,3 +204,48 @@ def test_a_metric_of_two_data_fields_is_translated_as_the_runtime_reads_it() -> 
         want = RemoteWriteTranslator(RemoteWriteSettings()).translate(
             ExportMetricsServiceRequest.FromString(data))
         assert _series(got) == _series(want) and got.points == want.points
+
+
+def test_samples_hold_one_record_per_series_and_give_it_back() -> None:
+    a, b = _rwencode.Series(), _rwencode.Series()
+    a.block, b.block = b"\x0a\x01a", b"\x0a\x01b"
+    samples = _rwencode.Samples()
+    samples.add(a, 1.5, 10)
+    samples.add(b, 2.5, 20)
+    with pytest.raises(ValueError, match="already holds"):
+        samples.add(a, 9.0, 30)
+    assert len(samples) == 2
+    assert samples.records() == [(a, 1.5, 10), (b, 2.5, 20)]
+    assert samples.take(a) == (1.5, 10)
+    assert samples.take(a) is None  # taken once
+    assert (len(samples), samples.records()) == (1, [(b, 2.5, 20)])
+    later = _rwencode.Samples()  # another translation: b gets a record of its own there
+    later.add(b, 7.0, 70)
+    assert later.records() == [(b, 7.0, 70)] and samples.records() == [(b, 2.5, 20)]
+
+
+def test_a_second_sample_goes_through_add_to_and_entries_come_after_records() -> None:
+    out = Translation()
+    sets = [out.labelset({"__name__": "m", "i": str(i)}) for i in range(3)]
+    _rwencode.samples(out.samples, out.entries, out.add_to, sets, [0.0, 1.0, 2.0], 5)
+    _rwencode.samples(out.samples, out.entries, out.add_to, [sets[1]], [3.0], 6)
+    _rwencode.samples(out.samples, out.entries, out.add_to, [sets[1]], [4.0], 7)
+    assert [r[0] for r in out.samples.records()] == [sets[0], sets[2]]
+    assert out.entries == {sets[1]: [(1.0, 5), (3.0, 6), (4.0, 7)]}
+    assert len(out) == 3
+    (body, count), = out.requests(1 << 20)
+    assert count == 3
+    got = [(dict(ts.labels)["i"], [(s.value, s.timestamp) for s in ts.samples])
+           for ts in decode_write_request(body).timeseries]
+    assert got == [("0", [(0.0, 5)]), ("2", [(2.0, 5)]), ("1", [(1.0, 5), (3.0, 6), (4.0, 7)])]
+
+
+@pytest.mark.parametrize("labelset", ["labelset", None, 1.0])
+def test_a_label_set_that_is_not_a_series_is_refused(labelset: Any) -> None:
+    with pytest.raises(TypeError, match="must be a Series"):
+        _rwencode.samples(_rwencode.Samples(), {}, lambda *a: None, [labelset], [1.0], 5)
+    series = _rwencode.Series()  # no block set
+    samples = _rwencode.Samples()
+    samples.add(series, 1.0, 5)
+    with pytest.raises(TypeError, match="block is bytes"):
+        _rwencode.requests(samples, {}, 1 << 20, lambda *a: b"", [])

@@ -264,7 +264,7 @@ def test_remembered_series_translate_as_the_first_time() -> None:
         fast = decode_write_request(b"".join(b for b, _ in out.requests(10_000_000)))
         slow = decode_write_request(b"".join(
             b for b, _ in write_requests(out.ordered(), [], 10_000_000)))
-        assert repr(fast) == repr(slow) and len(fast.timeseries) == len(out.entries)
+        assert repr(fast) == repr(slow) and len(fast.timeseries) == len(out)
 
 
 def test_fast_requests_split_at_max_bytes_with_metadata() -> None:
