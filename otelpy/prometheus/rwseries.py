@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from otelpy.native import _rwencode
-from otelpy.prometheus.labels import labels_key
 from otelpy.prometheus.prompb import (
     Histogram,
     MetricMetadata,
@@ -47,8 +46,8 @@ class LabelSet(_rwencode.Series):
 
     __slots__ = ()
 
-    def __init__(self, key: LabelKey) -> None:
-        self.block = label_entries(key)
+    def __init__(self, block: bytes) -> None:
+        self.block = block
 
     @property
     def key(self) -> LabelKey:
@@ -57,24 +56,24 @@ class LabelSet(_rwencode.Series):
 
 
 class LabelSets:
-    """Interns label sets (by :func:`~otelpy.prometheus.labels.labels_key`); bounded to
-    two generations of ``limit`` entries."""
+    """Interns label sets (by their encoded labels, which are also their ``block``: one
+    bytes object per label set); bounded to two generations of ``limit`` entries."""
 
     def __init__(self, limit: int = 1_000_000) -> None:
         self.limit = limit
-        self._new: dict[str, LabelSet] = {}
-        self._old: dict[str, LabelSet] = {}
+        self._new: dict[bytes, LabelSet] = {}
+        self._old: dict[bytes, LabelSet] = {}
 
     def __len__(self) -> int:
         return len(self._new) + len(self._old)
 
     def get(self, key: LabelKey) -> LabelSet:
         """The label set of the sorted pairs ``key``."""
-        token = labels_key(key)
-        found = self._new.get(token)
+        block = label_entries(key)
+        found = self._new.get(block)
         if found is None:
-            found = self._old.get(token) or LabelSet(key)
-            self._new[token] = found
+            found = self._old.get(block) or LabelSet(block)
+            self._new[found.block] = found
         return found
 
     def rotate(self) -> bool:
