@@ -348,8 +348,10 @@ static int start_time(const ctx_t *c, PyObject *info, double a, double b, uint64
         PyErr_SetString(PyExc_TypeError, "a start-time entry is a list of 4");
         return -1;
     }
-    double prev_a = PyFloat_AsDouble(PyList_GET_ITEM(info, 1));
-    double prev_b = PyFloat_AsDouble(PyList_GET_ITEM(info, 2));
+    /* previous values None: made by the plan, no point yet; the first one starts it */
+    int fresh = PyList_GET_ITEM(info, 1) == Py_None;
+    double prev_a = fresh ? 0.0 : PyFloat_AsDouble(PyList_GET_ITEM(info, 1));
+    double prev_b = fresh ? 0.0 : PyFloat_AsDouble(PyList_GET_ITEM(info, 2));
     if (PyErr_Occurred())
         return -1;
     if (PyList_GET_ITEM(info, 3) != c->generation) {
@@ -369,7 +371,7 @@ static int start_time(const ctx_t *c, PyObject *info, double a, double b, uint64
             return -1;
         PyList_SetItem(info, 2, fb);
     }
-    if (a < prev_a || b < prev_b) {
+    if (fresh || a < prev_a || b < prev_b) {
         PyObject *ts = PyLong_FromUnsignedLongLong(c->ts);
         if (!ts)
             return -1;

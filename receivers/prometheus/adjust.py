@@ -6,6 +6,8 @@ seen of a series starts at its own timestamp and later points inherit that start
 point starts again at its own timestamp. Stale points keep the series' start. Series not
 seen between two :meth:`StartTimes.sweep` calls are forgotten (the receiver sweeps every
 ``gc_interval``), so the table holds at most the series of the last two sweep periods.
+An entry whose previous values are None was made ahead by a scrape plan (``plan.py``) and
+has seen no point: its first point starts it, as a new entry's would.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class StartTimes:
         info = table.get(key)
         if info is None:
             table[key] = [start, a, b, self._generation]
+            return start
+        if info[1] is None:  # made by a scrape plan, no point yet: as a new entry
+            info[:] = [start, a, b, self._generation]
             return start
         info[3] = self._generation
         if stale:

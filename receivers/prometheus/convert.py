@@ -70,6 +70,7 @@ def _trim(name: str, family: Family) -> str:
 
 
 _NUMBER_KINDS = frozenset({"gauge", "sum"})
+_MAX_COUNT = 2.0**64  # a uint64 count (bucket_counts, count)
 # labels -> (labels, encoded attributes, point prefix with start time, without)
 Encoded = tuple[dict[str, str], bytes, bytes, bytes]
 
@@ -219,7 +220,8 @@ class Converter:
         problems = self.problems
         resources: dict[tuple[str, str], _Resource] = {}
         self._numbers_fast(resources, samples, metadata, memo)
-        if self.problems != problems:
+        if self.problems != problems:  # counted by the Python path that converts instead
+            self.problems = problems
             return None
         plan = plans.build(steady.layout, resources, ts * 1_000_000,  # type: ignore[arg-type]
                            self.start_times, self._name, memo.encoded)
@@ -373,8 +375,15 @@ class Converter:
         stale = is_stale(group.sum) or is_stale(group.count)
         counts, previous = [], 0.0
         for _, value in group.points:
-            counts.append(0 if stale else int(value - previous))
+            delta = value - previous
+            if not stale and not 0 <= delta < _MAX_COUNT:  # falling, NaN or infinite
+                self._refused(group, "bucket counts must be finite and not decrease")
+                return
+            counts.append(0 if stale else int(delta))
             previous = value
+        if not stale and not 0 <= group.count < _MAX_COUNT:
+            self._refused(group, f"count {group.count} is not a finite count")
+            return
         ts = group.ts * 1_000_000
         point = points.add(time_unix_nano=ts, explicit_bounds=[b for b, _ in group.points[:-1]],
                            bucket_counts=counts)
@@ -390,15 +399,23 @@ class Converter:
         point.start_time_unix_nano = self.start_times.distribution(
             resource, series, start, ts, group.count, group.sum, stale)
 
+    def _refused(self, group: Group, why: str) -> None:
+        """A histogram or summary point left out (the scrape's other points go on)."""
+        self.problems += 1
+        self.logger.debug("failed to add datapoint %s: %s", group.labels, why)
+
     def _summary_point(self, points: Any, group: Group, series: Hashable,
                        resource: tuple[str, str]) -> None:
         if not group.has_count:
             return
         if group.points:
             group.points.sort()
+        stale = is_stale(group.sum) or is_stale(group.count)
+        if not stale and not 0 <= group.count < _MAX_COUNT:
+            self._refused(group, f"count {group.count} is not a finite count")
+            return
         ts = group.ts * 1_000_000
         point = points.add(time_unix_nano=ts)
-        stale = is_stale(group.sum) or is_stale(group.count)
         if stale:
             point.flags = NO_RECORDED_VALUE
         else:

@@ -34,7 +34,7 @@ __all__ = ["Plan", "build"]
 
 _GAUGE, _SUM, _HISTOGRAM = 0, 1, 2
 _FIELDS = {_GAUGE: wire.GAUGE, _SUM: wire.SUM, _HISTOGRAM: wire.HISTOGRAM}
-_NEW = float("-inf")  # a new start-time entry: no value is lower, as for a first point
+_NEW = None  # a start-time entry no point has reached yet: its first point starts it
 
 
 class _Resource(Protocol):

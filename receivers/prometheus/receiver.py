@@ -43,6 +43,10 @@ class PrometheusReceiver(ComponentBase):
             "otelpy_receiver_prometheus_refused_scrapes", "Scrape results the pipeline "
             "refused (their points are counted in otelcol_receiver_refused_metric_points)",
             ["receiver", "job"])
+        self._dropped = settings.telemetry.counter(
+            "otelpy_receiver_prometheus_dropped_points", "Points of a scrape left out because "
+            "they cannot be converted (a histogram whose buckets fall, a count that is not a "
+            "finite count, a family of mixed types)", ["receiver", "job"])
         intervals = [cfg.config.interval(job) for job in cfg.config.scrape_configs]
         self.gc_interval = max([MIN_GC_INTERVAL, *intervals])
 
@@ -68,7 +72,10 @@ class PrometheusReceiver(ComponentBase):
         receiver, job = str(self.settings.id), result.target.job
         if result.report:
             self._scrapes.labels(receiver, job, "failed" if result.error else "ok").inc()
+        problems = self.converter.problems
         batch = self.converter.convert(result)
+        if self.converter.problems != problems:
+            self._dropped.labels(receiver, job).inc(self.converter.problems - problems)
         if batch is None:
             return
         try:

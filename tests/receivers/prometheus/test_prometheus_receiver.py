@@ -249,3 +249,20 @@ async def test_groups_without_quantiles_and_with_exemplars_on_the_second_scrape(
     finally:
         await receiver.shutdown()
         await target.stop()
+
+
+async def test_a_histogram_whose_buckets_fall_is_dropped_and_counted(target: Target) -> None:
+    target.body = BODY.replace('latency_seconds_bucket{le="1"} 5',
+                               'latency_seconds_bucket{le="1"} 2')
+    receiver, sink, clock = make_receiver(_job(target))
+    await receiver.start()
+    try:
+        await _wait_batches(receiver, sink, clock, 1)
+    finally:
+        await receiver.shutdown()
+    names = metric_names(sink, 0)
+    assert "latency_seconds" not in names
+    assert {"http_requests_total", "rpc", "temperature", "up"} <= names
+    assert receiver.settings.telemetry.value(
+        "otelpy_receiver_prometheus_dropped_points_total",
+        {"receiver": "prometheus", "job": "app"}) == 1

@@ -9,8 +9,12 @@ import asyncio
 import logging
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 
 from otelpy.prometheus.relabel import compile_rule
 from otelpy.prometheus.scrape import LabelSettings, ScrapeLoop
@@ -19,7 +23,7 @@ from otelpy.receivers.prometheus.convert import Converter
 from otelpy.testing.clock import FakeClock
 from tests.fuzz.conftest import budget
 
-LOG = logging.getLogger("test")
+LOG = logging.getLogger("tests.receivers.prometheus.steady")  # its own: other tests read "test"
 LOG.setLevel(logging.ERROR)
 TARGET = Target("job", "http://127.0.0.1:9/metrics", {"job": "job", "instance": "127.0.0.1:9"},
                 {"__scheme__": "http"}, 5.0, 5.0)
@@ -90,20 +94,23 @@ async def _run(families: list[tuple[str, int]], scrapes: list[tuple[list[str], i
         for loop, conv in zip(loops, converters, strict=True):
             result = await loop.scrape_once()
             steady += loop is loops[0] and result.steady is not None
-            try:
-                batch = conv.convert(result)
-            except (OverflowError, ValueError) as exc:  # int(inf) of a histogram count
-                got.append(type(exc).__name__)
-                continue
+            batch = conv.convert(result)  # bad values are left out and counted, never raise
             got.append(batch and (batch.item_count, batch.data))
         assert got[0] == got[1]
         assert converters[0].problems == converters[1].problems
-        assert len(converters[0].start_times) == len(converters[1].start_times)
+        assert _started(converters[0]) == _started(converters[1])
         assert loops[1]._layout is None
     plans.append(converters[0]._memos[TARGET.url].plan)
     for conv in converters:
         conv.start_times.sweep()
     return steady
+
+
+def _started(conv: Converter) -> dict[Any, Any]:
+    """The start-time entries a point has reached (a plan makes its entries ahead, with
+    previous values None until their first point)."""
+    return {(res, key): info[0] for res, table in conv.start_times._tables.items()
+            for key, info in table.items() if info[1] is not None}
 
 
 async def _noop(_: object) -> None:
@@ -138,3 +145,29 @@ def test_a_steady_run_takes_the_c_path_and_counter_resets_restart() -> None:
     assert [r.steady is not None for r in results] == [False, False, True, True, True]
     steady = results[-1].steady
     assert list(memoryview(steady.values).cast("d")) == [1.0, 5.0]
+
+
+@pytest.mark.parametrize("bad", [
+    ['h_bucket{le="1"} 5', 'h_bucket{le="+Inf"} 3', "h_count 3"],      # a bucket falls
+    ['h_bucket{le="1"} 1', 'h_bucket{le="+Inf"} +Inf', "h_count +Inf"],  # infinite counts
+    ['h_bucket{le="1"} 1', 'h_bucket{le="+Inf"} 2', "h_count -1"],       # negative count
+])
+def test_a_bad_histogram_is_left_out_and_counted_the_rest_delivered(bad: list[str]) -> None:
+    async def run() -> tuple[Any, int]:
+        fetcher = _Fetcher()
+        fetcher.body = "\n".join(["# TYPE c counter", "c_total 4", "# TYPE h histogram", *bad,
+                                  "# TYPE s summary", 's{quantile="0.5"} 1', "s_count NaN",
+                                  "s_sum 1"]) + "\n"
+        loop = ScrapeLoop(TARGET, fetcher, LabelSettings(), _noop, FakeClock(),  # type: ignore
+                          LOG)
+        conv = Converter(LOG)
+        batch = conv.convert(await loop.scrape_once())
+        assert batch is not None
+        return ExportMetricsServiceRequest.FromString(batch.data), conv.problems
+
+    request, problems = asyncio.run(run())
+    names = [m.name for rm in request.resource_metrics for sm in rm.scope_metrics
+             for m in sm.metrics]
+    assert "c_total" in names and "up" in names
+    assert "h" not in names and "s" not in names  # their one point each was left out
+    assert problems == 2
