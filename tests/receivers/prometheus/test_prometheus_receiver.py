@@ -4,10 +4,12 @@ times, staleness, failures counted through ``up``."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
 from otelpy.testing.polling import until
+from otelpy.testing.sink import SinkConsumer
 from tests.receivers.prometheus.harness import make_receiver, metric_names, points
 from tests.receivers.prometheus.target import Target
 
@@ -56,13 +58,19 @@ async def _wait_batches(receiver, sink, clock, n: int) -> None:
     assert len(sink.batches) >= n, f"{len(sink.batches)} batches, wanted {n}"
 
 
-async def test_counters_gauges_histograms_summaries_and_resource(target: Target) -> None:
+async def _one_scrape(target: Target) -> tuple[Any, SinkConsumer]:
+    """A receiver's first batch from ``target``, the receiver shut down."""
     receiver, sink, clock = make_receiver(_job(target))
     await receiver.start()
     try:
         await _wait_batches(receiver, sink, clock, 1)
     finally:
         await receiver.shutdown()
+    return receiver, sink
+
+
+async def test_counters_gauges_histograms_summaries_and_resource(target: Target) -> None:
+    receiver, sink = await _one_scrape(target)
     names = metric_names(sink, 0)
     assert {"http_requests_total", "temperature", "latency_seconds", "rpc", "untyped_thing",
             "up", "scrape_duration_seconds", "scrape_samples_scraped",
@@ -254,12 +262,7 @@ async def test_groups_without_quantiles_and_with_exemplars_on_the_second_scrape(
 async def test_a_histogram_whose_buckets_fall_is_dropped_and_counted(target: Target) -> None:
     target.body = BODY.replace('latency_seconds_bucket{le="1"} 5',
                                'latency_seconds_bucket{le="1"} 2')
-    receiver, sink, clock = make_receiver(_job(target))
-    await receiver.start()
-    try:
-        await _wait_batches(receiver, sink, clock, 1)
-    finally:
-        await receiver.shutdown()
+    receiver, sink = await _one_scrape(target)
     names = metric_names(sink, 0)
     assert "latency_seconds" not in names
     assert {"http_requests_total", "rpc", "temperature", "up"} <= names
