@@ -14,10 +14,10 @@ from otelpy.errors import RetryableError
 from otelpy.exporters.otlphttp import OTLPHTTPConfig, OTLPHTTPExporter, factory
 from otelpy.pdata import Batch
 from otelpy.telemetry import Telemetry
-from otelpy.testing.process import hanging_connects
 from otelpy.testing.samples import traces_request
 from otelpy.testing.servers import HttpSink
 from otelpy.testing.sink import FakeHost
+from otelpy.testing.sockets import hanging_connects
 
 
 async def exporter(endpoint: str, **overrides: object) -> OTLPHTTPExporter:

@@ -26,8 +26,8 @@ from otelpy.prometheus.prompb import (
 )
 from otelpy.telemetry import Telemetry
 from otelpy.testing.metrics import DELTA, request
-from otelpy.testing.process import hanging_connects
 from otelpy.testing.sink import FakeHost
+from otelpy.testing.sockets import hanging_connects
 
 T = 1_700_000_000_000_000_000
 LABELS = {"exporter": "prometheusremotewrite/t"}
