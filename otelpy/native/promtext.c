@@ -19,6 +19,7 @@
 
 #include <math.h>
 
+#include "growbuf.h"
 #include "wire.h"
 
 enum { LINE_EXACT = 0, LINE_KEPT = 1, LINE_SKIPPED = 2 };
@@ -283,19 +284,7 @@ typedef struct {
 
 static int ob_reserve(outbuf *o, Py_ssize_t more)
 {
-    if (o->len + more <= o->cap)
-        return 0;
-    Py_ssize_t cap = o->cap ? o->cap : 4096;
-    while (cap < o->len + more)
-        cap *= 2;
-    uint8_t *b = PyMem_Realloc(o->buf, cap);
-    if (!b) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    o->buf = b;
-    o->cap = cap;
-    return 0;
+    return grow_bytes(&o->buf, &o->cap, o->len, more, 4096);
 }
 
 static void put64(outbuf *o, uint64_t v)

@@ -42,6 +42,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "growbuf.h"
 #include "wire.h"
 
 #include <structmember.h>
@@ -472,19 +473,7 @@ typedef struct {
 
 static int reserve(body_t *b, Py_ssize_t more)
 {
-    if (b->len + more <= b->cap)
-        return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 65536;
-    while (cap < b->len + more)
-        cap *= 2;
-    uint8_t *n = PyMem_Realloc(b->buf, cap);
-    if (!n) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->buf = n;
-    b->cap = cap;
-    return 0;
+    return grow_bytes(&b->buf, &b->cap, b->len, more, 65536);
 }
 
 static int flush(body_t *b)

@@ -5,28 +5,18 @@
 #ifndef OTELPY_SPANWRITE_H
 #define OTELPY_SPANWRITE_H
 
+#include "growbuf.h"
 #include "spanitem.h"
 
 typedef struct {
     uint8_t *p;
-    size_t n, cap;
+    size_t n;
+    Py_ssize_t cap;
 } buf;
 
 static int buf_reserve(buf *b, size_t more)
 {
-    if (b->n + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + more)
-        cap *= 2;
-    uint8_t *p = PyMem_Realloc(b->p, cap);
-    if (!p) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
+    return grow_bytes(&b->p, &b->cap, (Py_ssize_t)b->n, (Py_ssize_t)more, 256);
 }
 
 static int buf_put(buf *b, const void *p, size_t n)
